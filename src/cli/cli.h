@@ -1,0 +1,58 @@
+/*
+ * cli.h - shared pieces of the `ucfs` commands (one file per command family,
+ * git builtin/ style): global options, connecting to Unity Catalog, opening
+ * the state database, printing errors.
+ *
+ * Contract: commands parse their own flags, call core/uc, print (human or
+ * --json) and return an exit status: 0 success, 1 failure, 2 usage error.
+ * They print errors as "ucfs: error: <what failed, on what, what to do>".
+ */
+#ifndef UCFS_CLI_H
+#define UCFS_CLI_H
+
+#include <stdbool.h>
+
+#include "core/config.h"
+#include "core/state.h"
+#include "uc/client.h"
+
+#define EXIT_USAGE 2
+
+struct global_opts {
+	const char *state_path; /* --state or $UCFS_STATE, NULL = default */
+	int verbose;
+};
+
+struct cmd {
+	const char *name;
+	int (*run)(int argc, char **argv, struct global_opts *g);
+	const char *summary;
+};
+
+int cmd_catalogs(int argc, char **argv, struct global_opts *g);
+int cmd_browse(int argc, char **argv, struct global_opts *g);
+int cmd_mirror(int argc, char **argv, struct global_opts *g);
+int cmd_mount(int argc, char **argv, struct global_opts *g);
+int cmd_umount(int argc, char **argv, struct global_opts *g);
+
+/* Print "ucfs: error: ..." to stderr (redacted). Returns 1. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Usage error: message plus "see 'ucfs CMD --help'". Returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Resolve connection settings and create a client; prints errors. */
+int cli_connect(const char *host, const char *profile, struct ucfs_conn *conn,
+		struct uc_client **uc);
+int cli_open_state(const struct global_opts *g, bool create, struct state **st);
+
+/* Handle the options every command shares (--state PATH, -v). Returns true
+ * when opt was one of them. */
+bool cli_common_opt(int opt, const char *arg, struct global_opts *g);
+#define CLI_OPT_STATE 1000
+#define CLI_COMMON_LONGOPTS {"state", required_argument, NULL, CLI_OPT_STATE}, \
+	{"verbose", no_argument, NULL, 'v'}
+
+/* Format epoch seconds as local "YYYY-MM-DD HH:MM:SS" (or "never"). */
+const char *cli_time(long long epoch, char buf[32]);
+
+#endif

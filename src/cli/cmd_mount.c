@@ -1,0 +1,402 @@
+/*
+ * cmd_mount.c - `ucfs mount` and `ucfs umount`.
+ *
+ * mount refreshes every mirrored item from Unity Catalog *before* it
+ * daemonizes, so an unreachable server, a bad token or a bad mount point is
+ * reported on the terminal with a non-zero exit and no mount is left behind.
+ * Options follow the fuse_opt style (-o a,b=c); words that only matter to
+ * fstab/mount(8) are accepted and ignored, so the binary works as a mount
+ * helper (type fuse.ucfs, or mount.ucfs).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/catalog_sync.h"
+#include "fs/fs.h"
+#include "util/log.h"
+#include "util/strutil.h"
+
+static const char mount_help[] =
+	"usage: ucfs mount MOUNTPOINT [-f] [-d] [-o OPT[,OPT...]] [--state PATH]\n"
+	"\n"
+	"Mount every mirrored item of the state database, read-only, as\n"
+	"MOUNTPOINT/<item>/<schema>/<table>/. Each item is synced from Unity Catalog\n"
+	"first; errors are reported before the daemon detaches.\n"
+	"\n"
+	"  -f, --foreground   stay in the foreground (log to stderr)\n"
+	"  -d, --debug        foreground with FUSE request tracing\n"
+	"  -o OPTIONS         comma-separated mount options:\n"
+	"      state=PATH        state database (same as --state)\n"
+	"      offline           do not contact Unity Catalog; serve the last synced state\n"
+	"      log_ttl=SECS      staleness bound of _delta_log listings (default 2)\n"
+	"      dir_ttl=SECS      staleness bound of other table listings (default 60)\n"
+	"      attr_timeout=SECS kernel cache of table file attributes (default 3600)\n"
+	"      meta_timeout=SECS kernel cache of item/schema/table entries (default 60)\n"
+	"      allow_other       let other users read the mount (needs user_allow_other)\n"
+	"      no_auto_unmount   do not unmount automatically when the daemon dies\n"
+	"      other FUSE options (max_read=, fsname=, ...) are passed to libfuse;\n"
+	"      fstab words (defaults, noauto, nofail, _netdev, user, x-...) are ignored.\n"
+	"\n"
+	"fstab:  ucfs  /mnt/uc  fuse.ucfs  state=/path/state.db,_netdev  0 0\n";
+
+struct mount_opts {
+	const char *state;
+	bool offline, foreground, debug, auto_unmount;
+	struct fs_config fs;
+	struct strbuf fuse_opts; /* passed to libfuse */
+};
+
+static bool is_fstab_word(const char *k)
+{
+	static const char *const words[] = {
+		"defaults", "auto", "noauto", "user", "users", "nouser", "owner", "nofail",
+		"_netdev", "rw", "ro", "dev", "nodev", "suid", "nosuid", "exec", "noexec",
+		"async", "sync", "atime", "noatime", "relatime", "strictatime", "nodiratime",
+		"auto_unmount", NULL,
+	};
+	if (str_startswith(k, "x-") || str_startswith(k, "comment="))
+		return true;
+	for (int i = 0; words[i]; i++)
+		if (!strcmp(k, words[i]))
+			return true;
+	return false;
+}
+
+static int parse_secs(const char *key, const char *v, double *out)
+{
+	char *end;
+	double d = strtod(v, &end);
+	if (!*v || *end || d < 0 || d > 86400 * 365)
+		return cli_usage_error("mount", "option %s=%s: expected a number of seconds", key, v);
+	*out = d;
+	return 0;
+}
+
+/* Parse one -o argument (comma-separated). Returns 0 or an exit status. */
+static int parse_o(char *arg, struct mount_opts *o)
+{
+	char *save = NULL;
+	for (char *k = strtok_r(arg, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+		char *v = strchr(k, '=');
+		char key[64];
+		snprintf(key, sizeof(key), "%.*s", v ? (int)(v - k) : (int)strlen(k), k);
+		const char *val = v ? v + 1 : NULL;
+		int r = 0;
+		if (!strcmp(key, "state") && val)
+			o->state = val;
+		else if (!strcmp(key, "offline"))
+			o->offline = true;
+		else if (!strcmp(key, "debug"))
+			o->debug = o->foreground = true;
+		else if (!strcmp(key, "no_auto_unmount"))
+			o->auto_unmount = false;
+		else if (!strcmp(key, "log_ttl") && val)
+			r = parse_secs(key, val, &o->fs.log_ttl);
+		else if (!strcmp(key, "dir_ttl") && val)
+			r = parse_secs(key, val, &o->fs.dir_ttl);
+		else if (!strcmp(key, "attr_timeout") && val)
+			r = parse_secs(key, val, &o->fs.attr_timeout);
+		else if (!strcmp(key, "meta_timeout") && val)
+			r = parse_secs(key, val, &o->fs.meta_timeout);
+		else if (is_fstab_word(k))
+			continue;
+		else if ((o->fuse_opts.len && sb_puts(&o->fuse_opts, ",")) || sb_puts(&o->fuse_opts, k))
+			return cli_fail("out of memory");
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* Is path a mount point already? Reads /proc/self/mountinfo. */
+static bool is_mounted(const char *path, char *fstype, size_t fslen)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	if (!f)
+		return false;
+	char line[4096];
+	bool found = false;
+	while (fgets(line, sizeof(line), f)) {
+		char mp[PATH_MAX], type[256];
+		/* id parent maj:min root mountpoint opts... - fstype source superopts */
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+			continue;
+		/* mountinfo escapes space, tab, newline, backslash as \ooo */
+		char *dec = mp, *w = mp;
+		while (*dec) {
+			if (dec[0] == '\\' && dec[1] && dec[2] && dec[3]) {
+				*w++ = (char)((dec[1] - '0') * 64 + (dec[2] - '0') * 8 + (dec[3] - '0'));
+				dec += 4;
+			} else {
+				*w++ = *dec++;
+			}
+		}
+		*w = '\0';
+		if (strcmp(mp, path) != 0)
+			continue;
+		const char *dash = strstr(line, " - ");
+		if (dash && sscanf(dash + 3, "%255s", type) == 1)
+			snprintf(fstype, fslen, "%s", type);
+		found = true; /* keep going: the last entry is the one on top */
+	}
+	fclose(f);
+	return found;
+}
+
+static int check_mountpoint(const char *arg, char *real)
+{
+	struct stat sb;
+	if (stat(arg, &sb) < 0) {
+		if (errno == ENOTCONN)
+			return cli_fail("mount point %s is a dead FUSE mount (transport endpoint is not "
+					"connected): run 'ucfs umount %s' first", arg, arg);
+		return cli_fail("mount point %s: %s", arg, strerror(errno));
+	}
+	if (!S_ISDIR(sb.st_mode))
+		return cli_fail("mount point %s is not a directory", arg);
+	if (!realpath(arg, real))
+		return cli_fail("mount point %s: %s", arg, strerror(errno));
+	char type[256] = "";
+	if (is_mounted(real, type, sizeof(type)))
+		return cli_fail("mount point %s is already in use (a %s file system is mounted "
+				"there): unmount it first (ucfs umount %s)", real, type, real);
+	return 0;
+}
+
+/* Sync every item (unless offline) and build the tree. */
+static int load_items(struct state *st, const struct mount_opts *o, struct ucfs_fs *fs)
+{
+	struct item *items;
+	size_t n;
+	if (state_items_list(st, &items, &n))
+		return cli_fail("cannot read mirrored items from %s", state_path(st));
+	if (n == 0) {
+		items_free(items, n);
+		return cli_fail("no mirrored items in %s: create one first "
+				"(ucfs mirror create --catalog CATALOG)", state_path(st));
+	}
+	int r = 0;
+	for (size_t i = 0; i < n && !r; i++) {
+		struct item *it = &items[i];
+		if (!o->offline) {
+			struct ucfs_conn conn;
+			struct uc_client *uc;
+			if (cli_connect(it->host, it->profile, &conn, &uc)) {
+				r = 1;
+				break;
+			}
+			char *err = NULL;
+			if (catalog_sync_item(st, uc, it, &err)) {
+				r = cli_fail("%s (use -o offline to mount the last synced state)",
+					     err ? err : "sync failed");
+			}
+			free(err);
+			uc_client_free(uc);
+			conn_free(&conn);
+			if (r)
+				break;
+		}
+		struct table_row *rows;
+		size_t nr;
+		if (state_tables_list(st, it->id, &rows, &nr)) {
+			r = cli_fail("cannot read the tables of item '%s'", it->name);
+			break;
+		}
+		if (fs_add_item(fs, it->name))
+			r = cli_fail("out of memory");
+		for (size_t k = 0; k < nr && !r; k++) {
+			int e = fs_add_table(fs, it->name, it->catalog, &rows[k]);
+			if (e == -ENOMEM)
+				r = cli_fail("out of memory");
+		}
+		table_rows_free(rows, nr);
+	}
+	items_free(items, n);
+	return r;
+}
+
+int cmd_mount(int argc, char **argv, struct global_opts *g)
+{
+	static const struct option longopts[] = {
+		{"foreground", no_argument, NULL, 'f'},
+		{"debug", no_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		CLI_COMMON_LONGOPTS,
+		{0},
+	};
+	struct mount_opts o = {
+		.auto_unmount = true,
+		.fs = {.meta_timeout = 60, .attr_timeout = 3600, .log_ttl = 2, .dir_ttl = 60,
+		       .uid = getuid(), .gid = getgid()},
+	};
+	int opt, r = 0;
+	const char *mountpoint = NULL;
+	/* Options may follow the mount point (mount helpers put -o last). */
+	while (optind < argc) {
+		opt = getopt_long(argc, argv, "-fdo:hv", longopts, NULL);
+		if (opt == -1)
+			break;
+		if (cli_common_opt(opt, optarg, g))
+			continue;
+		switch (opt) {
+		case 1:
+			if (mountpoint) {
+				r = cli_usage_error("mount", "unexpected argument '%s'", optarg);
+				goto out;
+			}
+			mountpoint = optarg;
+			break;
+		case 'f': o.foreground = true; break;
+		case 'd': o.debug = o.foreground = true; break;
+		case 'o': {
+			char *dup = xstrdup(optarg);
+			r = dup ? parse_o(dup, &o) : cli_fail("out of memory");
+			/* option values point into dup: keep it for the process lifetime */
+			if (r) {
+				free(dup);
+				goto out;
+			}
+			break;
+		}
+		case 'h': fputs(mount_help, stdout); goto out;
+		default: r = cli_usage_error("mount", "invalid option"); goto out;
+		}
+	}
+	if (!mountpoint) {
+		r = cli_usage_error("mount", "missing MOUNTPOINT");
+		goto out;
+	}
+	if (o.state)
+		g->state_path = o.state;
+	if (o.foreground)
+		log_set_level(o.debug ? LOG_LVL_DEBUG : g->verbose ? log_get_level() : LOG_LVL_INFO);
+
+	char real[PATH_MAX];
+	if ((r = check_mountpoint(mountpoint, real)))
+		goto out;
+	struct state *st;
+	if ((r = cli_open_state(g, false, &st)))
+		goto out;
+	struct ucfs_fs *fs = fs_new(&o.fs);
+	if (!fs) {
+		state_close(st);
+		r = cli_fail("out of memory");
+		goto out;
+	}
+	r = load_items(st, &o, fs);
+	state_close(st); /* not needed while serving; never carried across fork */
+	if (r) {
+		fs_free(fs);
+		goto out;
+	}
+
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	char *fo = xasprintf("ro,fsname=ucfs,subtype=ucfs,default_permissions%s%s%s",
+			     o.auto_unmount ? ",auto_unmount" : "", o.fuse_opts.len ? "," : "",
+			     o.fuse_opts.len ? o.fuse_opts.buf : "");
+	if (!fo || fuse_opt_add_arg(&args, "ucfs") || fuse_opt_add_arg(&args, "-o") ||
+	    fuse_opt_add_arg(&args, fo) || (o.debug && fuse_opt_add_arg(&args, "-d"))) {
+		free(fo);
+		fuse_opt_free_args(&args);
+		fs_free(fs);
+		r = cli_fail("out of memory");
+		goto out;
+	}
+	free(fo);
+	struct fuse_session *se = fuse_session_new(&args, fs_lowlevel_ops(),
+						   sizeof(struct fuse_lowlevel_ops), fs);
+	fuse_opt_free_args(&args);
+	if (!se) {
+		fs_free(fs);
+		r = cli_fail("cannot start the FUSE session (see the message above for the option "
+			     "it rejected)");
+		goto out;
+	}
+	if (fuse_set_signal_handlers(se) || fuse_session_mount(se, real)) {
+		fuse_session_destroy(se);
+		fs_free(fs);
+		r = cli_fail("cannot mount at %s: is /dev/fuse available and fusermount3 installed?",
+			     real);
+		goto out;
+	}
+	if (!o.foreground)
+		log_use_syslog(true);
+	else
+		log_info("mounted at %s", real);
+	fuse_daemonize(o.foreground);
+	struct fuse_loop_config *lc = fuse_loop_cfg_create();
+	fuse_loop_cfg_set_max_threads(lc, 16);
+	int lr = fuse_session_loop_mt(se, lc);
+	fuse_loop_cfg_destroy(lc);
+	fuse_session_unmount(se);
+	fuse_remove_signal_handlers(se);
+	fuse_session_destroy(se);
+	fs_free(fs);
+	r = lr < 0 ? 1 : 0;
+out:
+	sb_free(&o.fuse_opts);
+	return r;
+}
+
+int cmd_umount(int argc, char **argv, struct global_opts *g)
+{
+	static const char help[] =
+		"usage: ucfs umount MOUNTPOINT [-z]\n"
+		"\n"
+		"Unmount a ucfs mount (fusermount3 -u). -z: lazy unmount when busy.\n";
+	static const struct option longopts[] = {
+		{"lazy", no_argument, NULL, 'z'},
+		{"help", no_argument, NULL, 'h'},
+		CLI_COMMON_LONGOPTS,
+		{0},
+	};
+	bool lazy = false;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "zhv", longopts, NULL)) != -1) {
+		if (cli_common_opt(opt, optarg, g))
+			continue;
+		switch (opt) {
+		case 'z': lazy = true; break;
+		case 'h': fputs(help, stdout); return 0;
+		default: return cli_usage_error("umount", "invalid option");
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("umount", "expected one MOUNTPOINT");
+	const char *mp = argv[optind];
+	char real[PATH_MAX];
+	if (!realpath(mp, real)) {
+		if (errno != ENOTCONN)
+			return cli_fail("%s: %s", mp, strerror(errno));
+		snprintf(real, sizeof(real), "%s", mp); /* dead mount: still unmountable */
+	}
+	char type[256] = "";
+	if (!is_mounted(real, type, sizeof(type)))
+		return cli_fail("%s is not mounted", real);
+	if (strcmp(type, "fuse.ucfs") != 0)
+		return cli_fail("%s is a %s mount, not ucfs: not touching it", real, type);
+	pid_t pid = fork();
+	if (pid < 0)
+		return cli_fail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		execlp("fusermount3", "fusermount3", lazy ? "-uz" : "-u", "--", real, (char *)NULL);
+		_exit(127);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return cli_fail("unmounting %s failed%s", real,
+				WIFEXITED(status) && WEXITSTATUS(status) == 127
+					? ": fusermount3 not found (install fuse3)"
+					: " (busy? close files using it, or use -z)");
+	return 0;
+}

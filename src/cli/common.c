@@ -1,0 +1,100 @@
+/* common.c - see cli.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "util/log.h"
+#include "util/strutil.h"
+
+static void vprint(const char *pfx, const char *fmt, va_list ap)
+{
+	char buf[4096];
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	redact(buf);
+	fprintf(stderr, "ucfs: %s%s\n", pfx, buf);
+}
+
+int cli_fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vprint("error: ", fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vprint("error: ", fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try 'ucfs %s --help'.\n", cmd);
+	return EXIT_USAGE;
+}
+
+bool cli_common_opt(int opt, const char *arg, struct global_opts *g)
+{
+	if (opt == CLI_OPT_STATE) {
+		g->state_path = arg;
+		return true;
+	}
+	if (opt == 'v') {
+		g->verbose++;
+		log_set_level(g->verbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+		return true;
+	}
+	return false;
+}
+
+int cli_connect(const char *host, const char *profile, struct ucfs_conn *conn,
+		struct uc_client **uc)
+{
+	struct conn_request req = {.host = host, .profile = profile};
+	char *err = NULL;
+	memset(conn, 0, sizeof(*conn));
+	*uc = NULL;
+	if (conn_resolve(&req, conn, &err)) {
+		cli_fail("%s", err ? err : "cannot resolve the Unity Catalog connection");
+		free(err);
+		return 1;
+	}
+	*uc = uc_client_new(conn, NULL, &err);
+	if (!*uc) {
+		cli_fail("%s", err ? err : "cannot create the Unity Catalog client");
+		free(err);
+		conn_free(conn);
+		return 1;
+	}
+	return 0;
+}
+
+int cli_open_state(const struct global_opts *g, bool create, struct state **st)
+{
+	char *err = NULL;
+	const char *path = g->state_path ? g->state_path : getenv("UCFS_STATE");
+	if (str_empty(path))
+		path = NULL;
+	int r = state_open(path, create, st, &err);
+	if (r) {
+		cli_fail("%s", err ? err : strerror(-r));
+		free(err);
+		return 1;
+	}
+	return 0;
+}
+
+const char *cli_time(long long epoch, char buf[32])
+{
+	if (epoch <= 0)
+		return "never";
+	time_t t = (time_t)epoch;
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(buf, 32, "%Y-%m-%d %H:%M:%S", &tm);
+	return buf;
+}

@@ -1,0 +1,35 @@
+/*
+ * tablefilter.h - which Unity Catalog objects a mirror shows, and why not.
+ *
+ * Contract: pure functions of the object's metadata (no I/O). A table is shown
+ * only when it is a MANAGED or EXTERNAL table in DELTA format with a storage
+ * location and no row filter / column mask; everything else gets a short,
+ * stable, human-readable reason. Unknown types and formats are opaque strings.
+ */
+#ifndef UCFS_TABLEFILTER_H
+#define UCFS_TABLEFILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct table_facts {
+	const char *table_type;         /* MANAGED, EXTERNAL, VIEW, ... or NULL */
+	const char *data_source_format; /* DELTA, PARQUET, ... or NULL */
+	const char *storage_location;   /* URL or NULL */
+	bool has_row_filter;
+	bool has_column_mask;
+};
+
+/* NULL when the table is mirrored; otherwise a malloc'ed reason (or NULL on
+ * ENOMEM with *oom set). */
+char *table_skip_reason(const struct table_facts *t, bool *oom);
+
+/* NULL when a catalog of this type can be mirrored (NULL/absent type, as
+ * the OSS server sends, counts as managed); otherwise a malloc'ed reason. */
+char *catalog_skip_reason(const char *catalog_type);
+
+/* Whether NAME can be a directory entry: non-empty, <= 255 bytes, no '/',
+ * no NUL, not "." or "..", does not start with '.' (reserved for ucfs). */
+bool name_is_valid_entry(const char *name);
+
+#endif

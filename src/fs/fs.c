@@ -1,0 +1,740 @@
+/*
+ * fs.c - FUSE low-level operations over the node tree; see fs.h.
+ *
+ * Locking: one mutex guards the tree. Storage I/O (listing, stat, open) runs
+ * with the lock released; results are merged under it. Reads run without
+ * the lock on the handle's own storage file.
+ */
+#include "fs/fs.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "fs/nodes.h"
+#include "util/log.h"
+#include "util/strutil.h"
+
+struct ucfs_fs {
+	struct fs_config cfg;
+	pthread_mutex_t lock;
+	pthread_cond_t listed; /* a listing finished */
+	struct tree tree;
+};
+
+static struct ucfs_fs *fs_of(fuse_req_t req) { return fuse_req_userdata(req); }
+
+static struct timespec now_ts(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts;
+}
+
+static double age_s(struct timespec since)
+{
+	struct timespec n = now_ts();
+	return (double)(n.tv_sec - since.tv_sec) + (double)(n.tv_nsec - since.tv_nsec) / 1e9;
+}
+
+struct ucfs_fs *fs_new(const struct fs_config *cfg)
+{
+	struct ucfs_fs *fs = calloc(1, sizeof(*fs));
+	if (!fs)
+		return NULL;
+	fs->cfg = *cfg;
+	pthread_mutex_init(&fs->lock, NULL);
+	pthread_cond_init(&fs->listed, NULL);
+	if (tree_init(&fs->tree, now_ts())) {
+		free(fs);
+		return NULL;
+	}
+	return fs;
+}
+
+void fs_free(struct ucfs_fs *fs)
+{
+	if (!fs)
+		return;
+	tree_destroy(&fs->tree);
+	pthread_mutex_destroy(&fs->lock);
+	pthread_cond_destroy(&fs->listed);
+	free(fs);
+}
+
+int fs_add_item(struct ucfs_fs *fs, const char *item)
+{
+	return node_ensure(&fs->tree, tree_root(&fs->tree), item, N_ITEM) ? 0 : -ENOMEM;
+}
+
+int fs_add_table(struct ucfs_fs *fs, const char *item, const char *catalog,
+		 const struct table_row *t)
+{
+	if (t->skip_reason)
+		return 0;
+	struct node *in = node_ensure(&fs->tree, tree_root(&fs->tree), item, N_ITEM);
+	struct node *sn = in ? node_ensure(&fs->tree, in, t->schema_name, N_SCHEMA) : NULL;
+	if (!sn)
+		return -ENOMEM;
+	if (node_child(sn, t->name))
+		return -EEXIST;
+	struct mtable *m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->item = xstrdup(item);
+	m->schema = xstrdup(t->schema_name);
+	m->name = xstrdup(t->name);
+	m->full_name = xasprintf("%s.%s.%s", catalog, t->schema_name, t->name);
+	m->table_id = xstrdup(t->table_id ? t->table_id : "");
+	m->table_type = xstrdup(t->table_type ? t->table_type : "");
+	m->format = xstrdup(t->format ? t->format : "");
+	m->location = xstrdup(t->location);
+	m->next = fs->tree.tables;
+	fs->tree.tables = m; /* owned by the tree from here on */
+	if (!m->item || !m->schema || !m->name || !m->full_name || !m->table_id ||
+	    !m->table_type || !m->format || !m->location)
+		return -ENOMEM;
+	struct node *tn = node_add(&fs->tree, sn, t->name, N_TABLE);
+	if (!tn || !(tn->rel = xstrdup("")))
+		return -ENOMEM;
+	tn->table = m;
+	return 0;
+}
+
+/* ---- attributes ---------------------------------------------------------- */
+
+static bool is_mutable_file(const struct node *n)
+{
+	return n->kind == N_FILE && n->in_log && strcmp(n->name, "_last_checkpoint") == 0;
+}
+
+static double node_timeout(const struct ucfs_fs *fs, const struct node *n)
+{
+	if (n->kind == N_ROOT || n->kind == N_ITEM || n->kind == N_SCHEMA)
+		return fs->cfg.meta_timeout;
+	if (is_mutable_file(n))
+		return 0;
+	if (n->in_log)
+		return fs->cfg.log_ttl;
+	if (n->kind == N_FILE)
+		return fs->cfg.attr_timeout;
+	return fs->cfg.dir_ttl; /* storage directories: their mtime may move */
+}
+
+static void fill_attr(const struct ucfs_fs *fs, const struct node *n, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = n->ino;
+	st->st_uid = fs->cfg.uid;
+	st->st_gid = fs->cfg.gid;
+	if (node_is_dir(n)) {
+		st->st_mode = S_IFDIR | 0555;
+		st->st_nlink = 2;
+	} else {
+		st->st_mode = S_IFREG | 0444;
+		st->st_nlink = 1;
+		st->st_size = (off_t)n->size;
+		st->st_blocks = (blkcnt_t)((n->size + 511) / 512);
+	}
+	st->st_blksize = 65536;
+	st->st_mtim = st->st_ctim = st->st_atim = n->mtime;
+}
+
+static void fill_entry(struct ucfs_fs *fs, struct node *n, struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = n->ino;
+	e->generation = 1;
+	fill_attr(fs, n, &e->attr);
+	e->attr_timeout = e->entry_timeout = node_timeout(fs, n);
+}
+
+/* ---- storage access (called with the lock held; drops it around I/O) ---- */
+
+/* Storage of n's table, opened on first use. */
+static struct storage *table_storage(struct ucfs_fs *fs, struct mtable *m, int *err)
+{
+	if (m->st)
+		return m->st;
+	char *msg = NULL;
+	struct storage *st = NULL;
+	pthread_mutex_unlock(&fs->lock);
+	int r = storage_new(m->location, &st, &msg);
+	pthread_mutex_lock(&fs->lock);
+	if (r) {
+		if (m->st_err != r)
+			log_error("table %s: cannot open storage: %s", m->full_name,
+				  msg ? msg : strerror(-r));
+		m->st_err = r;
+		free(msg);
+		*err = r == -ENOENT ? -EIO : r;
+		return NULL;
+	}
+	free(msg);
+	if (m->st) /* another thread won the race */
+		storage_free(st);
+	else
+		m->st = st;
+	m->st_err = 0;
+	return m->st;
+}
+
+static bool listing_fresh(const struct ucfs_fs *fs, const struct node *dir)
+{
+	if (!dir->listed)
+		return false;
+	double ttl = dir->in_log ? fs->cfg.log_ttl : fs->cfg.dir_ttl;
+	return age_s(dir->listed_at) < ttl;
+}
+
+/* Make dir's children reflect storage (within its TTL). Lock held. */
+static int ensure_listed(struct ucfs_fs *fs, struct node *dir)
+{
+	if (dir->kind != N_TABLE && dir->kind != N_DIR)
+		return 0;
+	while (dir->listing)
+		pthread_cond_wait(&fs->listed, &fs->lock);
+	if (listing_fresh(fs, dir))
+		return 0;
+	int err = 0;
+	struct storage *st = table_storage(fs, dir->table, &err);
+	if (!st)
+		return err;
+	char *rel = xstrdup(dir->rel);
+	if (!rel)
+		return -ENOMEM;
+	dir->listing = true;
+	struct storage_list l = {0};
+	struct storage_entry self = {0};
+	pthread_mutex_unlock(&fs->lock);
+	int r = storage_list(st, rel, &l);
+	if (!r && dir->kind == N_TABLE && storage_stat(st, "", &self) != 0)
+		storage_entry_clear(&self); /* keep the mount-time mtime */
+	pthread_mutex_lock(&fs->lock);
+	free(rel);
+	dir->listing = false;
+	pthread_cond_broadcast(&fs->listed);
+	if (r) {
+		if (r != -ENOENT && r != -ENOTDIR)
+			log_warn("table %s: listing '%s' failed: %s", dir->table->full_name,
+				 dir->rel, strerror(-r));
+		storage_list_free(&l);
+		return r == -ENOENT && dir->kind == N_TABLE ? -EIO : r;
+	}
+	if (self.name)
+		node_set_entry(dir, &self);
+	storage_entry_clear(&self);
+	r = node_merge_listing(&fs->tree, dir, &l, now_ts());
+	storage_list_free(&l);
+	return r;
+}
+
+/* A name missing from a cached listing may be new: ask storage. Lock held. */
+static struct node *probe_child(struct ucfs_fs *fs, struct node *dir, const char *name)
+{
+	int err = 0;
+	struct storage *st = table_storage(fs, dir->table, &err);
+	if (!st)
+		return NULL;
+	char *rel = *dir->rel ? xasprintf("%s/%s", dir->rel, name) : xstrdup(name);
+	if (!rel)
+		return NULL;
+	struct storage_entry e = {0};
+	pthread_mutex_unlock(&fs->lock);
+	int r = storage_stat(st, rel, &e);
+	pthread_mutex_lock(&fs->lock);
+	free(rel);
+	struct node *n = NULL;
+	if (r == 0 && !node_child(dir, name) && !dir->removed) {
+		n = node_add(&fs->tree, dir, name, e.is_dir ? N_DIR : N_FILE);
+		if (n)
+			node_set_entry(n, &e);
+	} else if (r == 0) {
+		n = node_child(dir, name);
+	}
+	storage_entry_clear(&e);
+	return n;
+}
+
+/* ---- operations ---------------------------------------------------------- */
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS;
+	if (conn->capable & FUSE_CAP_READDIRPLUS_AUTO)
+		conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO; /* always plus: saves a lookup per entry */
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct ucfs_fs *fs = fs_of(req);
+	struct fuse_entry_param e;
+	pthread_mutex_lock(&fs->lock);
+	struct node *dir = tree_get(&fs->tree, parent);
+	if (!dir || dir->removed) {
+		pthread_mutex_unlock(&fs->lock);
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if (!node_is_dir(dir)) {
+		pthread_mutex_unlock(&fs->lock);
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	bool was_fresh = listing_fresh(fs, dir);
+	int r = ensure_listed(fs, dir);
+	struct node *n = r ? NULL : node_child(dir, name);
+	if (!n && !r && was_fresh && (dir->kind == N_TABLE || dir->kind == N_DIR))
+		n = probe_child(fs, dir, name);
+	if (!n) {
+		/* Negative entry: cache briefly so new commits and files show up. */
+		double neg = dir->in_log ? 0 : fs->cfg.log_ttl;
+		pthread_mutex_unlock(&fs->lock);
+		if (r && r != -ENOENT) {
+			fuse_reply_err(req, -r);
+			return;
+		}
+		memset(&e, 0, sizeof(e));
+		e.entry_timeout = neg;
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	n->nlookup++;
+	fill_entry(fs, n, &e);
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_entry(req, &e);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	struct ucfs_fs *fs = fs_of(req);
+	pthread_mutex_lock(&fs->lock);
+	struct node *n = tree_get(&fs->tree, ino);
+	if (n)
+		n->nlookup = n->nlookup > nlookup ? n->nlookup - nlookup : 0;
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	struct ucfs_fs *fs = fs_of(req);
+	pthread_mutex_lock(&fs->lock);
+	for (size_t i = 0; i < count; i++) {
+		struct node *n = tree_get(&fs->tree, forgets[i].ino);
+		if (n)
+			n->nlookup = n->nlookup > forgets[i].nlookup ? n->nlookup - forgets[i].nlookup : 0;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_none(req);
+}
+
+/* Refresh a mutable file's attributes from storage. Lock held. */
+static void refresh_file(struct ucfs_fs *fs, struct node *n)
+{
+	int err = 0;
+	struct storage *st = table_storage(fs, n->table, &err);
+	char *rel = st ? xstrdup(n->rel) : NULL;
+	if (!rel)
+		return;
+	struct storage_entry e = {0};
+	pthread_mutex_unlock(&fs->lock);
+	int r = storage_stat(st, rel, &e);
+	pthread_mutex_lock(&fs->lock);
+	free(rel);
+	if (r == 0 && !e.is_dir)
+		node_set_entry(n, &e);
+	storage_entry_clear(&e);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)fi;
+	struct ucfs_fs *fs = fs_of(req);
+	struct stat st;
+	pthread_mutex_lock(&fs->lock);
+	struct node *n = tree_get(&fs->tree, ino);
+	if (!n) {
+		pthread_mutex_unlock(&fs->lock);
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if (is_mutable_file(n))
+		refresh_file(fs, n);
+	else if (n->kind == N_TABLE && !n->listed)
+		ensure_listed(fs, n); /* gives the table directory its real mtime */
+	fill_attr(fs, n, &st);
+	double t = node_timeout(fs, n);
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_attr(req, &st, t);
+}
+
+struct dir_snap {
+	size_t n;
+	struct {
+		uint64_t ino;
+		char *name;
+	} *e;
+};
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct ucfs_fs *fs = fs_of(req);
+	pthread_mutex_lock(&fs->lock);
+	struct node *n = tree_get(&fs->tree, ino);
+	int r = !n || n->removed ? -ENOENT : !node_is_dir(n) ? -ENOTDIR : 0;
+	if (!r && (fi->flags & O_ACCMODE) != O_RDONLY)
+		r = -EROFS;
+	if (!r)
+		r = ensure_listed(fs, n);
+	struct dir_snap *d = NULL;
+	if (!r && !(d = calloc(1, sizeof(*d))))
+		r = -ENOMEM;
+	if (!r) {
+		/* Items and schemas: schemas with no table are hidden by construction. */
+		d->e = calloc(n->nkids ? n->nkids : 1, sizeof(*d->e));
+		if (!d->e)
+			r = -ENOMEM;
+		for (size_t i = 0; !r && i < n->nkids; i++) {
+			d->e[i].ino = n->kids[i]->ino;
+			if (!(d->e[i].name = xstrdup(n->kids[i]->name)))
+				r = -ENOMEM;
+			d->n = i + 1;
+		}
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (r) {
+		if (d) {
+			for (size_t i = 0; i < d->n; i++)
+				free(d->e[i].name);
+			free(d->e);
+			free(d);
+		}
+		fuse_reply_err(req, -r);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)d;
+	fi->cache_readdir = 0;
+	fuse_reply_open(req, fi);
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi, bool plus)
+{
+	struct ucfs_fs *fs = fs_of(req);
+	struct dir_snap *d = (struct dir_snap *)(uintptr_t)fi->fh;
+	char *buf = malloc(size);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	size_t pos = 0;
+	/* Offsets: 1 = ".", 2 = "..", 3 + i = entry i. */
+	for (off_t i = off; (size_t)i < d->n + 2; i++) {
+		struct fuse_entry_param e;
+		memset(&e, 0, sizeof(e));
+		const char *name;
+		struct node *n = NULL;
+		if (i < 2) {
+			name = i == 0 ? "." : "..";
+			e.attr.st_ino = i == 0 ? ino : FUSE_ROOT_ID;
+			e.attr.st_mode = S_IFDIR;
+		} else {
+			name = d->e[i - 2].name;
+			pthread_mutex_lock(&fs->lock);
+			n = tree_get(&fs->tree, d->e[i - 2].ino);
+			if (n)
+				fill_entry(fs, n, &e);
+			pthread_mutex_unlock(&fs->lock);
+			if (!n)
+				continue;
+		}
+		size_t left = size - pos, used;
+		if (plus)
+			used = fuse_add_direntry_plus(req, buf + pos, left, name, &e, i + 1);
+		else
+			used = fuse_add_direntry(req, buf + pos, left, name, &e.attr, i + 1);
+		if (used > left)
+			break;
+		if (plus && n) {
+			pthread_mutex_lock(&fs->lock);
+			n->nlookup++;
+			pthread_mutex_unlock(&fs->lock);
+		}
+		pos += used;
+	}
+	fuse_reply_buf(req, buf, pos);
+	free(buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, false);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			   struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, true);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	struct dir_snap *d = (struct dir_snap *)(uintptr_t)fi->fh;
+	for (size_t i = 0; i < d->n; i++)
+		free(d->e[i].name);
+	free(d->e);
+	free(d);
+	fuse_reply_err(req, 0);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct ucfs_fs *fs = fs_of(req);
+	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & (O_TRUNC | O_APPEND))) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	pthread_mutex_lock(&fs->lock);
+	struct node *n = tree_get(&fs->tree, ino);
+	int r = !n ? -ENOENT : node_is_dir(n) ? -EISDIR : 0;
+	struct storage *st = NULL;
+	char *rel = NULL;
+	bool mut = false;
+	if (!r && !(st = table_storage(fs, n->table, &r)))
+		r = r ? r : -EIO;
+	if (!r && !(rel = xstrdup(n->rel)))
+		r = -ENOMEM;
+	if (!r)
+		mut = is_mutable_file(n);
+	pthread_mutex_unlock(&fs->lock);
+	struct storage_file *f = NULL;
+	if (!r)
+		r = storage_open(st, rel, &f);
+	free(rel);
+	if (r) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)f;
+	/* Table files are write-once: keep the page cache across opens. The one
+	 * file rewritten in place, _delta_log/_last_checkpoint, bypasses it. */
+	fi->keep_cache = !mut;
+	fi->direct_io = mut;
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		storage_close(f); /* interrupted */
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	(void)ino;
+	struct storage_file *f = (struct storage_file *)(uintptr_t)fi->fh;
+	char *buf = malloc(size ? size : 1);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	ssize_t n = storage_read(f, buf, size, (uint64_t)off);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	storage_close((struct storage_file *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	(void)ino;
+	struct ucfs_fs *fs = fs_of(req);
+	struct statvfs sv;
+	memset(&sv, 0, sizeof(sv));
+	sv.f_bsize = sv.f_frsize = 4096;
+	pthread_mutex_lock(&fs->lock);
+	sv.f_files = fs->tree.n;
+	pthread_mutex_unlock(&fs->lock);
+	sv.f_namemax = 255;
+	sv.f_flag = ST_RDONLY | ST_NOSUID | ST_NODEV;
+	fuse_reply_statfs(req, &sv);
+}
+
+/* ---- extended attributes on table directories ---------------------------- */
+
+static const char *const xattr_names[] = {
+	"user.ucfs.full_name", "user.ucfs.table_id", "user.ucfs.table_type",
+	"user.ucfs.format",    "user.ucfs.storage_location",
+};
+#define N_XATTRS (sizeof(xattr_names) / sizeof(xattr_names[0]))
+
+static const char *xattr_value(const struct mtable *m, size_t i)
+{
+	const char *v[] = {m->full_name, m->table_id, m->table_type, m->format, m->location};
+	return v[i];
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct ucfs_fs *fs = fs_of(req);
+	pthread_mutex_lock(&fs->lock);
+	struct node *n = tree_get(&fs->tree, ino);
+	char *val = NULL;
+	if (n && n->kind == N_TABLE)
+		for (size_t i = 0; i < N_XATTRS; i++)
+			if (!strcmp(name, xattr_names[i]))
+				val = xstrdup(xattr_value(n->table, i));
+	pthread_mutex_unlock(&fs->lock);
+	if (!val) {
+		fuse_reply_err(req, n ? ENODATA : ENOENT);
+		return;
+	}
+	size_t len = strlen(val);
+	if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (size < len)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, val, len);
+	free(val);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct ucfs_fs *fs = fs_of(req);
+	pthread_mutex_lock(&fs->lock);
+	struct node *n = tree_get(&fs->tree, ino);
+	bool table = n && n->kind == N_TABLE;
+	pthread_mutex_unlock(&fs->lock);
+	if (!n) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	char buf[256];
+	size_t len = 0;
+	for (size_t i = 0; table && i < N_XATTRS; i++) {
+		size_t l = strlen(xattr_names[i]) + 1;
+		memcpy(buf + len, xattr_names[i], l);
+		len += l;
+	}
+	if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (size < len)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, buf, len);
+}
+
+/* ---- everything that would write ----------------------------------------- */
+
+static void rofs(fuse_req_t req) { fuse_reply_err(req, EROFS); }
+static void op_setattr(fuse_req_t req, fuse_ino_t i, struct stat *a, int s, struct fuse_file_info *f)
+{
+	(void)i, (void)a, (void)s, (void)f;
+	rofs(req);
+}
+static void op_mknod(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t d)
+{
+	(void)p, (void)n, (void)m, (void)d;
+	rofs(req);
+}
+static void op_mkdir(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m)
+{
+	(void)p, (void)n, (void)m;
+	rofs(req);
+}
+static void op_unlink(fuse_req_t req, fuse_ino_t p, const char *n)
+{
+	(void)p, (void)n;
+	rofs(req);
+}
+static void op_symlink(fuse_req_t req, const char *l, fuse_ino_t p, const char *n)
+{
+	(void)l, (void)p, (void)n;
+	rofs(req);
+}
+static void op_rename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np, const char *nn,
+		      unsigned int f)
+{
+	(void)p, (void)n, (void)np, (void)nn, (void)f;
+	rofs(req);
+}
+static void op_link(fuse_req_t req, fuse_ino_t i, fuse_ino_t np, const char *nn)
+{
+	(void)i, (void)np, (void)nn;
+	rofs(req);
+}
+static void op_create(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, struct fuse_file_info *f)
+{
+	(void)p, (void)n, (void)m, (void)f;
+	rofs(req);
+}
+static void op_write(fuse_req_t req, fuse_ino_t i, const char *b, size_t s, off_t o,
+		     struct fuse_file_info *f)
+{
+	(void)i, (void)b, (void)s, (void)o, (void)f;
+	rofs(req);
+}
+static void op_setxattr(fuse_req_t req, fuse_ino_t i, const char *n, const char *v, size_t s, int f)
+{
+	(void)i, (void)n, (void)v, (void)s, (void)f;
+	rofs(req);
+}
+static void op_removexattr(fuse_req_t req, fuse_ino_t i, const char *n)
+{
+	(void)i, (void)n;
+	rofs(req);
+}
+static void op_fallocate(fuse_req_t req, fuse_ino_t i, int m, off_t o, off_t l, struct fuse_file_info *f)
+{
+	(void)i, (void)m, (void)o, (void)l, (void)f;
+	rofs(req);
+}
+
+static const struct fuse_lowlevel_ops ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
+	.releasedir = op_releasedir,
+	.open = op_open,
+	.read = op_read,
+	.release = op_release,
+	.statfs = op_statfs,
+	.getxattr = op_getxattr,
+	.listxattr = op_listxattr,
+	.setattr = op_setattr,
+	.mknod = op_mknod,
+	.mkdir = op_mkdir,
+	.unlink = op_unlink,
+	.rmdir = op_unlink,
+	.symlink = op_symlink,
+	.rename = op_rename,
+	.link = op_link,
+	.create = op_create,
+	.write = op_write,
+	.setxattr = op_setxattr,
+	.removexattr = op_removexattr,
+	.fallocate = op_fallocate,
+};
+
+const struct fuse_lowlevel_ops *fs_lowlevel_ops(void) { return &ops; }

@@ -1,0 +1,85 @@
+/*
+ * nodes.h - the in-memory tree behind the mount: inode numbers, names,
+ * attributes and directory children.
+ *
+ * Contract: pure data structure, no FUSE and no I/O, NOT locked (the caller,
+ * fs.c, holds its tree lock around every call). Inode numbers are dense and
+ * never reused during a mount (1 is the root). Children are kept sorted by
+ * name for O(log n) lookup. A node dropped from its parent (the object
+ * vanished) stays addressable by inode, flagged `removed`, because the
+ * kernel may still hold it; it is freed with the tree.
+ */
+#ifndef UCFS_NODES_H
+#define UCFS_NODES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "storage/storage.h"
+
+enum node_kind {
+	N_ROOT,   /* the mount point */
+	N_ITEM,   /* a mirrored item */
+	N_SCHEMA, /* a schema of an item */
+	N_TABLE,  /* a table: the root of its storage location */
+	N_DIR,    /* a directory inside a table's storage */
+	N_FILE,   /* a file inside a table's storage */
+};
+
+/* What the mount knows about one mirrored table. Owned by the tree. */
+struct mtable {
+	char *item, *schema, *name, *full_name, *table_id, *table_type, *format, *location;
+	struct storage *st; /* opened on first use */
+	int st_err;         /* negative errno of the last failed open, 0 if none */
+	struct mtable *next;
+};
+
+struct node {
+	uint64_t ino;
+	enum node_kind kind;
+	char *name;
+	struct node *parent;
+	struct node **kids; /* sorted by name */
+	size_t nkids, capkids;
+	struct mtable *table; /* N_TABLE, N_DIR, N_FILE */
+	char *rel;            /* path inside the table's storage ("" for N_TABLE) */
+	bool listed;          /* children reflect a storage listing */
+	bool listing;         /* a listing is in flight */
+	bool in_log;          /* inside _delta_log: listings go stale quickly */
+	bool removed;
+	struct timespec listed_at;
+	uint64_t size;
+	struct timespec mtime;
+	uint64_t nlookup;
+};
+
+struct tree {
+	struct node **by_ino; /* index = ino - 1 */
+	size_t n, cap;
+	struct mtable *tables;
+};
+
+int tree_init(struct tree *t, struct timespec now);
+void tree_destroy(struct tree *t);
+
+struct node *tree_get(struct tree *t, uint64_t ino);
+struct node *tree_root(struct tree *t);
+struct node *node_child(const struct node *dir, const char *name);
+/* Create a child named `name` under dir (which must not have one). */
+struct node *node_add(struct tree *t, struct node *dir, const char *name, enum node_kind kind);
+/* Return the child `name`, creating it with `kind` when missing. */
+struct node *node_ensure(struct tree *t, struct node *dir, const char *name, enum node_kind kind);
+/* Drop a child from its parent (marks it and its subtree removed). */
+void node_unlink(struct node *n);
+bool node_is_dir(const struct node *n);
+
+/* Apply a fresh storage listing of dir: update existing children, add new
+ * ones, unlink vanished ones. Returns 0 or -ENOMEM. */
+int node_merge_listing(struct tree *t, struct node *dir, const struct storage_list *l,
+		       struct timespec now);
+/* Set size/mtime (and kind, when an entry turned from file to dir). */
+void node_set_entry(struct node *n, const struct storage_entry *e);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * http.h - the single libcurl layer of ucfs.
+ *
+ * Contract: one struct http_client per process (or per remote), safe to use
+ * from many threads at once. It keeps a pool of curl easy handles (connection
+ * reuse) and shares the DNS cache and TLS session cache between them through
+ * a locked CURLSH. http_perform() retries transport failures and transient
+ * statuses (see net/retry.h) within max_retries and retry_budget_ms, then
+ * returns 0 with whatever response it got (any status), or a negative errno
+ * with a one-line *errmsg naming scheme://host:port only - never the path's
+ * query string or any header, so signed URLs and tokens are not leaked.
+ */
+#ifndef UCFS_NET_HTTP_H
+#define UCFS_NET_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct http_options {
+	const char *ca_file;     /* NULL: env CURL_CA_BUNDLE, else system default */
+	long connect_timeout_ms; /* 0: 10000 */
+	long timeout_ms;         /* whole transfer; 0: 60000 */
+	int max_retries;         /* 0: 4; negative: no retries */
+	long retry_budget_ms;    /* total time spent waiting between retries; 0: 30000 */
+	size_t max_body_bytes;   /* response body limit; 0: 256 MiB (over -> -EFBIG) */
+};
+
+struct http_request {
+	const char *method;              /* NULL = "GET"; "HEAD" sends no body */
+	const char *url;
+	const char *const *headers;      /* NULL-terminated "Name: value" list, or NULL */
+	const char *body;                /* may be NULL */
+	size_t body_len;
+	const char *content_type;        /* adds "Content-Type:" when non-NULL */
+};
+
+struct http_response {
+	long status;
+	char *body;          /* always NUL-terminated (empty string when no body) */
+	size_t body_len;
+	char *retry_after;   /* raw Retry-After header or NULL */
+	char *content_type;  /* or NULL */
+};
+
+struct http_client;
+
+int http_global_init(void); /* curl_global_init once; 0 or -EIO */
+
+struct http_client *http_client_new(const struct http_options *opts); /* NULL on ENOMEM/curl failure */
+void http_client_free(struct http_client *c);
+
+int http_perform(struct http_client *c, const struct http_request *req, struct http_response *out,
+		 char **errmsg);
+void http_response_free(struct http_response *r);
+
+/* Helpers for other modules. */
+bool http_status_ok(long status); /* 2xx */
+/* "scheme://host[:port]" of url (malloc'ed), or a copy of "<invalid url>". */
+char *http_url_origin(const char *url);
+
+#endif

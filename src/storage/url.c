@@ -1,0 +1,145 @@
+/* url.c - see url.h. */
+#include "storage/url.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util/strutil.h"
+
+const char *storage_scheme_name(enum storage_scheme s)
+{
+	switch (s) {
+	case SCHEME_FILE: return "file";
+	case SCHEME_AZURE: return "azure";
+	case SCHEME_S3: return "s3";
+	case SCHEME_GCS: return "gcs";
+	}
+	return "?";
+}
+
+void storage_url_free(struct storage_url *u)
+{
+	free(u->path);
+	free(u->container);
+	free(u->host);
+	free(u->bucket);
+	free(u->prefix);
+	memset(u, 0, sizeof(*u));
+}
+
+static void strip_trailing_slashes(char *p)
+{
+	size_t n = strlen(p);
+	while (n > 1 && p[n - 1] == '/')
+		p[--n] = '\0';
+}
+
+static char *trim_slashes_dup(const char *s)
+{
+	while (*s == '/')
+		s++;
+	char *d = xstrdup(s);
+	if (!d)
+		return NULL;
+	size_t n = strlen(d);
+	while (n > 0 && d[n - 1] == '/')
+		d[--n] = '\0';
+	return d;
+}
+
+static int bad(const char *url, const char *why, char **err)
+{
+	if (err)
+		*err = xasprintf("storage location '%s': %s", url, why);
+	return -EINVAL;
+}
+
+static int parse_file(const char *url, struct storage_url *out, char **err)
+{
+	const char *p = url + 5; /* after "file:" */
+	if (strncmp(p, "///", 3) == 0)
+		p += 2;
+	else if (strncasecmp(p, "//localhost/", 12) == 0)
+		p += 11;
+	else if (strncmp(p, "//", 2) == 0)
+		return bad(url, "file URLs must name a local path (file:///path)", err);
+	if (*p != '/')
+		return bad(url, "file URL path is not absolute", err);
+	char *dec = pct_decode(p);
+	if (!dec)
+		return bad(url, "invalid percent-escape in path", err);
+	strip_trailing_slashes(dec);
+	out->scheme = SCHEME_FILE;
+	out->path = dec;
+	return 0;
+}
+
+/* scheme://AUTHORITY/prefix -> authority, prefix */
+static int split_authority(const char *rest, char **auth, char **prefix)
+{
+	const char *slash = strchr(rest, '/');
+	*auth = slash ? xstrndup(rest, (size_t)(slash - rest)) : xstrdup(rest);
+	*prefix = trim_slashes_dup(slash ? slash : "");
+	if (!*auth || !*prefix) {
+		free(*auth);
+		free(*prefix);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int storage_url_parse(const char *url, struct storage_url *out, char **err)
+{
+	memset(out, 0, sizeof(*out));
+	if (err)
+		*err = NULL;
+	if (str_empty(url))
+		return bad("", "empty location", err);
+	if (strncasecmp(url, "file:", 5) == 0)
+		return parse_file(url, out, err);
+
+	static const struct {
+		const char *pfx;
+		enum storage_scheme s;
+	} schemes[] = {
+		{"abfss://", SCHEME_AZURE}, {"abfs://", SCHEME_AZURE}, {"wasbs://", SCHEME_AZURE},
+		{"wasb://", SCHEME_AZURE},  {"s3://", SCHEME_S3},      {"s3a://", SCHEME_S3},
+		{"gs://", SCHEME_GCS},
+	};
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		size_t n = strlen(schemes[i].pfx);
+		if (strncasecmp(url, schemes[i].pfx, n) != 0)
+			continue;
+		char *auth, *prefix;
+		if (split_authority(url + n, &auth, &prefix))
+			return -ENOMEM;
+		if (!*auth) {
+			free(auth);
+			free(prefix);
+			return bad(url, "missing bucket or container", err);
+		}
+		out->scheme = schemes[i].s;
+		out->prefix = prefix;
+		if (schemes[i].s == SCHEME_AZURE) {
+			char *at = strchr(auth, '@');
+			if (!at || at == auth || !at[1]) {
+				free(auth);
+				storage_url_free(out);
+				return bad(url, "expected CONTAINER@ACCOUNT.HOST", err);
+			}
+			out->container = xstrndup(auth, (size_t)(at - auth));
+			out->host = xstrdup(at + 1);
+			free(auth);
+			if (!out->container || !out->host) {
+				storage_url_free(out);
+				return -ENOMEM;
+			}
+		} else {
+			out->bucket = auth;
+		}
+		return 0;
+	}
+	return bad(url, "unsupported scheme (expected file, abfss, s3 or gs)", err);
+}

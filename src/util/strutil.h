@@ -1,0 +1,36 @@
+/*
+ * strutil.h - small string helpers used everywhere.
+ *
+ * Contract: every function that allocates returns NULL only on ENOMEM
+ * (callers treat that as -ENOMEM); xstrdup(NULL) returns NULL.
+ */
+#ifndef UCFS_STRUTIL_H
+#define UCFS_STRUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool str_eq(const char *a, const char *b); /* NULL-safe */
+bool str_empty(const char *s);              /* NULL or "" */
+bool str_startswith(const char *s, const char *prefix);
+bool str_endswith(const char *s, const char *suffix);
+/* Percent-decode src into a new string; NULL on invalid escape or ENOMEM. */
+char *pct_decode(const char *src);
+/* Percent-encode everything except unreserved chars and those in keep. */
+char *pct_encode(const char *src, const char *keep);
+
+/* Growable byte buffer, always NUL-terminated. */
+struct strbuf {
+	char *buf;
+	size_t len, cap;
+};
+int sb_append(struct strbuf *sb, const char *data, size_t n); /* 0 or -ENOMEM */
+int sb_puts(struct strbuf *sb, const char *s);
+int sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *sb_detach(struct strbuf *sb);
+void sb_free(struct strbuf *sb);
+
+#endif
