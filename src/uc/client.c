@@ -2,6 +2,7 @@
 #include "uc/client.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,8 +67,10 @@ char *uc_error_describe(const struct uc_error *e, const char *what)
 		out = xasprintf("authentication with Unity Catalog at %s failed: %s", host,
 				e->message ? e->message : "no details");
 	} else if (!e->http_status && transport_text(e->err)) {
+		/* Refused/timed out say it all; DNS and TLS details help. */
+		bool detail_helps = e->message && (e->err == -EHOSTUNREACH || e->err == -EPROTO);
 		out = xasprintf("cannot reach Unity Catalog at %s: %s%s%s%s", host, transport_text(e->err),
-				e->message ? " [" : "", e->message ? e->message : "", e->message ? "]" : "");
+				detail_helps ? " [" : "", detail_helps ? e->message : "", detail_helps ? "]" : "");
 	} else if (!e->http_status) {
 		out = xasprintf("request to Unity Catalog at %s for %s failed: %s", host, w,
 				e->message ? e->message : strerror(e->err < 0 ? -e->err : EIO));
