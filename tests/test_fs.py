@@ -1,0 +1,190 @@
+"""The mount as a file system: layout, the storage tree presented exactly as it
+is (names, sizes, mtimes, bytes), shell tools, read-only semantics, extended
+attributes, fresh _delta_log listings and mmap."""
+from __future__ import annotations
+
+import errno
+import hashlib
+import mmap
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from deltalake import write_deltalake
+
+from conftest import CATALOG
+from mountutil import Mount, env_for, run
+from tables import _simple_rows, read_delta_arrow
+
+
+def tree(root: Path) -> dict[str, tuple]:
+    """relative path -> (is_dir, size, mtime_ns) for everything under root."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for n in dirnames + filenames:
+            p = Path(dirpath) / n
+            st = p.stat()
+            rel = str(p.relative_to(root))
+            out[rel] = (p.is_dir(), 0 if p.is_dir() else st.st_size, st.st_mtime_ns)
+    return out
+
+
+def test_layout_items_schemas_tables(mount, catalog):
+    assert sorted(os.listdir(mount)) == [CATALOG]
+    # empty_schema has no table: hidden; misc keeps only its Delta table.
+    assert sorted(os.listdir(mount / CATALOG)) == ["misc", "sales"]
+    assert sorted(os.listdir(mount / CATALOG / "sales")) == ["customers", "events", "orders",
+                                                             "regions"]
+    assert sorted(os.listdir(mount / CATALOG / "misc")) == ["notes"]
+    for skipped in ("orders_view", "raw_parquet", "raw_csv"):
+        assert not (mount / CATALOG / "misc" / skipped).exists()
+    assert not (mount / CATALOG / "empty_schema").exists()
+
+
+@pytest.mark.parametrize("table", ["sales.orders", "sales.customers", "sales.regions",
+                                   "sales.events", "misc.notes"])
+def test_table_tree_is_storage_as_is(mount, catalog, table):
+    spec = catalog[table]
+    mounted = mount / CATALOG / table.replace(".", "/")
+    assert tree(mounted) == tree(spec.path)
+    for rel, (is_dir, size, _) in tree(spec.path).items():
+        if not is_dir:
+            a = hashlib.sha256((mounted / rel).read_bytes()).hexdigest()
+            assert a == hashlib.sha256((spec.path / rel).read_bytes()).hexdigest(), rel
+
+
+def test_special_partition_names_exact(mount, catalog):
+    mounted = mount / CATALOG / "sales" / "regions"
+    names = sorted(os.listdir(mounted))
+    assert names == sorted(os.listdir(catalog["sales.regions"].path))
+    assert "part=100%25" in names and "part=a%20b" in names
+
+
+def test_checkpoint_files_present(mount):
+    log = mount / CATALOG / "sales" / "customers" / "_delta_log"
+    names = os.listdir(log)
+    assert "_last_checkpoint" in names
+    assert f"{3:020d}.checkpoint.parquet" in names
+    assert (log / "_last_checkpoint").read_text().strip().startswith("{")
+
+
+def test_shell_tools_ls_find_cp_du(mount, catalog, tmp_path):
+    root = mount / CATALOG
+    ls = subprocess.run(["ls", "-R", str(root)], capture_output=True, text=True, timeout=60)
+    assert ls.returncode == 0, ls.stderr
+    assert "00000000000000000000.json" in ls.stdout
+    found = subprocess.run(["find", str(root), "-name", "*.parquet"], capture_output=True,
+                           text=True, timeout=60)
+    assert found.returncode == 0
+    n_parquet = sum(len(list(s.path.rglob("*.parquet"))) for k, s in catalog.items()
+                    if s.fmt == "DELTA")
+    assert len(found.stdout.split()) == n_parquet
+    src = catalog["sales.regions"].path
+    dst = tmp_path / "copy"
+    cp = subprocess.run(["cp", "-r", str(root / "sales" / "regions"), str(dst)],
+                        capture_output=True, text=True, timeout=60)
+    assert cp.returncode == 0, cp.stderr
+    diff = subprocess.run(["diff", "-r", str(src), str(dst)], capture_output=True, text=True)
+    assert diff.returncode == 0, diff.stdout
+    du = [subprocess.run(["du", "-s", "--apparent-size", "-B1", str(p)], capture_output=True,
+                         text=True, check=True).stdout.split()[0]
+          for p in (root / "sales" / "events", catalog["sales.events"].path)]
+    # directories count 0 bytes in the mount: compare file bytes only
+    files = sum(f.stat().st_size for f in catalog["sales.events"].path.rglob("*") if f.is_file())
+    assert int(du[0]) == files
+
+
+def test_writes_fail_with_erofs(mount):
+    t = mount / CATALOG / "sales" / "orders"
+    f = next(t.glob("*.parquet"))
+
+    def erofs(fn, *a):
+        with pytest.raises(OSError) as ei:
+            fn(*a)
+        assert ei.value.errno == errno.EROFS, (fn, ei.value)
+
+    erofs(open, t / "new.txt", "w")
+    erofs(open, f, "r+b")
+    erofs(open, f, "ab")
+    erofs(os.mkdir, t / "d")
+    erofs(os.unlink, f)
+    erofs(os.rmdir, t / "_delta_log")
+    erofs(os.rename, f, t / "x.parquet")
+    erofs(os.truncate, f, 0)
+    erofs(os.utime, f, None)
+    erofs(os.chmod, f, 0o777)
+    erofs(os.symlink, "x", t / "link")
+    erofs(os.link, f, t / "hard")
+    erofs(os.setxattr, t, "user.x", b"1")
+    erofs(os.mkdir, mount / "newitem")
+    erofs(os.mkdir, mount / CATALOG / "newschema")
+
+
+def test_table_xattrs(mount, catalog):
+    t = mount / CATALOG / "sales" / "orders"
+    names = os.listxattr(t)
+    assert set(names) >= {"user.ucfs.full_name", "user.ucfs.table_id", "user.ucfs.table_type",
+                          "user.ucfs.storage_location", "user.ucfs.format"}
+    assert os.getxattr(t, "user.ucfs.full_name") == f"{CATALOG}.sales.orders".encode()
+    assert os.getxattr(t, "user.ucfs.table_type") == b"EXTERNAL"
+    assert os.getxattr(t, "user.ucfs.format") == b"DELTA"
+    loc = os.getxattr(t, "user.ucfs.storage_location").decode()
+    assert loc.startswith("file://") and loc.endswith(str(catalog["sales.orders"].path))
+    assert len(os.getxattr(t, "user.ucfs.table_id")) >= 32
+    with pytest.raises(OSError) as ei:
+        os.getxattr(t, "user.ucfs.nope")
+    assert ei.value.errno == errno.ENODATA
+    assert os.listxattr(t / "_delta_log") == []
+
+
+def test_missing_names_enoent_fast(mount):
+    log = mount / CATALOG / "sales" / "orders" / "_delta_log"
+    t0 = time.monotonic()
+    for i in range(200):
+        assert not (log / f"{1000 + i:020d}.json").exists()
+        assert not (log.parent / f".part-{i}.crc").exists()
+    assert time.monotonic() - t0 < 5
+
+
+def test_mmap_reads_same_bytes(mount, catalog):
+    spec = catalog["sales.events"]
+    f = sorted(spec.path.rglob("*.parquet"))[0]
+    with open(mount / CATALOG / "sales" / "events" / f.relative_to(spec.path), "rb") as fh:
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            assert m[:] == f.read_bytes()
+
+
+def test_statfs_and_modes(mount):
+    sv = os.statvfs(mount)
+    assert sv.f_flag & os.ST_RDONLY
+    st = os.stat(mount / CATALOG / "sales" / "orders" / "_delta_log" / f"{0:020d}.json")
+    assert oct(st.st_mode & 0o777) == "0o444"
+    assert oct(os.stat(mount / CATALOG).st_mode & 0o777) == "0o555"
+
+
+def test_new_commits_visible_without_remount(uc_api, uc_server, tmp_path):
+    """A commit written upstream after mounting shows up within log_ttl."""
+    cat = "ucfs_live"
+    path = tmp_path / "data" / "live"
+    write_deltalake(str(path), _simple_rows(range(3), "a"))
+    uc_api.delete_catalog(cat)
+    uc_api.create_catalog(cat)
+    uc_api.create_schema(cat, "s")
+    uc_api.register_arrow_table(cat, "s", "live", path, _simple_rows([0], "x").schema)
+    state = tmp_path / "state.db"
+    run(["mirror", "create", "--catalog", cat, "--host", uc_server.url], env=env_for(state),
+        check=True)
+    with Mount(tmp_path / "mnt", env_for(state), options="log_ttl=0.3") as m:
+        t = m.mp / cat / "s" / "live"
+        assert read_delta_arrow(t).num_rows == 3
+        write_deltalake(str(path), _simple_rows(range(3, 5), "b"), mode="append")
+        time.sleep(0.6)
+        assert f"{1:020d}.json" in os.listdir(t / "_delta_log")
+        assert read_delta_arrow(t).num_rows == 5
+        # new data files are found by lookup even inside a cached listing
+        write_deltalake(str(path), _simple_rows(range(5, 6), "c"), mode="append")
+        time.sleep(0.6)
+        assert read_delta_arrow(t).num_rows == 6
+    uc_api.delete_catalog(cat)
