@@ -239,6 +239,7 @@ int cmd_mount(int argc, char **argv, struct global_opts *g)
 	};
 	int opt, r = 0;
 	const char *mountpoint = NULL;
+	struct strbuf o_args = {0};
 	/* Options may follow the mount point (mount helpers put -o last). */
 	while (optind < argc) {
 		opt = getopt_long(argc, argv, "-fdo:hv", longopts, NULL);
@@ -256,16 +257,13 @@ int cmd_mount(int argc, char **argv, struct global_opts *g)
 			break;
 		case 'f': o.foreground = true; break;
 		case 'd': o.debug = o.foreground = true; break;
-		case 'o': {
-			char *dup = xstrdup(optarg);
-			r = dup ? parse_o(dup, &o) : cli_fail("out of memory");
-			/* option values point into dup: keep it for the process lifetime */
-			if (r) {
-				free(dup);
+		case 'o':
+			/* Joined and parsed after the loop; values point into this buffer. */
+			if ((o_args.len && sb_puts(&o_args, ",")) || sb_puts(&o_args, optarg)) {
+				r = cli_fail("out of memory");
 				goto out;
 			}
 			break;
-		}
 		case 'h': fputs(mount_help, stdout); goto out;
 		default: r = cli_usage_error("mount", "invalid option"); goto out;
 		}
@@ -274,6 +272,8 @@ int cmd_mount(int argc, char **argv, struct global_opts *g)
 		r = cli_usage_error("mount", "missing MOUNTPOINT");
 		goto out;
 	}
+	if (o_args.len && (r = parse_o(o_args.buf, &o)))
+		goto out;
 	if (o.state)
 		g->state_path = o.state;
 	if (o.foreground)
@@ -343,6 +343,7 @@ int cmd_mount(int argc, char **argv, struct global_opts *g)
 	r = lr < 0 ? 1 : 0;
 out:
 	sb_free(&o.fuse_opts);
+	sb_free(&o_args);
 	return r;
 }
 
