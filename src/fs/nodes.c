@@ -181,12 +181,14 @@ static int cmp_entry(const void *a, const void *b)
 int node_merge_listing(struct tree *t, struct node *dir, const struct storage_list *l,
 		       struct timespec now)
 {
-	qsort(l->items, l->n, sizeof(*l->items), cmp_entry);
+	if (l->n > 1)
+		qsort(l->items, l->n, sizeof(*l->items), cmp_entry);
 	/* Unlink children that vanished or changed between file and directory. */
 	for (size_t i = dir->nkids; i-- > 0;) {
 		struct node *k = dir->kids[i];
 		struct storage_entry key = {.name = k->name};
-		struct storage_entry *e = bsearch(&key, l->items, l->n, sizeof(*l->items), cmp_entry);
+		struct storage_entry *e =
+			l->n ? bsearch(&key, l->items, l->n, sizeof(*l->items), cmp_entry) : NULL;
 		if (!e || e->is_dir != (k->kind == N_DIR))
 			node_unlink(k);
 	}

@@ -84,6 +84,15 @@ int main(void)
 	CHECK(node_child(tb, "p=a%20b") != part && node_child(tb, "p=a%20b")->kind == N_FILE);
 	CHECK(node_child(tb, "_delta_log") == log && !log->removed);
 
+	/* An empty directory (an empty listing has no items array at all). */
+	struct node *empty = node_add(&t, tb, "_empty", N_DIR);
+	struct storage_list none = {0};
+	CHECK(node_merge_listing(&t, empty, &none, now) == 0);
+	CHECK(empty->listed && empty->nkids == 0);
+	node_add(&t, empty, "gone", N_FILE);
+	CHECK(node_merge_listing(&t, empty, &none, now) == 0);
+	CHECK(empty->nkids == 0);
+
 	/* Many children stay sorted and findable. */
 	char name[32];
 	for (int i = 999; i >= 0; i--) {
