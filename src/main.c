@@ -17,7 +17,11 @@
 static const struct cmd cmds[] = {
 	{"catalogs", cmd_catalogs, "list the catalogs the identity can see"},
 	{"browse", cmd_browse, "list schemas and tables of a catalog, and what would be mirrored"},
-	{"mirror", cmd_mirror, "create, list and remove mirrored items"},
+	{"mirror", cmd_mirror, "create, edit, show, list and remove mirrored items"},
+	{"sync", cmd_sync, "refresh mirrored items from Unity Catalog now"},
+	{"status", cmd_status, "sync status, and what is mirrored or skipped and why"},
+	{"lakehouse", cmd_lakehouse, "create, list and remove lakehouses"},
+	{"shortcut", cmd_shortcut, "create and remove lakehouse shortcuts to mirrored tables"},
 	{"mount", cmd_mount, "mount the mirrored items at a directory"},
 	{"umount", cmd_umount, "unmount a ucfs mount"},
 };

@@ -34,6 +34,10 @@ int cmd_browse(int argc, char **argv, struct global_opts *g);
 int cmd_mirror(int argc, char **argv, struct global_opts *g);
 int cmd_mount(int argc, char **argv, struct global_opts *g);
 int cmd_umount(int argc, char **argv, struct global_opts *g);
+int cmd_sync(int argc, char **argv, struct global_opts *g);
+int cmd_status(int argc, char **argv, struct global_opts *g);
+int cmd_lakehouse(int argc, char **argv, struct global_opts *g);
+int cmd_shortcut(int argc, char **argv, struct global_opts *g);
 
 /* Print "ucfs: error: ..." to stderr (redacted). Returns 1. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

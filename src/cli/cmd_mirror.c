@@ -15,62 +15,50 @@
 #include "cli/cli.h"
 #include "core/catalog_sync.h"
 #include "core/tablefilter.h"
+#include "core/view.h"
+#include "core/status.h"
 #include "util/strutil.h"
 
 static const char mirror_help[] =
 	"usage: ucfs mirror create [NAME] --catalog CATALOG [--host URL] [--profile P]\n"
-	"                          [--description TEXT] [--no-auto-sync]\n"
+	"                          [--include S[.T]]... [--exclude S[.T]]...\n"
+	"                          [--description TEXT] [--auto-sync on|off]\n"
+	"       ucfs mirror edit NAME [--rename NEW] [--description TEXT] [--auto-sync on|off]\n"
+	"                          [--include S[.T]]... [--exclude S[.T]]... [--unlist S[.T]]...\n"
+	"                          [--all]\n"
+	"       ucfs mirror show NAME [--json]\n"
 	"       ucfs mirror list [--json]\n"
 	"       ucfs mirror rm NAME\n"
 	"\n"
 	"A mirrored item is one Unity Catalog catalog presented under\n"
 	"MOUNTPOINT/NAME/<schema>/<table>. NAME defaults to the catalog name and must be\n"
-	"unique. create reads the catalog's structure right away; the connection (host\n"
-	"and profile name, never a secret) is remembered for mounting.\n"
+	"unique (among items and lakehouses). create reads the catalog's structure right\n"
+	"away; the connection (host and profile name, never a secret) is remembered.\n"
+	"\n"
+	"Selection (Fabric's modes): without --include the catalog is Full (everything\n"
+	"but exclusions; new schemas and tables are picked up); with --include it is\n"
+	"Partial (only what is listed). --include S makes schema S Full, --include S.T\n"
+	"includes one table (schema S Partial). --exclude S / S.T is allowed only inside\n"
+	"a Full scope. edit adds rules; --unlist drops the rule naming an object; --all\n"
+	"starts again from the whole catalog. Edits are refused while a sync runs.\n"
 	"\n"
 	"Options (all subcommands): --state PATH, -v\n";
 
-static int mirror_create(int argc, char **argv, struct global_opts *g)
+/* Selection rules naming objects the catalog no longer has. */
+static void print_issues(const char *issues_json)
 {
-	static const struct option longopts[] = {
-		{"catalog", required_argument, NULL, 'c'},
-		{"host", required_argument, NULL, 'H'},
-		{"profile", required_argument, NULL, 'p'},
-		{"description", required_argument, NULL, 'D'},
-		{"no-auto-sync", no_argument, NULL, 'N'},
-		{"help", no_argument, NULL, 'h'},
-		CLI_COMMON_LONGOPTS,
-		{0},
-	};
-	const char *catalog = NULL, *host = NULL, *profile = NULL, *desc = NULL;
-	bool auto_sync = true;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "c:p:hv", longopts, NULL)) != -1) {
-		if (cli_common_opt(opt, optarg, g))
-			continue;
-		switch (opt) {
-		case 'c': catalog = optarg; break;
-		case 'H': host = optarg; break;
-		case 'p': profile = optarg; break;
-		case 'D': desc = optarg; break;
-		case 'N': auto_sync = false; break;
-		case 'h': fputs(mirror_help, stdout); return 0;
-		default: return cli_usage_error("mirror", "invalid option");
-		}
-	}
-	if (!catalog)
-		return cli_usage_error("mirror", "mirror create needs --catalog CATALOG");
-	if (optind < argc - 1)
-		return cli_usage_error("mirror", "unexpected argument '%s'", argv[optind + 1]);
-	const char *name = optind < argc ? argv[optind] : catalog;
-	if (!name_is_valid_entry(name))
-		return cli_usage_error("mirror",
-				       "invalid item name '%s': it becomes a directory name, so it must "
-				       "be 1-255 bytes, contain no '/' and not start with '.'", name);
-	if (desc && strlen(desc) > 256)
-		return cli_usage_error("mirror", "description is %zu characters; at most 256",
-				       strlen(desc));
+	cJSON *a = issues_json ? cJSON_Parse(issues_json) : NULL;
+	cJSON *x;
+	cJSON_ArrayForEach(x, a)
+		if (cJSON_IsString(x))
+			fprintf(stderr, "ucfs: warning: %s\n", x->valuestring);
+	cJSON_Delete(a);
+}
 
+static int create_item(struct global_opts *g, const char *name, const char *catalog,
+		       const char *host, const char *profile, const char *desc, bool auto_sync,
+		       const struct selection *sel)
+{
 	struct state *st = NULL;
 	if (cli_open_state(g, true, &st))
 		return 1;
@@ -82,23 +70,27 @@ static int mirror_create(int argc, char **argv, struct global_opts *g)
 				"(ucfs mirror create NAME --catalog %s) or remove it (ucfs mirror rm %s)",
 				name, catalog, name);
 	}
-
 	struct ucfs_conn conn;
 	struct uc_client *uc;
 	if (cli_connect(host, profile, &conn, &uc)) {
 		state_close(st);
 		return 1;
 	}
-	struct table_row *rows = NULL;
-	size_t n = 0, shown = 0;
+	struct catalog_listing l = {0};
 	struct uc_error e = {0};
-	int r = catalog_fetch(uc, catalog, &rows, &n, &e);
+	struct sync_result res;
+	char *issues = NULL, *err = NULL;
+	int r = catalog_fetch(uc, catalog, NULL, name, &l, &e);
 	if (r) {
 		char *what = xasprintf("catalog '%s'", catalog);
 		char *m = uc_error_describe(&e, what);
 		r = cli_fail("cannot create mirrored item '%s': %s", name, m ? m : strerror(-r));
 		free(m);
 		free(what);
+		goto out;
+	}
+	if (catalog_prepare(&l, sel, &res, &issues)) {
+		r = cli_fail("out of memory");
 		goto out;
 	}
 	struct item it = {
@@ -111,25 +103,320 @@ static int mirror_create(int argc, char **argv, struct global_opts *g)
 		.created_at = (int64_t)time(NULL),
 		.last_sync_at = (int64_t)time(NULL),
 		.sync_status = "Success",
+		.selection_issues = issues,
 	};
-	char *err = NULL;
-	if (state_item_create(st, &it, rows, n, &err)) {
+	if (state_item_create(st, &it, sel, l.rows, l.n, &err)) {
 		r = cli_fail("%s", err ? err : "cannot store the mirrored item");
 		free(err);
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++)
-		shown += rows[i].skip_reason == NULL;
 	printf("created mirrored item '%s' for catalog '%s' at %s: %zu tables mirrored, "
-	       "%zu skipped\n", name, catalog, conn.host, shown, n - shown);
+	       "%zu skipped\n", name, catalog, conn.host, res.mirrored, res.skipped);
+	print_issues(issues);
 	r = 0;
 out:
-	table_rows_free(rows, n);
+	free(issues);
+	catalog_listing_free(&l);
 	uc_error_clear(&e);
 	uc_client_free(uc);
 	conn_free(&conn);
 	state_close(st);
 	return r;
+}
+
+/* Repeatable --include/--exclude/--unlist values. */
+struct strlist {
+	const char **v;
+	size_t n;
+};
+
+static int strlist_add(struct strlist *l, const char *s)
+{
+	const char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v[l->n++] = s;
+	l->v = v;
+	return 0;
+}
+
+static int parse_on_off(const char *v, bool *out)
+{
+	if (!strcmp(v, "on") || !strcmp(v, "true") || !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "off") || !strcmp(v, "false") || !strcmp(v, "0"))
+		*out = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int check_name(const char *name)
+{
+	if (!name_is_valid_entry(name))
+		return cli_usage_error("mirror",
+				       "invalid item name '%s': it becomes a directory name, so it must "
+				       "be 1-255 bytes, contain no '/' and not start with '.'", name);
+	return 0;
+}
+
+static int check_description(const char *desc)
+{
+	size_t chars = 0; /* UTF-8 characters: bytes that don't continue one */
+	for (const char *p = desc; p && *p; p++)
+		chars += ((unsigned char)*p & 0xC0) != 0x80;
+	if (chars > 256)
+		return cli_usage_error("mirror", "description is %zu characters; at most 256", chars);
+	return 0;
+}
+
+static int mirror_create(int argc, char **argv, struct global_opts *g)
+{
+	static const struct option longopts[] = {
+		{"catalog", required_argument, NULL, 'c'},
+		{"host", required_argument, NULL, 'H'},
+		{"profile", required_argument, NULL, 'p'},
+		{"description", required_argument, NULL, 'D'},
+		{"include", required_argument, NULL, 'i'},
+		{"exclude", required_argument, NULL, 'x'},
+		{"auto-sync", required_argument, NULL, 'A'},
+		{"no-auto-sync", no_argument, NULL, 'N'},
+		{"help", no_argument, NULL, 'h'},
+		CLI_COMMON_LONGOPTS,
+		{0},
+	};
+	const char *catalog = NULL, *host = NULL, *profile = NULL, *desc = NULL;
+	struct strlist inc = {0}, exc = {0};
+	bool auto_sync = true;
+	int opt, r = 0;
+	while ((opt = getopt_long(argc, argv, "c:p:i:x:hv", longopts, NULL)) != -1) {
+		if (cli_common_opt(opt, optarg, g))
+			continue;
+		switch (opt) {
+		case 'c': catalog = optarg; break;
+		case 'H': host = optarg; break;
+		case 'p': profile = optarg; break;
+		case 'D': desc = optarg; break;
+		case 'i': r = strlist_add(&inc, optarg); break;
+		case 'x': r = strlist_add(&exc, optarg); break;
+		case 'N': auto_sync = false; break;
+		case 'A':
+			if (parse_on_off(optarg, &auto_sync))
+				r = cli_usage_error("mirror", "--auto-sync takes on or off, not '%s'", optarg);
+			break;
+		case 'h': fputs(mirror_help, stdout); goto done;
+		default: r = cli_usage_error("mirror", "invalid option"); goto done;
+		}
+		if (r)
+			goto done;
+	}
+	const char *name = optind < argc ? argv[optind] : catalog;
+	if (!catalog)
+		r = cli_usage_error("mirror", "mirror create needs --catalog CATALOG");
+	else if (optind < argc - 1)
+		r = cli_usage_error("mirror", "unexpected argument '%s'", argv[optind + 1]);
+	else
+		r = check_name(name) ? EXIT_USAGE : check_description(desc);
+	if (r)
+		goto done;
+	struct selection sel;
+	char *err = NULL;
+	if (selection_from_lists(inc.v, inc.n, exc.v, exc.n, &sel, &err)) {
+		r = cli_usage_error("mirror", "%s", err ? err : "invalid selection");
+		free(err);
+		goto done;
+	}
+	r = create_item(g, name, catalog, host, profile, desc, auto_sync, &sel);
+	selection_free(&sel);
+done:
+	free(inc.v);
+	free(exc.v);
+	return r;
+}
+
+static int mirror_edit(int argc, char **argv, struct global_opts *g)
+{
+	static const struct option longopts[] = {
+		{"rename", required_argument, NULL, 'r'},
+		{"description", required_argument, NULL, 'D'},
+		{"include", required_argument, NULL, 'i'},
+		{"exclude", required_argument, NULL, 'x'},
+		{"unlist", required_argument, NULL, 'u'},
+		{"all", no_argument, NULL, 'a'},
+		{"auto-sync", required_argument, NULL, 'A'},
+		{"help", no_argument, NULL, 'h'},
+		CLI_COMMON_LONGOPTS,
+		{0},
+	};
+	struct strlist inc = {0}, exc = {0}, unl = {0};
+	struct item_update u = {.auto_sync = -1};
+	bool all = false, on;
+	int opt, r = 0;
+	while ((opt = getopt_long(argc, argv, "i:x:hv", longopts, NULL)) != -1) {
+		if (cli_common_opt(opt, optarg, g))
+			continue;
+		switch (opt) {
+		case 'r': u.new_name = optarg; break;
+		case 'D': u.description = optarg; break;
+		case 'i': r = strlist_add(&inc, optarg); break;
+		case 'x': r = strlist_add(&exc, optarg); break;
+		case 'u': r = strlist_add(&unl, optarg); break;
+		case 'a': all = true; break;
+		case 'A':
+			if (parse_on_off(optarg, &on))
+				r = cli_usage_error("mirror", "--auto-sync takes on or off, not '%s'", optarg);
+			u.auto_sync = on;
+			break;
+		case 'h': fputs(mirror_help, stdout); goto done;
+		default: r = cli_usage_error("mirror", "invalid option"); goto done;
+		}
+		if (r)
+			goto done;
+	}
+	if (optind != argc - 1) {
+		r = cli_usage_error("mirror", "mirror edit needs exactly one NAME");
+		goto done;
+	}
+	const char *name = argv[optind];
+	bool edit_sel = inc.n || exc.n || unl.n || all;
+	if (!edit_sel && !u.new_name && !u.description && u.auto_sync < 0) {
+		r = cli_usage_error("mirror", "nothing to change: give --rename, --description, "
+					      "--auto-sync or selection options");
+		goto done;
+	}
+	if ((u.new_name && check_name(u.new_name)) || check_description(u.description)) {
+		r = EXIT_USAGE;
+		goto done;
+	}
+	struct state *st;
+	if (cli_open_state(g, false, &st)) {
+		r = 1;
+		goto done;
+	}
+	struct item it;
+	struct selection cur, next;
+	struct table_row *rows = NULL;
+	size_t n = 0, shown = 0;
+	char *err = NULL;
+	selection_init(&cur);
+	selection_init(&next);
+	if (state_item_get(st, name, &it)) {
+		r = cli_fail("no mirrored item named '%s' (see 'ucfs mirror list')", name);
+		goto close;
+	}
+	if (edit_sel) {
+		if (state_selection_get(st, it.id, &cur) || state_tables_list(st, it.id, &rows, &n)) {
+			r = cli_fail("cannot read the selection of '%s'", name);
+			goto close;
+		}
+		if (selection_edit(&cur, inc.v, inc.n, exc.v, exc.n, unl.v, unl.n, all, &next, &err)) {
+			r = cli_usage_error("mirror", "%s", err ? err : "invalid selection");
+			goto close;
+		}
+		if (rows_apply_selection(rows, n, &next)) {
+			r = cli_fail("out of memory");
+			goto close;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (!rows[i].skip_reason && rows[i].delta_version < 0)
+				rows[i].delta_version = delta_latest_version(rows[i].location);
+		u.selection = &next;
+		u.rows = rows;
+		u.nrows = n;
+	}
+	if (state_item_update(st, name, &u, &err)) {
+		r = cli_fail("%s", err ? err : "cannot update the mirrored item");
+		goto close;
+	}
+	printf("updated mirrored item '%s'", u.new_name ? u.new_name : name);
+	if (edit_sel) {
+		for (size_t i = 0; i < n; i++)
+			shown += rows[i].skip_reason == NULL;
+		char *d = selection_describe(&next);
+		printf(": %zu tables mirrored, %zu skipped\n%s", shown, n - shown, d ? d : "");
+		free(d);
+	} else {
+		putchar('\n');
+	}
+close:
+	free(err);
+	table_rows_free(rows, n);
+	selection_free(&cur);
+	selection_free(&next);
+	item_clear(&it);
+	state_close(st);
+done:
+	free(inc.v);
+	free(exc.v);
+	free(unl.v);
+	return r;
+}
+
+static int mirror_show(int argc, char **argv, struct global_opts *g)
+{
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		CLI_COMMON_LONGOPTS,
+		{0},
+	};
+	bool json = false;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
+		if (cli_common_opt(opt, optarg, g))
+			continue;
+		switch (opt) {
+		case 'j': json = true; break;
+		case 'h': fputs(mirror_help, stdout); return 0;
+		default: return cli_usage_error("mirror", "invalid option");
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("mirror", "mirror show needs exactly one NAME");
+	struct state *st;
+	if (cli_open_state(g, false, &st))
+		return 1;
+	struct mount_view v;
+	int r = view_load(st, &v);
+	state_close(st);
+	if (r)
+		return cli_fail("cannot read the state: %s", strerror(-r));
+	const struct view_item *vi = NULL;
+	for (size_t i = 0; i < v.nitems; i++)
+		if (!strcmp(v.items[i].it.name, argv[optind]))
+			vi = &v.items[i];
+	if (!vi) {
+		view_free(&v);
+		return cli_fail("no mirrored item named '%s' (see 'ucfs mirror list')", argv[optind]);
+	}
+	if (json) {
+		cJSON *j = status_item_json(vi, false);
+		char *s = cJSON_Print(j);
+		if (s)
+			puts(s);
+		free(s);
+		cJSON_Delete(j);
+	} else {
+		const struct item *it = &vi->it;
+		size_t m, sk, f;
+		char tb[32];
+		view_counts(vi, &m, &sk, &f);
+		printf("name:        %s\ncatalog:     %s\nhost:        %s\n", it->name, it->catalog,
+		       it->host);
+		if (it->profile)
+			printf("profile:     %s\n", it->profile);
+		if (it->description)
+			printf("description: %s\n", it->description);
+		printf("auto-sync:   %s\nsync status: %s (last sync %s)\ntables:      %zu "
+		       "mirrored, %zu skipped\nselection:\n", it->auto_sync ? "on" : "off",
+		       it->sync_status, cli_time(it->last_sync_at, tb), m, sk);
+		char *d = selection_describe(&vi->sel);
+		fputs(d ? d : "", stdout);
+		free(d);
+		print_issues(it->selection_issues);
+	}
+	view_free(&v);
+	return 0;
 }
 
 static int mirror_list(int argc, char **argv, struct global_opts *g)
@@ -255,6 +542,10 @@ int cmd_mirror(int argc, char **argv, struct global_opts *g)
 	const char *sub = argv[1];
 	if (!strcmp(sub, "create"))
 		return mirror_create(argc - 1, argv + 1, g);
+	if (!strcmp(sub, "edit"))
+		return mirror_edit(argc - 1, argv + 1, g);
+	if (!strcmp(sub, "show"))
+		return mirror_show(argc - 1, argv + 1, g);
 	if (!strcmp(sub, "list") || !strcmp(sub, "ls"))
 		return mirror_list(argc - 1, argv + 1, g);
 	if (!strcmp(sub, "rm") || !strcmp(sub, "remove"))

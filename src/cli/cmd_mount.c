@@ -20,6 +20,8 @@
 
 #include "cli/cli.h"
 #include "core/catalog_sync.h"
+#include "core/view.h"
+#include "daemon/syncer.h"
 #include "fs/fs.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -40,6 +42,9 @@ static const char mount_help[] =
 	"      dir_ttl=SECS      staleness bound of other table listings (default 60)\n"
 	"      attr_timeout=SECS kernel cache of table file attributes (default 3600)\n"
 	"      meta_timeout=SECS kernel cache of item/schema/table entries (default 60)\n"
+	"      sync_interval=SECS auto-sync period of items with auto-sync on (default 900)\n"
+	"      state_poll=SECS   how often to pick up changes made by other ucfs commands\n"
+	"                        (ucfs sync, mirror edit, shortcuts; default 1)\n"
 	"      allow_other       let other users read the mount (needs user_allow_other)\n"
 	"      no_auto_unmount   do not unmount automatically when the daemon dies\n"
 	"      other FUSE options (max_read=, fsname=, ...) are passed to libfuse;\n"
@@ -50,6 +55,7 @@ static const char mount_help[] =
 struct mount_opts {
 	const char *state;
 	bool offline, foreground, debug, auto_unmount;
+	double sync_interval, poll_interval;
 	struct fs_config fs;
 	struct strbuf fuse_opts; /* passed to libfuse */
 };
@@ -106,6 +112,10 @@ static int parse_o(char *arg, struct mount_opts *o)
 			r = parse_secs(key, val, &o->fs.attr_timeout);
 		else if (!strcmp(key, "meta_timeout") && val)
 			r = parse_secs(key, val, &o->fs.meta_timeout);
+		else if (!strcmp(key, "sync_interval") && val)
+			r = parse_secs(key, val, &o->sync_interval);
+		else if (!strcmp(key, "state_poll") && val)
+			r = parse_secs(key, val, &o->poll_interval);
 		else if (is_fstab_word(k))
 			continue;
 		else if ((o->fuse_opts.len && sb_puts(&o->fuse_opts, ",")) || sb_puts(&o->fuse_opts, k))
@@ -184,43 +194,86 @@ static int load_items(struct state *st, const struct mount_opts *o, struct ucfs_
 				"(ucfs mirror create --catalog CATALOG)", state_path(st));
 	}
 	int r = 0;
-	for (size_t i = 0; i < n && !r; i++) {
+	for (size_t i = 0; i < n && !r && !o->offline; i++) {
 		struct item *it = &items[i];
-		if (!o->offline) {
-			struct ucfs_conn conn;
-			struct uc_client *uc;
-			if (cli_connect(it->host, it->profile, &conn, &uc)) {
-				r = 1;
-				break;
-			}
-			char *err = NULL;
-			if (catalog_sync_item(st, uc, it, &err)) {
-				r = cli_fail("%s (use -o offline to mount the last synced state)",
-					     err ? err : "sync failed");
-			}
-			free(err);
-			uc_client_free(uc);
-			conn_free(&conn);
-			if (r)
-				break;
-		}
-		struct table_row *rows;
-		size_t nr;
-		if (state_tables_list(st, it->id, &rows, &nr)) {
-			r = cli_fail("cannot read the tables of item '%s'", it->name);
+		struct ucfs_conn conn;
+		struct uc_client *uc;
+		if (cli_connect(it->host, it->profile, &conn, &uc)) {
+			r = 1;
 			break;
 		}
-		if (fs_add_item(fs, it->name))
-			r = cli_fail("out of memory");
-		for (size_t k = 0; k < nr && !r; k++) {
-			int e = fs_add_table(fs, it->name, it->catalog, &rows[k]);
-			if (e == -ENOMEM)
-				r = cli_fail("out of memory");
-		}
-		table_rows_free(rows, nr);
+		char *err = NULL;
+		struct sync_result res;
+		int e = catalog_sync_item(st, uc, it, NULL, &res, &err);
+		if (e == -EBUSY)
+			log_info("%s: mounting its last synced state", err); /* another sync runs */
+		else if (e)
+			r = cli_fail("%s (use -o offline to mount the last synced state)",
+				     err ? err : "sync failed");
+		free(err);
+		uc_client_free(uc);
+		conn_free(&conn);
 	}
 	items_free(items, n);
+	if (r)
+		return r;
+	struct mount_view v;
+	if (view_load(st, &v))
+		return cli_fail("cannot read the mirrored items from %s", state_path(st));
+	if (fs_apply(fs, &v) < 0)
+		r = cli_fail("out of memory");
+	view_free(&v);
 	return r;
+}
+
+/* Mount, detach (unless foreground), run the syncer and the FUSE loop. */
+static int serve(struct ucfs_fs *fs, const char *real, const struct mount_opts *o,
+		 const char *state_path)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	char *fo = xasprintf("ro,fsname=ucfs,subtype=ucfs,default_permissions%s%s%s",
+			     o->auto_unmount ? ",auto_unmount" : "", o->fuse_opts.len ? "," : "",
+			     o->fuse_opts.len ? o->fuse_opts.buf : "");
+	if (!fo || fuse_opt_add_arg(&args, "ucfs") || fuse_opt_add_arg(&args, "-o") ||
+	    fuse_opt_add_arg(&args, fo) || (o->debug && fuse_opt_add_arg(&args, "-d"))) {
+		free(fo);
+		fuse_opt_free_args(&args);
+		return cli_fail("out of memory");
+	}
+	free(fo);
+	struct fuse_session *se = fuse_session_new(&args, fs_lowlevel_ops(),
+						   sizeof(struct fuse_lowlevel_ops), fs);
+	fuse_opt_free_args(&args);
+	if (!se)
+		return cli_fail("cannot start the FUSE session (see the message above for the "
+				"option it rejected)");
+	if (fuse_set_signal_handlers(se) || fuse_session_mount(se, real)) {
+		fuse_session_destroy(se);
+		return cli_fail("cannot mount at %s: is /dev/fuse available and fusermount3 "
+				"installed?", real);
+	}
+	if (!o->foreground)
+		log_use_syslog(true);
+	else
+		log_info("mounted at %s", real);
+	fuse_daemonize(o->foreground);
+	/* Threads start only now: fuse_daemonize() forks. */
+	fs_set_session(fs, se);
+	struct syncer *sy = NULL;
+	struct syncer_config sc = {.state_path = state_path, .sync_interval = o->sync_interval,
+				   .poll_interval = o->poll_interval, .offline = o->offline};
+	if (syncer_start(fs, &sc, &sy))
+		log_error("cannot start the background sync: the mount will not follow changes");
+	struct fuse_loop_config *lc = fuse_loop_cfg_create();
+	fuse_loop_cfg_set_max_threads(lc, 16);
+	int lr = fuse_session_loop_mt(se, lc);
+	fuse_loop_cfg_destroy(lc);
+	syncer_stop(sy);
+	fs_set_session(fs, NULL);
+	fuse_session_unmount(se);
+	fuse_remove_signal_handlers(se);
+	fuse_session_destroy(se);
+	return lr < 0 ? 1 : 0;
 }
 
 int cmd_mount(int argc, char **argv, struct global_opts *g)
@@ -234,6 +287,8 @@ int cmd_mount(int argc, char **argv, struct global_opts *g)
 	};
 	struct mount_opts o = {
 		.auto_unmount = true,
+		.sync_interval = 900,
+		.poll_interval = 1,
 		.fs = {.meta_timeout = 60, .attr_timeout = 3600, .log_ttl = 2, .dir_ttl = 60,
 		       .uid = getuid(), .gid = getgid()},
 	};
@@ -292,55 +347,12 @@ int cmd_mount(int argc, char **argv, struct global_opts *g)
 		goto out;
 	}
 	r = load_items(st, &o, fs);
-	state_close(st); /* not needed while serving; never carried across fork */
-	if (r) {
-		fs_free(fs);
-		goto out;
-	}
-
-	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
-	char *fo = xasprintf("ro,fsname=ucfs,subtype=ucfs,default_permissions%s%s%s",
-			     o.auto_unmount ? ",auto_unmount" : "", o.fuse_opts.len ? "," : "",
-			     o.fuse_opts.len ? o.fuse_opts.buf : "");
-	if (!fo || fuse_opt_add_arg(&args, "ucfs") || fuse_opt_add_arg(&args, "-o") ||
-	    fuse_opt_add_arg(&args, fo) || (o.debug && fuse_opt_add_arg(&args, "-d"))) {
-		free(fo);
-		fuse_opt_free_args(&args);
-		fs_free(fs);
-		r = cli_fail("out of memory");
-		goto out;
-	}
-	free(fo);
-	struct fuse_session *se = fuse_session_new(&args, fs_lowlevel_ops(),
-						   sizeof(struct fuse_lowlevel_ops), fs);
-	fuse_opt_free_args(&args);
-	if (!se) {
-		fs_free(fs);
-		r = cli_fail("cannot start the FUSE session (see the message above for the option "
-			     "it rejected)");
-		goto out;
-	}
-	if (fuse_set_signal_handlers(se) || fuse_session_mount(se, real)) {
-		fuse_session_destroy(se);
-		fs_free(fs);
-		r = cli_fail("cannot mount at %s: is /dev/fuse available and fusermount3 installed?",
-			     real);
-		goto out;
-	}
-	if (!o.foreground)
-		log_use_syslog(true);
-	else
-		log_info("mounted at %s", real);
-	fuse_daemonize(o.foreground);
-	struct fuse_loop_config *lc = fuse_loop_cfg_create();
-	fuse_loop_cfg_set_max_threads(lc, 16);
-	int lr = fuse_session_loop_mt(se, lc);
-	fuse_loop_cfg_destroy(lc);
-	fuse_session_unmount(se);
-	fuse_remove_signal_handlers(se);
-	fuse_session_destroy(se);
+	char *spath = xstrdup(state_path(st));
+	state_close(st); /* the syncer opens its own after fork */
+	if (!r)
+		r = spath ? serve(fs, real, &o, spath) : cli_fail("out of memory");
+	free(spath);
 	fs_free(fs);
-	r = lr < 0 ? 1 : 0;
 out:
 	sb_free(&o.fuse_opts);
 	sb_free(&o_args);

@@ -5,10 +5,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "core/tablefilter.h"
+#include "storage/storage.h"
 #include "util/log.h"
 #include "util/strutil.h"
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int set_error(struct uc_error *e, int err, const char *code, char *message)
 {
@@ -19,7 +30,16 @@ static int set_error(struct uc_error *e, int err, const char *code, char *messag
 	return err;
 }
 
-static int row_from_table(const struct uc_table *t, struct table_row *r)
+void catalog_listing_free(struct catalog_listing *l)
+{
+	table_rows_free(l->rows, l->n);
+	for (size_t i = 0; i < l->nschemas; i++)
+		free(l->schemas[i]);
+	free(l->schemas);
+	memset(l, 0, sizeof(*l));
+}
+
+static int row_from_table(const struct uc_table *t, const char *schema, struct table_row *r)
 {
 	memset(r, 0, sizeof(*r));
 	struct table_facts f = {
@@ -30,16 +50,17 @@ static int row_from_table(const struct uc_table *t, struct table_row *r)
 		.has_column_mask = t->has_column_mask,
 	};
 	bool oom;
-	r->skip_reason = table_skip_reason(&f, &oom);
-	if (!r->skip_reason && !name_is_valid_entry(t->name))
-		r->skip_reason = xasprintf("name '%s' cannot be a directory name", t->name);
-	r->schema_name = xstrdup(t->schema_name);
+	r->unsupported_reason = table_skip_reason(&f, &oom);
+	if (!r->unsupported_reason && !name_is_valid_entry(t->name))
+		r->unsupported_reason = xasprintf("name '%s' cannot be a directory name", t->name);
+	r->schema_name = xstrdup(t->schema_name ? t->schema_name : schema);
 	r->name = xstrdup(t->name);
 	r->table_id = xstrdup(t->table_id);
 	r->table_type = xstrdup(t->table_type);
 	r->format = xstrdup(t->data_source_format);
 	r->location = xstrdup(t->storage_location);
 	r->updated_at = t->updated_at;
+	r->delta_version = -1;
 	if (oom || !r->schema_name || !r->name) {
 		table_row_clear(r);
 		return -ENOMEM;
@@ -47,13 +68,12 @@ static int row_from_table(const struct uc_table *t, struct table_row *r)
 	return 0;
 }
 
-int catalog_fetch(struct uc_client *uc, const char *catalog, struct table_row **rows,
-		  size_t *n, struct uc_error *e)
+int catalog_fetch(struct uc_client *uc, const char *catalog, const struct sync_progress *p,
+		  const char *item_name, struct catalog_listing *out, struct uc_error *e)
 {
 	struct uc_catalog cat;
 	struct uc_schema_list schemas = {0};
-	*rows = NULL;
-	*n = 0;
+	memset(out, 0, sizeof(*out));
 	memset(&cat, 0, sizeof(cat));
 	int r = uc_get_catalog(uc, catalog, &cat, e);
 	if (r)
@@ -68,75 +88,202 @@ int catalog_fetch(struct uc_client *uc, const char *catalog, struct table_row **
 	}
 	if ((r = uc_list_schemas(uc, catalog, &schemas, e)))
 		return r;
+	out->schemas = calloc(schemas.n ? schemas.n : 1, sizeof(char *));
+	if (!out->schemas)
+		r = -ENOMEM;
 	size_t cap = 0;
 	for (size_t s = 0; s < schemas.n && !r; s++) {
+		const char *sname = schemas.items[s].name;
 		struct uc_table_list tl = {0};
-		if (!name_is_valid_entry(schemas.items[s].name)) {
+		if (!name_is_valid_entry(sname)) {
 			log_warn("catalog %s: schema '%s' is skipped: not a valid directory name",
-				 catalog, schemas.items[s].name);
+				 catalog, sname);
 			continue;
 		}
-		r = uc_list_tables(uc, catalog, schemas.items[s].name, &tl, e);
+		if (!(out->schemas[out->nschemas] = xstrdup(sname))) {
+			r = -ENOMEM;
+			break;
+		}
+		out->nschemas++;
+		r = uc_list_tables(uc, catalog, sname, &tl, e);
 		if (r == -ENOENT) { /* schema dropped while we listed: skip it */
 			uc_error_clear(e);
 			r = 0;
 			continue;
 		}
 		for (size_t i = 0; !r && i < tl.n; i++) {
-			if (*n == cap) {
+			if (out->n == cap) {
 				cap = cap ? cap * 2 : 64;
-				struct table_row *v = realloc(*rows, cap * sizeof(*v));
+				struct table_row *v = realloc(out->rows, cap * sizeof(*v));
 				if (!v) {
 					r = -ENOMEM;
 					break;
 				}
-				*rows = v;
+				out->rows = v;
 			}
-			if (!tl.items[i].schema_name) {
-				free(tl.items[i].schema_name);
-				tl.items[i].schema_name = xstrdup(schemas.items[s].name);
-			}
-			r = row_from_table(&tl.items[i], &(*rows)[*n]);
+			r = row_from_table(&tl.items[i], sname, &out->rows[out->n]);
 			if (!r)
-				(*n)++;
+				out->n++;
 		}
 		uc_table_list_free(&tl);
+		if (p && p->fn)
+			p->fn(p->ctx, item_name, s + 1, schemas.n, out->n);
 	}
 	uc_schema_list_free(&schemas);
 	if (r) {
 		if (r == -ENOMEM)
 			set_error(e, r, "OUT_OF_MEMORY", xstrdup("out of memory"));
-		table_rows_free(*rows, *n);
-		*rows = NULL;
-		*n = 0;
+		catalog_listing_free(out);
 	}
 	return r;
 }
 
-int catalog_sync_item(struct state *st, struct uc_client *uc, const struct item *it, char **err)
+int rows_apply_selection(struct table_row *rows, size_t n, const struct selection *sel)
 {
-	struct table_row *rows;
-	size_t n;
+	for (size_t i = 0; i < n; i++) {
+		struct table_row *r = &rows[i];
+		const char *why = NULL;
+		free(r->skip_reason);
+		r->skip_reason = NULL;
+		if (r->unsupported_reason)
+			r->skip_reason = xstrdup(r->unsupported_reason);
+		else if (!selection_selects(sel, r->schema_name, r->name, &why))
+			r->skip_reason = xstrdup(why);
+		else
+			continue;
+		if (!r->skip_reason)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* "00000000000000000042.json" (or .checkpoint...) -> 42, else -1. */
+static int64_t commit_version(const char *name)
+{
+	int64_t v = 0;
+	int i;
+	for (i = 0; i < 20; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return -1;
+		v = v * 10 + (name[i] - '0');
+	}
+	return (name[20] == '.' && (!strcmp(name + 21, "json") ||
+				    str_startswith(name + 21, "checkpoint.")))
+		       ? v
+		       : -1;
+}
+
+int64_t delta_latest_version(const char *location)
+{
+	struct storage *st;
+	struct storage_list l = {0};
+	char *err = NULL;
+	int64_t best = -1;
+	if (storage_new(location, &st, &err)) {
+		free(err);
+		return -1;
+	}
+	if (storage_list(st, "_delta_log", &l) == 0)
+		for (size_t i = 0; i < l.n; i++) {
+			int64_t v = l.items[i].is_dir ? -1 : commit_version(l.items[i].name);
+			if (v > best)
+				best = v;
+		}
+	storage_list_free(&l);
+	storage_free(st);
+	return best;
+}
+
+/* JSON array of the selection's rules that name vanished objects, or NULL. */
+static char *selection_issues_json(const struct selection *sel, const struct catalog_listing *l)
+{
+	char **full = calloc(l->n ? l->n : 1, sizeof(char *));
+	char **lines = NULL, *out = NULL;
+	size_t nlines = 0;
+	if (!full)
+		return NULL;
+	for (size_t i = 0; i < l->n; i++)
+		full[i] = xasprintf("%s.%s", l->rows[i].schema_name, l->rows[i].name);
+	if (selection_missing(sel, (const char *const *)l->schemas, l->nschemas,
+			      (const char *const *)full, l->n, &lines, &nlines) == 0 && nlines) {
+		cJSON *arr = cJSON_CreateArray();
+		for (size_t i = 0; i < nlines; i++)
+			cJSON_AddItemToArray(arr, cJSON_CreateString(lines[i]));
+		out = cJSON_PrintUnformatted(arr);
+		cJSON_Delete(arr);
+	}
+	selection_lines_free(lines, nlines);
+	for (size_t i = 0; i < l->n; i++)
+		free(full[i]);
+	free(full);
+	return out;
+}
+
+int catalog_prepare(struct catalog_listing *l, const struct selection *sel,
+		    struct sync_result *res, char **issues_json)
+{
+	memset(res, 0, sizeof(*res));
+	int r = rows_apply_selection(l->rows, l->n, sel);
+	if (r)
+		return r;
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->rows[i].skip_reason) {
+			res->skipped++;
+			continue;
+		}
+		res->mirrored++;
+		l->rows[i].delta_version = delta_latest_version(l->rows[i].location);
+	}
+	*issues_json = selection_issues_json(sel, l);
+	return 0;
+}
+
+int catalog_sync_item(struct state *st, struct uc_client *uc, const struct item *it,
+		      const struct sync_progress *p, struct sync_result *res, char **err)
+{
+	struct catalog_listing l = {0};
+	struct selection sel;
 	struct uc_error e = {0};
-	char *what = xasprintf("catalog '%s'", it->catalog);
-	state_item_set_status(st, it->id, "InProgress", NULL, NULL);
-	int r = catalog_fetch(uc, it->catalog, &rows, &n, &e);
+	char *issues = NULL;
+	int64_t t0 = now_ms();
+	memset(res, 0, sizeof(*res));
+	int r = state_sync_begin(st, it->id, getpid(), err);
+	if (r)
+		return r;
+	if ((r = state_selection_get(st, it->id, &sel))) {
+		state_sync_fail(st, it->id, "STATE", "cannot read the selection", now_ms() - t0);
+		if (err)
+			*err = xasprintf("mirrored item '%s': cannot read its selection", it->name);
+		return r;
+	}
+	r = catalog_fetch(uc, it->catalog, p, it->name, &l, &e);
 	if (r) {
+		char *what = xasprintf("catalog '%s'", it->catalog);
 		char *msg = uc_error_describe(&e, what ? what : it->catalog);
-		state_item_set_status(st, it->id, "Failed", e.code ? e.code : "SYNC_FAILED", msg);
+		state_sync_fail(st, it->id, e.code ? e.code : "SYNC_FAILED", msg, now_ms() - t0);
 		if (err)
 			*err = xasprintf("mirrored item '%s': sync failed: %s", it->name,
 					 msg ? msg : strerror(-r));
 		free(msg);
-		uc_error_clear(&e);
 		free(what);
-		return r;
+		goto out;
 	}
-	free(what);
-	r = state_item_store_sync(st, it->id, rows, n, (int64_t)time(NULL));
-	table_rows_free(rows, n);
-	if (r && err)
-		*err = xasprintf("mirrored item '%s': storing the synced tables failed: %s",
-				 it->name, strerror(-r));
+	if ((r = catalog_prepare(&l, &sel, res, &issues))) {
+		state_sync_fail(st, it->id, "OUT_OF_MEMORY", "out of memory", now_ms() - t0);
+		goto out;
+	}
+	res->duration_ms = now_ms() - t0;
+	r = state_sync_finish(st, it->id, l.rows, l.n, (int64_t)time(NULL), res->duration_ms, issues);
+	if (r) {
+		state_sync_fail(st, it->id, "STATE", "storing the synced tables failed", res->duration_ms);
+		if (err)
+			*err = xasprintf("mirrored item '%s': storing the synced tables failed: %s",
+					 it->name, strerror(-r));
+	}
+out:
+	free(issues);
+	uc_error_clear(&e);
+	selection_free(&sel);
+	catalog_listing_free(&l);
 	return r;
 }

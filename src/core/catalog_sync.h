@@ -3,24 +3,64 @@
  * it as a mirrored item's tables.
  *
  * Contract: catalog_fetch() lists every schema and table of a catalog (full
- * pagination through the uc client) and classifies each table: mirrored, or
- * skipped with a reason (tablefilter). It changes no state. catalog_sync_item()
- * fetches and then replaces the item's tables in one transaction; on failure
- * the previous tables stay and the item's status records the error.
+ * pagination through the uc client) and classifies each table: mirrorable,
+ * or unsupported with a reason (tablefilter). It changes no state.
+ * rows_apply_selection() then decides, purely, which mirrorable tables the
+ * item's selection shows. catalog_sync_item() does both under the item's sync
+ * lease, records each mirrored table's latest Delta version (a listing of its
+ * _delta_log), reports selection rules naming vanished objects, and stores the
+ * result in one transaction; on failure the previous tables stay and the
+ * item's status records the error (code + message).
  */
 #ifndef UCFS_CATALOG_SYNC_H
 #define UCFS_CATALOG_SYNC_H
 
 #include <stddef.h>
 
+#include "core/selection.h"
 #include "core/state.h"
 #include "uc/client.h"
 
-/* Checks the catalog exists and can be mirrored, then lists it. */
-int catalog_fetch(struct uc_client *uc, const char *catalog, struct table_row **rows,
-		  size_t *n, struct uc_error *e);
+struct catalog_listing {
+	struct table_row *rows; /* every table, unsupported_reason set where it applies */
+	size_t n;
+	char **schemas; /* every schema name, with or without tables */
+	size_t nschemas;
+};
+void catalog_listing_free(struct catalog_listing *l);
 
-/* On failure *err describes it (what failed, on which object, what to do). */
-int catalog_sync_item(struct state *st, struct uc_client *uc, const struct item *it, char **err);
+/* Progress of a running sync (may be NULL): schemas listed so far. */
+struct sync_progress {
+	void (*fn)(void *ctx, const char *item, size_t schemas_done, size_t schemas_total,
+		   size_t tables);
+	void *ctx;
+};
+
+struct sync_result {
+	size_t mirrored, skipped;
+	int64_t duration_ms;
+};
+
+/* Checks the catalog exists and can be mirrored, then lists it. */
+int catalog_fetch(struct uc_client *uc, const char *catalog, const struct sync_progress *p,
+		  const char *item_name, struct catalog_listing *out, struct uc_error *e);
+
+/* Set every row's skip_reason: its unsupported_reason, else the selection's
+ * reason, else NULL (mirrored). Returns 0 or -ENOMEM. */
+int rows_apply_selection(struct table_row *rows, size_t n, const struct selection *sel);
+
+/* Finish a fresh listing for storing: apply the selection, read the latest
+ * Delta version of every mirrored table, count, and describe selection rules
+ * naming vanished objects (*issues_json: JSON array or NULL). */
+int catalog_prepare(struct catalog_listing *l, const struct selection *sel,
+		    struct sync_result *res, char **issues_json);
+
+/* Latest commit version in a Delta table's _delta_log at LOCATION, or -1. */
+int64_t delta_latest_version(const char *location);
+
+/* The whole sync of one item. On failure *err describes it (what failed,
+ * on which object, what to do); -EBUSY when another process is syncing it. */
+int catalog_sync_item(struct state *st, struct uc_client *uc, const struct item *it,
+		      const struct sync_progress *p, struct sync_result *res, char **err);
 
 #endif

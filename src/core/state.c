@@ -1,27 +1,21 @@
-/* state.c - see state.h. */
-#include "core/state.h"
+/* state.c - the connection, migrations and mirrored items; see state.h. */
+#include "core/state_db.h"
 
 #include <errno.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <sqlite3.h>
 
 #include "util/log.h"
 #include "util/strutil.h"
 
-struct state {
-	sqlite3 *db;
-	char *path;
-};
-
 /* Migration N brings user_version from N to N+1. Append only. */
 static const char *const migrations[] = {
+	/* 1: items and their tables */
 	"CREATE TABLE items ("
 	"  id INTEGER PRIMARY KEY,"
 	"  name TEXT NOT NULL UNIQUE,"
@@ -46,10 +40,119 @@ static const char *const migrations[] = {
 	"  skip_reason TEXT,"
 	"  updated_at INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY (item_id, schema_name, name));",
+	/* 2: selection, sync lease and timing, Delta versions, lakehouses */
+	"ALTER TABLE items ADD COLUMN catalog_mode TEXT NOT NULL DEFAULT 'Full';"
+	"ALTER TABLE items ADD COLUMN sync_pid INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE items ADD COLUMN sync_started_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE items ADD COLUMN sync_duration_ms INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE items ADD COLUMN selection_issues TEXT;"
+	"ALTER TABLE tables ADD COLUMN unsupported_reason TEXT;"
+	"ALTER TABLE tables ADD COLUMN delta_version INTEGER NOT NULL DEFAULT -1;"
+	"UPDATE tables SET unsupported_reason = skip_reason;"
+	"CREATE TABLE selection_rules ("
+	"  item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+	"  schema_name TEXT NOT NULL,"
+	"  table_name TEXT NOT NULL DEFAULT '',"
+	"  mode TEXT NOT NULL,"
+	"  PRIMARY KEY (item_id, schema_name, table_name));"
+	"CREATE TABLE lakehouses ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE shortcuts ("
+	"  lakehouse_id INTEGER NOT NULL REFERENCES lakehouses(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  item_id INTEGER REFERENCES items(id) ON DELETE SET NULL,"
+	"  item_name TEXT NOT NULL,"
+	"  schema_name TEXT NOT NULL,"
+	"  table_name TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (lakehouse_id, name));",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STATE_SCHEMA_VERSION,
 	       "STATE_SCHEMA_VERSION must equal the number of migrations");
+
+/* ---- helpers shared through state_db.h ---------------------------------- */
+
+int sdb_err(struct state *st, const char *what, char **err)
+{
+	const char *m = sqlite3_errmsg(st->db);
+	int code = sqlite3_errcode(st->db);
+	if (err && !*err)
+		*err = xasprintf("state database %s: %s failed: %s%s", st->path, what, m,
+				 code == SQLITE_BUSY ? " (another ucfs process holds it; retry)" : "");
+	else if (!err)
+		log_error("state database %s: %s failed: %s", st->path, what, m);
+	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+		return -EBUSY;
+	if (code == SQLITE_CONSTRAINT)
+		return -EEXIST;
+	if (code == SQLITE_READONLY || code == SQLITE_PERM || code == SQLITE_CANTOPEN)
+		return -EACCES;
+	if (code == SQLITE_NOMEM)
+		return -ENOMEM;
+	return -EIO;
+}
+
+int sdb_exec(struct state *st, const char *sql, char **err)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return sdb_err(st, "a statement", err);
+	return 0;
+}
+
+int sdb_prepare(struct state *st, const char *sql, sqlite3_stmt **s, char **err)
+{
+	if (sqlite3_prepare_v2(st->db, sql, -1, s, NULL) != SQLITE_OK) {
+		*s = NULL;
+		return sdb_err(st, "preparing a query", err);
+	}
+	return 0;
+}
+
+int sdb_begin(struct state *st, char **err) { return sdb_exec(st, "BEGIN IMMEDIATE", err); }
+int sdb_commit(struct state *st, char **err) { return sdb_exec(st, "COMMIT", err); }
+void sdb_rollback(struct state *st) { sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL); }
+
+char *sdb_col_str(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+void sdb_bind_str(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+int sdb_step_done(struct state *st, sqlite3_stmt *s, const char *what, char **err)
+{
+	return sqlite3_step(s) == SQLITE_DONE ? 0 : sdb_err(st, what, err);
+}
+
+int sdb_name_taken(struct state *st, const char *name, int64_t except_item_id)
+{
+	sqlite3_stmt *s;
+	int r = sdb_prepare(st,
+			    "SELECT 1 FROM items WHERE name = ?1 AND id <> ?2 "
+			    "UNION ALL SELECT 1 FROM lakehouses WHERE name = ?1",
+			    &s, NULL);
+	if (r)
+		return r;
+	sdb_bind_str(s, 1, name);
+	sqlite3_bind_int64(s, 2, except_item_id);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : sdb_err(st, "checking names", NULL);
+}
+
+/* ---- opening and migrating ----------------------------------------------- */
 
 char *state_default_path(void)
 {
@@ -81,35 +184,10 @@ static int mkdir_p(const char *dir)
 	return e;
 }
 
-static int db_err(struct state *st, const char *what, char **err)
-{
-	const char *m = sqlite3_errmsg(st->db);
-	int code = sqlite3_errcode(st->db);
-	if (err)
-		*err = xasprintf("state database %s: %s failed: %s%s", st->path, what, m,
-				 code == SQLITE_BUSY ? " (another ucfs process holds it; retry)" : "");
-	else
-		log_error("state database %s: %s failed: %s", st->path, what, m);
-	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
-		return -EBUSY;
-	if (code == SQLITE_CONSTRAINT)
-		return -EEXIST;
-	if (code == SQLITE_READONLY || code == SQLITE_PERM || code == SQLITE_CANTOPEN)
-		return -EACCES;
-	return -EIO;
-}
-
-static int exec(struct state *st, const char *sql, char **err)
-{
-	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return db_err(st, sql, err);
-	return 0;
-}
-
 static int user_version(struct state *st, int *v)
 {
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+	if (sdb_prepare(st, "PRAGMA user_version", &s, NULL))
 		return -EIO;
 	int r = sqlite3_step(s) == SQLITE_ROW ? 0 : -EIO;
 	*v = sqlite3_column_int(s, 0);
@@ -120,10 +198,10 @@ static int user_version(struct state *st, int *v)
 static int migrate(struct state *st, char **err)
 {
 	int v, r;
-	if ((r = exec(st, "BEGIN IMMEDIATE", err)))
+	if ((r = sdb_begin(st, err)))
 		return r;
 	if (user_version(st, &v)) {
-		r = db_err(st, "reading schema version", err);
+		r = sdb_err(st, "reading schema version", err);
 		goto fail;
 	}
 	if (v > N_MIGRATIONS) {
@@ -134,16 +212,16 @@ static int migrate(struct state *st, char **err)
 		goto fail;
 	}
 	for (; v < N_MIGRATIONS; v++) {
-		if ((r = exec(st, migrations[v], err)))
+		if ((r = sdb_exec(st, migrations[v], err)))
 			goto fail;
 		char pragma[64];
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", v + 1);
-		if ((r = exec(st, pragma, err)))
+		if ((r = sdb_exec(st, pragma, err)))
 			goto fail;
 	}
-	return exec(st, "COMMIT", err);
+	return sdb_commit(st, err);
 fail:
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	sdb_rollback(st);
 	return r;
 }
 
@@ -179,14 +257,13 @@ int state_open(const char *path, bool create, struct state **out, char **err)
 	}
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
 	if (sqlite3_open_v2(st->path, &st->db, flags, NULL) != SQLITE_OK) {
-		r = db_err(st, "open", err);
+		r = sdb_err(st, "open", err);
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 10000);
-	sqlite3_extended_result_codes(st->db, 0);
-	if ((r = exec(st, "PRAGMA journal_mode=WAL", err)) ||
-	    (r = exec(st, "PRAGMA synchronous=NORMAL", err)) ||
-	    (r = exec(st, "PRAGMA foreign_keys=ON", err)) || (r = migrate(st, err)))
+	if ((r = sdb_exec(st, "PRAGMA journal_mode=WAL", err)) ||
+	    (r = sdb_exec(st, "PRAGMA synchronous=NORMAL", err)) ||
+	    (r = sdb_exec(st, "PRAGMA foreign_keys=ON", err)) || (r = migrate(st, err)))
 		goto fail;
 	chmod(st->path, 0600);
 	*out = st;
@@ -208,38 +285,69 @@ void state_close(struct state *st)
 
 const char *state_path(const struct state *st) { return st->path; }
 
-static char *col_str(sqlite3_stmt *s, int i)
+static int pragma_int(struct state *st, const char *sql, int64_t *v)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
-	return t ? xstrdup((const char *)t) : NULL;
+	sqlite3_stmt *s;
+	int r = sdb_prepare(st, sql, &s, NULL);
+	if (r)
+		return r;
+	r = sqlite3_step(s) == SQLITE_ROW ? 0 : -EIO;
+	*v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return r;
 }
 
-static void bind_str(sqlite3_stmt *s, int i, const char *v)
+int state_data_version(struct state *st, int64_t *v)
 {
-	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, i);
+	return pragma_int(st, "PRAGMA data_version", v);
 }
+
+int state_snapshot_begin(struct state *st) { return sdb_exec(st, "BEGIN", NULL); }
+void state_snapshot_end(struct state *st) { sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL); }
+
+int state_check_integrity(struct state *st, char **err)
+{
+	sqlite3_stmt *s;
+	int r = sdb_prepare(st, "PRAGMA integrity_check", &s, err);
+	if (r)
+		return r;
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		r = sdb_err(st, "integrity check", err);
+	} else if (strcmp((const char *)sqlite3_column_text(s, 0), "ok") != 0) {
+		if (err)
+			*err = xasprintf("state database %s is damaged: %s", st->path,
+					 (const char *)sqlite3_column_text(s, 0));
+		r = -EIO;
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* ---- items --------------------------------------------------------------- */
 
 #define ITEM_COLS                                                                          \
 	"id, name, catalog, host, profile, description, auto_sync, created_at, last_sync_at, " \
-	"sync_status, last_error_code, last_error_message"
+	"sync_status, last_error_code, last_error_message, sync_pid, sync_started_at, "        \
+	"sync_duration_ms, selection_issues"
 
 static void read_item(sqlite3_stmt *s, struct item *it)
 {
 	it->id = sqlite3_column_int64(s, 0);
-	it->name = col_str(s, 1);
-	it->catalog = col_str(s, 2);
-	it->host = col_str(s, 3);
-	it->profile = col_str(s, 4);
-	it->description = col_str(s, 5);
+	it->name = sdb_col_str(s, 1);
+	it->catalog = sdb_col_str(s, 2);
+	it->host = sdb_col_str(s, 3);
+	it->profile = sdb_col_str(s, 4);
+	it->description = sdb_col_str(s, 5);
 	it->auto_sync = sqlite3_column_int(s, 6) != 0;
 	it->created_at = sqlite3_column_int64(s, 7);
 	it->last_sync_at = sqlite3_column_int64(s, 8);
-	it->sync_status = col_str(s, 9);
-	it->last_error_code = col_str(s, 10);
-	it->last_error_message = col_str(s, 11);
+	it->sync_status = sdb_col_str(s, 9);
+	it->last_error_code = sdb_col_str(s, 10);
+	it->last_error_message = sdb_col_str(s, 11);
+	it->sync_pid = sqlite3_column_int64(s, 12);
+	it->sync_started_at = sqlite3_column_int64(s, 13);
+	it->sync_duration_ms = sqlite3_column_int64(s, 14);
+	it->selection_issues = sdb_col_str(s, 15);
 }
 
 int state_items_list(struct state *st, struct item **out, size_t *n)
@@ -247,9 +355,9 @@ int state_items_list(struct state *st, struct item **out, size_t *n)
 	sqlite3_stmt *s;
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(st->db, "SELECT " ITEM_COLS " FROM items ORDER BY name", -1, &s,
-			       NULL) != SQLITE_OK)
-		return db_err(st, "listing items", NULL);
+	int r = sdb_prepare(st, "SELECT " ITEM_COLS " FROM items ORDER BY name", &s, NULL);
+	if (r)
+		return r;
 	size_t cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -257,11 +365,8 @@ int state_items_list(struct state *st, struct item **out, size_t *n)
 			cap = cap ? cap * 2 : 8;
 			struct item *v = realloc(*out, cap * sizeof(*v));
 			if (!v) {
-				sqlite3_finalize(s);
-				items_free(*out, *n);
-				*out = NULL;
-				*n = 0;
-				return -ENOMEM;
+				rc = SQLITE_NOMEM;
+				break;
 			}
 			*out = v;
 		}
@@ -273,7 +378,7 @@ int state_items_list(struct state *st, struct item **out, size_t *n)
 		items_free(*out, *n);
 		*out = NULL;
 		*n = 0;
-		return db_err(st, "listing items", NULL);
+		return rc == SQLITE_NOMEM ? -ENOMEM : sdb_err(st, "listing items", NULL);
 	}
 	return 0;
 }
@@ -282,209 +387,157 @@ int state_item_get(struct state *st, const char *name, struct item *out)
 {
 	sqlite3_stmt *s;
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_prepare_v2(st->db, "SELECT " ITEM_COLS " FROM items WHERE name = ?", -1, &s,
-			       NULL) != SQLITE_OK)
-		return db_err(st, "reading item", NULL);
-	bind_str(s, 1, name);
-	int rc = sqlite3_step(s), r = 0;
+	int r = sdb_prepare(st, "SELECT " ITEM_COLS " FROM items WHERE name = ?", &s, NULL);
+	if (r)
+		return r;
+	sdb_bind_str(s, 1, name);
+	int rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		read_item(s, out);
 	else
-		r = rc == SQLITE_DONE ? -ENOENT : db_err(st, "reading item", NULL);
+		r = rc == SQLITE_DONE ? -ENOENT : sdb_err(st, "reading item", NULL);
 	sqlite3_finalize(s);
 	return r;
 }
 
-static int insert_tables(struct state *st, int64_t item_id, const struct table_row *rows,
-			 size_t n, char **err)
+static int name_taken_error(const char *name, char **err)
 {
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db,
-			       "INSERT INTO tables (item_id, schema_name, name, table_id, table_type, "
-			       "format, location, skip_reason, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
-			       -1, &s, NULL) != SQLITE_OK)
-		return db_err(st, "storing tables", err);
-	int r = 0;
-	for (size_t i = 0; i < n && !r; i++) {
-		sqlite3_reset(s);
-		sqlite3_bind_int64(s, 1, item_id);
-		bind_str(s, 2, rows[i].schema_name);
-		bind_str(s, 3, rows[i].name);
-		bind_str(s, 4, rows[i].table_id);
-		bind_str(s, 5, rows[i].table_type);
-		bind_str(s, 6, rows[i].format);
-		bind_str(s, 7, rows[i].location);
-		bind_str(s, 8, rows[i].skip_reason);
-		sqlite3_bind_int64(s, 9, rows[i].updated_at);
-		if (sqlite3_step(s) != SQLITE_DONE)
-			r = db_err(st, "storing tables", err);
-	}
-	sqlite3_finalize(s);
-	return r;
+	if (err)
+		*err = xasprintf("the name '%s' is already used by a mirrored item or a lakehouse: "
+				 "choose another name (see 'ucfs mirror list', 'ucfs lakehouse list')",
+				 name);
+	return -EEXIST;
 }
 
-int state_item_create(struct state *st, struct item *it, const struct table_row *rows,
-		      size_t nrows, char **err)
+int state_item_create(struct state *st, struct item *it, const struct selection *sel,
+		      const struct table_row *rows, size_t nrows, char **err)
 {
-	int r;
 	sqlite3_stmt *s = NULL;
-	if ((r = exec(st, "BEGIN IMMEDIATE", err)))
+	int r = sdb_begin(st, err);
+	if (r)
 		return r;
-	if (sqlite3_prepare_v2(st->db,
-			       "INSERT INTO items (name, catalog, host, profile, description, "
-			       "auto_sync, created_at, last_sync_at, sync_status) "
-			       "VALUES (?,?,?,?,?,?,?,?,?)",
-			       -1, &s, NULL) != SQLITE_OK) {
-		r = db_err(st, "creating item", err);
+	if ((r = sdb_name_taken(st, it->name, 0)) != 0) {
+		if (r > 0)
+			r = name_taken_error(it->name, err);
 		goto fail;
 	}
-	bind_str(s, 1, it->name);
-	bind_str(s, 2, it->catalog);
-	bind_str(s, 3, it->host);
-	bind_str(s, 4, it->profile);
-	bind_str(s, 5, it->description);
+	if ((r = sdb_prepare(st,
+			     "INSERT INTO items (name, catalog, host, profile, description, "
+			     "auto_sync, created_at, last_sync_at, sync_status, sync_duration_ms, "
+			     "selection_issues, catalog_mode) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+			     &s, err)))
+		goto fail;
+	sdb_bind_str(s, 1, it->name);
+	sdb_bind_str(s, 2, it->catalog);
+	sdb_bind_str(s, 3, it->host);
+	sdb_bind_str(s, 4, it->profile);
+	sdb_bind_str(s, 5, it->description);
 	sqlite3_bind_int(s, 6, it->auto_sync);
 	sqlite3_bind_int64(s, 7, it->created_at);
 	sqlite3_bind_int64(s, 8, it->last_sync_at);
-	bind_str(s, 9, it->sync_status ? it->sync_status : "NotStarted");
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		if (sqlite3_errcode(st->db) == SQLITE_CONSTRAINT) {
-			if (err)
-				*err = xasprintf("a mirrored item named '%s' already exists: choose "
-						 "another name (ucfs mirror create NAME --catalog %s) "
-						 "or remove it (ucfs mirror rm %s)",
-						 it->name, it->catalog, it->name);
-			r = -EEXIST;
-		} else {
-			r = db_err(st, "creating item", err);
-		}
+	sdb_bind_str(s, 9, it->sync_status ? it->sync_status : "NotStarted");
+	sqlite3_bind_int64(s, 10, it->sync_duration_ms);
+	sdb_bind_str(s, 11, it->selection_issues);
+	sdb_bind_str(s, 12, sel_mode_name(sel ? sel->catalog : SEL_FULL));
+	if ((r = sdb_step_done(st, s, "creating item", err)))
 		goto fail;
-	}
 	it->id = sqlite3_last_insert_rowid(st->db);
-	sqlite3_finalize(s);
-	s = NULL;
-	if ((r = insert_tables(st, it->id, rows, nrows, err)))
+	if ((r = sdb_store_tables(st, it->id, rows, nrows, err)) ||
+	    (sel && (r = sdb_store_selection(st, it->id, sel, err))))
 		goto fail;
-	return exec(st, "COMMIT", err);
+	sqlite3_finalize(s);
+	return sdb_commit(st, err);
 fail:
 	sqlite3_finalize(s);
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	sdb_rollback(st);
 	return r;
 }
 
 int state_item_remove(struct state *st, const char *name)
 {
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db, "DELETE FROM items WHERE name = ?", -1, &s, NULL) !=
-	    SQLITE_OK)
-		return db_err(st, "removing item", NULL);
-	bind_str(s, 1, name);
-	int r = sqlite3_step(s) == SQLITE_DONE ? 0 : db_err(st, "removing item", NULL);
+	int r = sdb_prepare(st, "DELETE FROM items WHERE name = ?", &s, NULL);
+	if (r)
+		return r;
+	sdb_bind_str(s, 1, name);
+	r = sdb_step_done(st, s, "removing item", NULL);
 	sqlite3_finalize(s);
 	if (!r && sqlite3_changes(st->db) == 0)
 		r = -ENOENT;
 	return r;
 }
 
-static int update_status(struct state *st, int64_t id, const char *status, const char *code,
-			 const char *msg, int64_t when)
+static int set_text(struct state *st, int64_t id, const char *col, const char *v, char **err)
 {
+	char sql[96];
+	snprintf(sql, sizeof(sql), "UPDATE items SET %s = ? WHERE id = ?", col);
 	sqlite3_stmt *s;
-	const char *sql = when ? "UPDATE items SET sync_status=?, last_error_code=?, "
-				 "last_error_message=?, last_sync_at=? WHERE id=?"
-			       : "UPDATE items SET sync_status=?, last_error_code=?, "
-				 "last_error_message=? WHERE id=?";
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-		return db_err(st, "updating sync status", NULL);
-	bind_str(s, 1, status);
-	bind_str(s, 2, code);
-	bind_str(s, 3, msg);
-	int k = 4;
-	if (when)
-		sqlite3_bind_int64(s, k++, when);
-	sqlite3_bind_int64(s, k, id);
-	int r = sqlite3_step(s) == SQLITE_DONE ? 0 : db_err(st, "updating sync status", NULL);
-	sqlite3_finalize(s);
-	return r;
-}
-
-int state_item_store_sync(struct state *st, int64_t item_id, const struct table_row *rows,
-			  size_t nrows, int64_t when)
-{
-	int r;
-	sqlite3_stmt *s = NULL;
-	if ((r = exec(st, "BEGIN IMMEDIATE", NULL)))
+	int r = sdb_prepare(st, sql, &s, err);
+	if (r)
 		return r;
-	if (sqlite3_prepare_v2(st->db, "DELETE FROM tables WHERE item_id = ?", -1, &s, NULL) !=
-	    SQLITE_OK) {
-		r = db_err(st, "replacing tables", NULL);
-		goto fail;
-	}
-	sqlite3_bind_int64(s, 1, item_id);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		r = db_err(st, "replacing tables", NULL);
-		goto fail;
-	}
+	sdb_bind_str(s, 1, v);
+	sqlite3_bind_int64(s, 2, id);
+	r = sdb_step_done(st, s, "updating item", err);
 	sqlite3_finalize(s);
-	s = NULL;
-	if ((r = insert_tables(st, item_id, rows, nrows, NULL)) ||
-	    (r = update_status(st, item_id, "Success", NULL, NULL, when)))
-		goto fail;
-	return exec(st, "COMMIT", NULL);
-fail:
-	sqlite3_finalize(s);
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return r;
 }
 
-int state_item_set_status(struct state *st, int64_t item_id, const char *status,
-			  const char *code, const char *message)
+bool state_sync_running(const struct item *it, pid_t self)
 {
-	return update_status(st, item_id, status, code, message, 0);
+	if (!str_eq(it->sync_status, "InProgress") || it->sync_pid <= 0 || it->sync_pid == self)
+		return false;
+	return kill((pid_t)it->sync_pid, 0) == 0 || errno == EPERM;
 }
 
-int state_tables_list(struct state *st, int64_t item_id, struct table_row **out, size_t *n)
+int state_item_update(struct state *st, const char *name, const struct item_update *u,
+		      char **err)
 {
-	sqlite3_stmt *s;
-	*out = NULL;
-	*n = 0;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT schema_name, name, table_id, table_type, format, location, "
-			       "skip_reason, updated_at FROM tables WHERE item_id = ? "
-			       "ORDER BY schema_name, name",
-			       -1, &s, NULL) != SQLITE_OK)
-		return db_err(st, "listing tables", NULL);
-	sqlite3_bind_int64(s, 1, item_id);
-	size_t cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct table_row *v = realloc(*out, cap * sizeof(*v));
-			if (!v) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			*out = v;
+	struct item it;
+	int r = sdb_begin(st, err);
+	if (r)
+		return r;
+	r = state_item_get(st, name, &it);
+	if (r) {
+		if (r == -ENOENT && err)
+			*err = xasprintf("no mirrored item named '%s' (see 'ucfs mirror list')", name);
+		goto fail;
+	}
+	if (u->selection && state_sync_running(&it, getpid())) {
+		if (err)
+			*err = xasprintf("a sync of '%s' is running (pid %lld): selection edits wait "
+					 "until it finishes; retry in a moment (ucfs status %s)",
+					 name, (long long)it.sync_pid, name);
+		r = -EBUSY;
+		goto fail;
+	}
+	if (u->new_name && strcmp(u->new_name, name) != 0) {
+		if ((r = sdb_name_taken(st, u->new_name, it.id)) != 0) {
+			if (r > 0)
+				r = name_taken_error(u->new_name, err);
+			goto fail;
 		}
-		struct table_row *t = &(*out)[(*n)++];
-		t->schema_name = col_str(s, 0);
-		t->name = col_str(s, 1);
-		t->table_id = col_str(s, 2);
-		t->table_type = col_str(s, 3);
-		t->format = col_str(s, 4);
-		t->location = col_str(s, 5);
-		t->skip_reason = col_str(s, 6);
-		t->updated_at = sqlite3_column_int64(s, 7);
+		if ((r = set_text(st, it.id, "name", u->new_name, err)))
+			goto fail;
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		table_rows_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-		return rc == SQLITE_NOMEM ? -ENOMEM : db_err(st, "listing tables", NULL);
+	if (u->description &&
+	    (r = set_text(st, it.id, "description", *u->description ? u->description : NULL, err)))
+		goto fail;
+	if (u->auto_sync >= 0 &&
+	    (r = set_text(st, it.id, "auto_sync", u->auto_sync ? "1" : "0", err)))
+		goto fail;
+	if (u->selection) {
+		if ((r = sdb_store_selection(st, it.id, u->selection, err)) ||
+		    (r = set_text(st, it.id, "catalog_mode", sel_mode_name(u->selection->catalog),
+				  err)) ||
+		    (r = sdb_store_tables(st, it.id, u->rows, u->nrows, err)))
+			goto fail;
 	}
-	return 0;
+	item_clear(&it);
+	return sdb_commit(st, err);
+fail:
+	item_clear(&it);
+	sdb_rollback(st);
+	return r;
 }
 
 void item_clear(struct item *it)
@@ -497,6 +550,7 @@ void item_clear(struct item *it)
 	free(it->sync_status);
 	free(it->last_error_code);
 	free(it->last_error_message);
+	free(it->selection_issues);
 	memset(it, 0, sizeof(*it));
 }
 
@@ -504,24 +558,5 @@ void items_free(struct item *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		item_clear(&v[i]);
-	free(v);
-}
-
-void table_row_clear(struct table_row *r)
-{
-	free(r->schema_name);
-	free(r->name);
-	free(r->table_id);
-	free(r->table_type);
-	free(r->format);
-	free(r->location);
-	free(r->skip_reason);
-	memset(r, 0, sizeof(*r));
-}
-
-void table_rows_free(struct table_row *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		table_row_clear(&v[i]);
 	free(v);
 }

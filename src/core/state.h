@@ -1,13 +1,15 @@
 /*
- * state.h - the state database: mirrored items and their tables (SQLite).
+ * state.h - the state database: mirrored items, their selection and tables,
+ * lakehouses and shortcuts (SQLite).
  *
- * Contract: the only module that speaks SQL. One file per user (XDG data dir
- * by default), WAL mode, busy timeout, schema versioned with PRAGMA
- * user_version and migrated forward on open (never backward: a newer schema
- * is an error). Every write runs in one BEGIN IMMEDIATE transaction, so
- * there is one writer at a time and a failure leaves no partial state.
- * Secrets are never stored: items keep host and profile name only.
- * Functions return 0 or a negative errno (-ENOENT, -EEXIST, -EIO ...);
+ * Contract: the only module that speaks SQL (state.c, state_tables.c,
+ * state_lakehouse.c). One file per user (XDG data dir by default), WAL mode,
+ * busy timeout, schema versioned with PRAGMA user_version and migrated
+ * forward on open (a newer schema is an error). Every write runs in one
+ * BEGIN IMMEDIATE transaction, so there is one writer at a time and a failure
+ * (or kill -9) leaves no partial state. Secrets are never stored: items keep
+ * host and profile name only. Item and lakehouse names share one namespace.
+ * Functions return 0 or a negative errno (-ENOENT, -EEXIST, -EBUSY, -EIO);
  * *err, when given, receives a message for the user.
  */
 #ifndef UCFS_STATE_H
@@ -16,8 +18,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
-#define STATE_SCHEMA_VERSION 1
+#include "core/selection.h"
+
+#define STATE_SCHEMA_VERSION 2
 
 struct state;
 
@@ -28,12 +33,41 @@ struct item {
 	int64_t created_at, last_sync_at; /* epoch seconds, 0 = never */
 	char *sync_status;                /* NotStarted|InProgress|Success|Failed */
 	char *last_error_code, *last_error_message;
+	int64_t sync_pid;         /* process running a sync (InProgress), 0 = none */
+	int64_t sync_started_at;  /* epoch seconds */
+	int64_t sync_duration_ms; /* of the last finished sync */
+	char *selection_issues;   /* JSON array of strings, or NULL */
 };
 
 struct table_row {
 	char *schema_name, *name, *table_id, *table_type, *format, *location;
-	char *skip_reason; /* NULL = mirrored */
+	char *unsupported_reason; /* why ucfs can't mirror it (type, format, ...) */
+	char *skip_reason;        /* final: unsupported or not selected; NULL = mirrored */
 	int64_t updated_at;
+	int64_t delta_version; /* latest commit seen at sync, -1 = unknown */
+};
+
+struct lakehouse {
+	int64_t id;
+	char *name;
+	int64_t created_at;
+};
+
+struct shortcut {
+	char *lakehouse, *name;
+	int64_t item_id; /* 0 when the target item was removed */
+	char *item_name, *schema_name, *table_name;
+	int64_t created_at;
+};
+
+/* What `mirror edit` changes; NULL / -1 fields are left as they are. */
+struct item_update {
+	const char *new_name;
+	const char *description; /* "" clears it */
+	int auto_sync;           /* -1 keep, 0 off, 1 on */
+	const struct selection *selection;
+	const struct table_row *rows; /* tables re-evaluated for the new selection */
+	size_t nrows;
 };
 
 /* malloc'ed default path: $XDG_DATA_HOME/ucfs/state.db or
@@ -44,25 +78,59 @@ char *state_default_path(void);
 int state_open(const char *path, bool create, struct state **out, char **err);
 void state_close(struct state *st);
 const char *state_path(const struct state *st);
+/* Changes whenever another connection commits (PRAGMA data_version). */
+int state_data_version(struct state *st, int64_t *v);
+/* A read snapshot: everything read between begin and end is consistent. */
+int state_snapshot_begin(struct state *st);
+void state_snapshot_end(struct state *st);
+/* PRAGMA integrity_check == ok? */
+int state_check_integrity(struct state *st, char **err);
 
+/* ---- items (state.c) ---- */
 int state_items_list(struct state *st, struct item **out, size_t *n);
 int state_item_get(struct state *st, const char *name, struct item *out);
-/* Adds item and its tables in one transaction; -EEXIST when the name is
- * taken. Sets it->id. */
-int state_item_create(struct state *st, struct item *it, const struct table_row *rows,
-		      size_t nrows, char **err);
+/* Adds item, selection and tables in one transaction; -EEXIST when the
+ * name is taken (by an item or a lakehouse). Sets it->id. */
+int state_item_create(struct state *st, struct item *it, const struct selection *sel,
+		      const struct table_row *rows, size_t nrows, char **err);
 int state_item_remove(struct state *st, const char *name);
-/* Replace an item's tables with a fresh listing and record a successful
- * sync, in one transaction. */
-int state_item_store_sync(struct state *st, int64_t item_id, const struct table_row *rows,
-			  size_t nrows, int64_t when);
-int state_item_set_status(struct state *st, int64_t item_id, const char *status,
-			  const char *code, const char *message);
+/* Rename / describe / auto-sync / selection, in one transaction. Refused
+ * with -EBUSY while another live process syncs the item. */
+int state_item_update(struct state *st, const char *name, const struct item_update *u,
+		      char **err);
+
+/* ---- sync bookkeeping (state_tables.c) ---- */
+/* Take the item's sync lease for pid: -EBUSY with *err when another live
+ * process holds it (a stale lease of a dead process is taken over). */
+int state_sync_begin(struct state *st, int64_t item_id, pid_t pid, char **err);
+/* Store a successful sync's tables and release the lease. */
+int state_sync_finish(struct state *st, int64_t item_id, const struct table_row *rows,
+		      size_t nrows, int64_t when, int64_t duration_ms, const char *issues_json);
+/* Record a failed sync (tables unchanged) and release the lease. */
+int state_sync_fail(struct state *st, int64_t item_id, const char *code, const char *message,
+		    int64_t duration_ms);
+/* Is the item's lease held by a live process other than `self`? */
+bool state_sync_running(const struct item *it, pid_t self);
+
+/* ---- tables and selection (state_tables.c) ---- */
 int state_tables_list(struct state *st, int64_t item_id, struct table_row **out, size_t *n);
+int state_selection_get(struct state *st, int64_t item_id, struct selection *out);
+
+/* ---- lakehouses and shortcuts (state_lakehouse.c) ---- */
+int state_lakehouse_create(struct state *st, const char *name, char **err);
+int state_lakehouse_remove(struct state *st, const char *name);
+int state_lakehouses_list(struct state *st, struct lakehouse **out, size_t *n);
+/* target must name an existing item; -EEXIST when LH already has NAME. */
+int state_shortcut_create(struct state *st, const char *lakehouse, const char *name,
+			  const char *item, const char *schema, const char *table, char **err);
+int state_shortcut_remove(struct state *st, const char *lakehouse, const char *name);
+int state_shortcuts_list(struct state *st, struct shortcut **out, size_t *n);
 
 void item_clear(struct item *it);
 void items_free(struct item *v, size_t n);
 void table_row_clear(struct table_row *r);
 void table_rows_free(struct table_row *v, size_t n);
+void lakehouses_free(struct lakehouse *v, size_t n);
+void shortcuts_free(struct shortcut *v, size_t n);
 
 #endif

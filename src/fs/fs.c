@@ -5,7 +5,7 @@
  * with the lock released; results are merged under it. Reads run without
  * the lock on the handle's own storage file.
  */
-#include "fs/fs.h"
+#include "fs/fs_internal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -16,20 +16,12 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "fs/nodes.h"
 #include "util/log.h"
 #include "util/strutil.h"
 
-struct ucfs_fs {
-	struct fs_config cfg;
-	pthread_mutex_t lock;
-	pthread_cond_t listed; /* a listing finished */
-	struct tree tree;
-};
-
 static struct ucfs_fs *fs_of(fuse_req_t req) { return fuse_req_userdata(req); }
 
-static struct timespec now_ts(void)
+struct timespec fs_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -38,7 +30,7 @@ static struct timespec now_ts(void)
 
 static double age_s(struct timespec since)
 {
-	struct timespec n = now_ts();
+	struct timespec n = fs_now();
 	return (double)(n.tv_sec - since.tv_sec) + (double)(n.tv_nsec - since.tv_nsec) / 1e9;
 }
 
@@ -50,7 +42,7 @@ struct ucfs_fs *fs_new(const struct fs_config *cfg)
 	fs->cfg = *cfg;
 	pthread_mutex_init(&fs->lock, NULL);
 	pthread_cond_init(&fs->listed, NULL);
-	if (tree_init(&fs->tree, now_ts())) {
+	if (tree_init(&fs->tree, fs_now())) {
 		free(fs);
 		return NULL;
 	}
@@ -67,43 +59,11 @@ void fs_free(struct ucfs_fs *fs)
 	free(fs);
 }
 
-int fs_add_item(struct ucfs_fs *fs, const char *item)
+void fs_set_session(struct ucfs_fs *fs, struct fuse_session *se)
 {
-	return node_ensure(&fs->tree, tree_root(&fs->tree), item, N_ITEM) ? 0 : -ENOMEM;
-}
-
-int fs_add_table(struct ucfs_fs *fs, const char *item, const char *catalog,
-		 const struct table_row *t)
-{
-	if (t->skip_reason)
-		return 0;
-	struct node *in = node_ensure(&fs->tree, tree_root(&fs->tree), item, N_ITEM);
-	struct node *sn = in ? node_ensure(&fs->tree, in, t->schema_name, N_SCHEMA) : NULL;
-	if (!sn)
-		return -ENOMEM;
-	if (node_child(sn, t->name))
-		return -EEXIST;
-	struct mtable *m = calloc(1, sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	m->item = xstrdup(item);
-	m->schema = xstrdup(t->schema_name);
-	m->name = xstrdup(t->name);
-	m->full_name = xasprintf("%s.%s.%s", catalog, t->schema_name, t->name);
-	m->table_id = xstrdup(t->table_id ? t->table_id : "");
-	m->table_type = xstrdup(t->table_type ? t->table_type : "");
-	m->format = xstrdup(t->format ? t->format : "");
-	m->location = xstrdup(t->location);
-	m->next = fs->tree.tables;
-	fs->tree.tables = m; /* owned by the tree from here on */
-	if (!m->item || !m->schema || !m->name || !m->full_name || !m->table_id ||
-	    !m->table_type || !m->format || !m->location)
-		return -ENOMEM;
-	struct node *tn = node_add(&fs->tree, sn, t->name, N_TABLE);
-	if (!tn || !(tn->rel = xstrdup("")))
-		return -ENOMEM;
-	tn->table = m;
-	return 0;
+	pthread_mutex_lock(&fs->lock);
+	fs->se = se;
+	pthread_mutex_unlock(&fs->lock);
 }
 
 /* ---- attributes ---------------------------------------------------------- */
@@ -115,8 +75,10 @@ static bool is_mutable_file(const struct node *n)
 
 static double node_timeout(const struct ucfs_fs *fs, const struct node *n)
 {
-	if (n->kind == N_ROOT || n->kind == N_ITEM || n->kind == N_SCHEMA)
-		return fs->cfg.meta_timeout;
+	if (n->kind == N_VFILE)
+		return 0;
+	if (!node_in_storage(n))
+		return fs->cfg.meta_timeout; /* changes only with a sync, which invalidates */
 	if (is_mutable_file(n))
 		return 0;
 	if (n->in_log)
@@ -138,7 +100,7 @@ static void fill_attr(const struct ucfs_fs *fs, const struct node *n, struct sta
 	} else {
 		st->st_mode = S_IFREG | 0444;
 		st->st_nlink = 1;
-		st->st_size = (off_t)n->size;
+		st->st_size = (off_t)(n->kind == N_VFILE ? n->vlen : n->size);
 		st->st_blocks = (blkcnt_t)((n->size + 511) / 512);
 	}
 	st->st_blksize = 65536;
@@ -195,7 +157,7 @@ static bool listing_fresh(const struct ucfs_fs *fs, const struct node *dir)
 /* Make dir's children reflect storage (within its TTL). Lock held. */
 static int ensure_listed(struct ucfs_fs *fs, struct node *dir)
 {
-	if (dir->kind != N_TABLE && dir->kind != N_DIR)
+	if (!node_in_storage(dir))
 		return 0;
 	while (dir->listing)
 		pthread_cond_wait(&fs->listed, &fs->lock);
@@ -229,7 +191,7 @@ static int ensure_listed(struct ucfs_fs *fs, struct node *dir)
 	if (self.name)
 		node_set_entry(dir, &self);
 	storage_entry_clear(&self);
-	r = node_merge_listing(&fs->tree, dir, &l, now_ts());
+	r = node_merge_listing(&fs->tree, dir, &l, fs_now());
 	storage_list_free(&l);
 	return r;
 }
@@ -292,7 +254,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	bool was_fresh = listing_fresh(fs, dir);
 	int r = ensure_listed(fs, dir);
 	struct node *n = r ? NULL : node_child(dir, name);
-	if (!n && !r && was_fresh && (dir->kind == N_TABLE || dir->kind == N_DIR))
+	if (!n && !r && was_fresh && node_in_storage(dir))
 		n = probe_child(fs, dir, name);
 	if (!n) {
 		/* Negative entry: cache briefly so new commits and files show up. */
@@ -399,15 +361,18 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	if (!r && !(d = calloc(1, sizeof(*d))))
 		r = -ENOMEM;
 	if (!r) {
-		/* Items and schemas: schemas with no table are hidden by construction. */
+		/* Schemas with no mirrored table are never in the tree. */
 		d->e = calloc(n->nkids ? n->nkids : 1, sizeof(*d->e));
 		if (!d->e)
 			r = -ENOMEM;
 		for (size_t i = 0; !r && i < n->nkids; i++) {
-			d->e[i].ino = n->kids[i]->ino;
-			if (!(d->e[i].name = xstrdup(n->kids[i]->name)))
+			if (n->kids[i]->hidden)
+				continue;
+			d->e[d->n].ino = n->kids[i]->ino;
+			if (!(d->e[d->n].name = xstrdup(n->kids[i]->name)))
 				r = -ENOMEM;
-			d->n = i + 1;
+			else
+				d->n++;
 		}
 	}
 	pthread_mutex_unlock(&fs->lock);
@@ -498,6 +463,13 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	fuse_reply_err(req, 0);
 }
 
+/* An open file: a storage handle, or a snapshot of a virtual file. */
+struct fhandle {
+	struct storage_file *f;
+	char *data;
+	size_t len;
+};
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct ucfs_fs *fs = fs_of(req);
@@ -505,12 +477,34 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, EROFS);
 		return;
 	}
+	struct fhandle *h = calloc(1, sizeof(*h));
 	pthread_mutex_lock(&fs->lock);
 	struct node *n = tree_get(&fs->tree, ino);
-	int r = !n ? -ENOENT : node_is_dir(n) ? -EISDIR : 0;
+	int r = !h ? -ENOMEM : !n ? -ENOENT : node_is_dir(n) ? -EISDIR : 0;
 	struct storage *st = NULL;
 	char *rel = NULL;
 	bool mut = false;
+	if (!r && n->kind == N_VFILE) {
+		/* Status documents: a snapshot per open, never cached by the kernel. */
+		h->len = n->vlen;
+		if (!(h->data = malloc(n->vlen ? n->vlen : 1)))
+			r = -ENOMEM;
+		else
+			memcpy(h->data, n->vdata, n->vlen);
+		pthread_mutex_unlock(&fs->lock);
+		if (r) {
+			free(h);
+			fuse_reply_err(req, -r);
+			return;
+		}
+		fi->fh = (uint64_t)(uintptr_t)h;
+		fi->direct_io = 1;
+		if (fuse_reply_open(req, fi) == -ENOENT) {
+			free(h->data);
+			free(h);
+		}
+		return;
+	}
 	if (!r && !(st = table_storage(fs, n->table, &r)))
 		r = r ? r : -EIO;
 	if (!r && !(rel = xstrdup(n->rel)))
@@ -518,34 +512,41 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (!r)
 		mut = is_mutable_file(n);
 	pthread_mutex_unlock(&fs->lock);
-	struct storage_file *f = NULL;
 	if (!r)
-		r = storage_open(st, rel, &f);
+		r = storage_open(st, rel, &h->f);
 	free(rel);
 	if (r) {
+		free(h);
 		fuse_reply_err(req, -r);
 		return;
 	}
-	fi->fh = (uint64_t)(uintptr_t)f;
+	fi->fh = (uint64_t)(uintptr_t)h;
 	/* Table files are write-once: keep the page cache across opens. The one
 	 * file rewritten in place, _delta_log/_last_checkpoint, bypasses it. */
 	fi->keep_cache = !mut;
 	fi->direct_io = mut;
-	if (fuse_reply_open(req, fi) == -ENOENT)
-		storage_close(f); /* interrupted */
+	if (fuse_reply_open(req, fi) == -ENOENT) { /* interrupted */
+		storage_close(h->f);
+		free(h);
+	}
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	(void)ino;
-	struct storage_file *f = (struct storage_file *)(uintptr_t)fi->fh;
+	struct fhandle *h = (struct fhandle *)(uintptr_t)fi->fh;
+	if (!h->f) {
+		size_t o = (size_t)off < h->len ? (size_t)off : h->len;
+		fuse_reply_buf(req, h->data + o, size < h->len - o ? size : h->len - o);
+		return;
+	}
 	char *buf = malloc(size ? size : 1);
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	ssize_t n = storage_read(f, buf, size, (uint64_t)off);
+	ssize_t n = storage_read(h->f, buf, size, (uint64_t)off);
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
 	else
@@ -556,7 +557,10 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	storage_close((struct storage_file *)(uintptr_t)fi->fh);
+	struct fhandle *h = (struct fhandle *)(uintptr_t)fi->fh;
+	storage_close(h->f);
+	free(h->data);
+	free(h);
 	fuse_reply_err(req, 0);
 }
 

@@ -8,7 +8,10 @@
  * Listings inside _delta_log go stale after log_ttl seconds (new commits
  * appear); other listings after dir_ttl, and a lookup miss re-checks storage.
  * Everything is read-only: write operations fail with EROFS. Table
- * directories carry user.ucfs.* extended attributes.
+ * directories carry user.ucfs.* extended attributes. MOUNT/<lakehouse>/
+ * Tables/<shortcut> shows a mirrored table under a second name.
+ * MOUNT/<item>/.ucfs/status.json (not listed, reachable by name) is the
+ * item's status document.
  */
 #ifndef UCFS_FS_H
 #define UCFS_FS_H
@@ -17,7 +20,6 @@
 #include <fuse_lowlevel.h>
 #include <sys/types.h>
 
-#include "core/state.h"
 
 struct fs_config {
 	double meta_timeout; /* item/schema/table entries and attributes */
@@ -29,13 +31,18 @@ struct fs_config {
 };
 
 struct ucfs_fs;
+struct mount_view;
 
 struct ucfs_fs *fs_new(const struct fs_config *cfg);
 void fs_free(struct ucfs_fs *fs);
-int fs_add_item(struct ucfs_fs *fs, const char *item);
-/* Add a mirrored table (rows with a skip reason are ignored). */
-int fs_add_table(struct ucfs_fs *fs, const char *item, const char *catalog,
-		 const struct table_row *t);
+/* Once mounted: lets fs_apply() invalidate the kernel's caches. */
+void fs_set_session(struct ucfs_fs *fs, struct fuse_session *se);
+/* Make the tree show VIEW: items (with their mirrored tables and a hidden
+ * .ucfs/status.json), lakehouses with their working shortcuts. Only what
+ * changed is replaced; kernel entries of what changed are invalidated, and
+ * every table's _delta_log (and root) listing is refreshed. Returns the
+ * number of changed entries, or a negative errno. */
+int fs_apply(struct ucfs_fs *fs, const struct mount_view *view);
 const struct fuse_lowlevel_ops *fs_lowlevel_ops(void);
 
 #endif

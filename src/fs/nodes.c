@@ -9,6 +9,7 @@
 
 static void node_free(struct node *n)
 {
+	free(n->vdata);
 	free(n->name);
 	free(n->rel);
 	free(n->kids);
@@ -82,7 +83,18 @@ struct node *tree_get(struct tree *t, uint64_t ino)
 
 struct node *tree_root(struct tree *t) { return t->by_ino[0]; }
 
-bool node_is_dir(const struct node *n) { return n->kind != N_FILE; }
+bool node_is_dir(const struct node *n) { return n->kind != N_FILE && n->kind != N_VFILE; }
+
+bool node_in_storage(const struct node *n)
+{
+	return n->kind == N_TABLE || n->kind == N_DIR || n->kind == N_FILE;
+}
+
+void tree_adopt_table(struct tree *t, struct mtable *m)
+{
+	m->next = t->tables;
+	t->tables = m;
+}
 
 /* Index of the first child whose name is >= name. */
 static size_t lower_bound(const struct node *dir, const char *name)

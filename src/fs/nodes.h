@@ -26,6 +26,10 @@ enum node_kind {
 	N_TABLE,  /* a table: the root of its storage location */
 	N_DIR,    /* a directory inside a table's storage */
 	N_FILE,   /* a file inside a table's storage */
+	N_LAKEHOUSE, /* a lakehouse: MOUNT/<lh> */
+	N_LHTABLES,  /* its Tables/ directory, holding shortcuts (N_TABLE nodes) */
+	N_VDIR,      /* a virtual directory of ucfs's own (.ucfs) */
+	N_VFILE,     /* a virtual read-only file (status.json) */
 };
 
 /* What the mount knows about one mirrored table. Owned by the tree. */
@@ -49,6 +53,10 @@ struct node {
 	bool listing;         /* a listing is in flight */
 	bool in_log;          /* inside _delta_log: listings go stale quickly */
 	bool removed;
+	bool hidden; /* reachable by name, left out of directory listings */
+	int64_t ref_id; /* N_ITEM: the item's id */
+	char *vdata;    /* N_VFILE: content */
+	size_t vlen;
 	struct timespec listed_at;
 	uint64_t size;
 	struct timespec mtime;
@@ -71,9 +79,14 @@ struct node *node_child(const struct node *dir, const char *name);
 struct node *node_add(struct tree *t, struct node *dir, const char *name, enum node_kind kind);
 /* Return the child `name`, creating it with `kind` when missing. */
 struct node *node_ensure(struct tree *t, struct node *dir, const char *name, enum node_kind kind);
+/* Register a table; the tree owns it (tables are never freed before the
+ * tree: open files may still use their storage after a sync drops them). */
+void tree_adopt_table(struct tree *t, struct mtable *m);
 /* Drop a child from its parent (marks it and its subtree removed). */
 void node_unlink(struct node *n);
 bool node_is_dir(const struct node *n);
+/* Backed by a table's storage (N_TABLE, N_DIR, N_FILE)? */
+bool node_in_storage(const struct node *n);
 
 /* Apply a fresh storage listing of dir: update existing children, add new
  * ones, unlink vanished ones. Returns 0 or -ENOMEM. */

@@ -1,6 +1,10 @@
-/* test_state.c - state database: create, uniqueness, atomic sync, migrations. */
+/* test_state.c - state database: items, uniqueness across items and
+ * lakehouses, atomic syncs and the sync lease, selection round trip,
+ * shortcuts, and the v1 -> v2 migration. */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -18,8 +22,52 @@ static struct table_row row(const char *schema, const char *name, const char *re
 	r.table_type = (char *)"EXTERNAL";
 	r.format = (char *)"DELTA";
 	r.location = (char *)"file:///x";
+	r.unsupported_reason = (char *)reason;
 	r.skip_reason = (char *)reason;
+	r.delta_version = reason ? -1 : 3;
 	return r;
+}
+
+static void test_v1_migration(const char *dir)
+{
+	char *path = xasprintf("%s/v1.db", dir);
+	sqlite3 *db;
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db,
+			   "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+			   " catalog TEXT NOT NULL, host TEXT NOT NULL, profile TEXT, description TEXT,"
+			   " auto_sync INTEGER NOT NULL DEFAULT 1, created_at INTEGER NOT NULL,"
+			   " last_sync_at INTEGER NOT NULL DEFAULT 0, sync_status TEXT NOT NULL DEFAULT"
+			   " 'NotStarted', last_error_code TEXT, last_error_message TEXT);"
+			   "CREATE TABLE tables (item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE"
+			   " CASCADE, schema_name TEXT NOT NULL, name TEXT NOT NULL, table_id TEXT,"
+			   " table_type TEXT, format TEXT, location TEXT, skip_reason TEXT, updated_at"
+			   " INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (item_id, schema_name, name));"
+			   "INSERT INTO items (name, catalog, host, created_at) VALUES ('old','c','h',1);"
+			   "INSERT INTO tables (item_id, schema_name, name, skip_reason) VALUES"
+			   " (1,'s','v','view: x'), (1,'s','t',NULL);"
+			   "PRAGMA user_version=1;",
+			   NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	struct state *st;
+	char *err = NULL;
+	CHECK(state_open(path, false, &st, &err) == 0);
+	struct item it;
+	CHECK(state_item_get(st, "old", &it) == 0);
+	struct table_row *tr;
+	size_t n;
+	CHECK(state_tables_list(st, it.id, &tr, &n) == 0 && n == 2);
+	CHECK_STR(tr[1].unsupported_reason, "view: x"); /* copied from skip_reason */
+	CHECK(tr[0].unsupported_reason == NULL && tr[0].delta_version == -1);
+	table_rows_free(tr, n);
+	struct selection sel;
+	CHECK(state_selection_get(st, it.id, &sel) == 0);
+	CHECK(sel.catalog == SEL_FULL && sel.n == 0);
+	selection_free(&sel);
+	item_clear(&it);
+	CHECK(state_check_integrity(st, &err) == 0);
+	state_close(st);
+	free(path);
 }
 
 int main(void)
@@ -40,70 +88,157 @@ int main(void)
 	struct table_row rows[2] = {row("s", "t1", NULL), row("s", "v", "view: x")};
 	struct item it = {.name = "cat", .catalog = "cat", .host = "http://h", .auto_sync = true,
 			  .created_at = 1, .sync_status = "Success"};
-	CHECK(state_item_create(st, &it, rows, 2, &err) == 0);
+	struct selection sel;
+	const char *inc[] = {"s"};
+	CHECK(selection_from_lists(inc, 1, NULL, 0, &sel, &err) == 0);
+	CHECK(state_item_create(st, &it, &sel, rows, 2, &err) == 0);
 	CHECK(it.id > 0);
 
-	/* Duplicate names are refused with a message naming the item. */
+	/* Duplicate names are refused, also against lakehouses. */
 	struct item dup = it;
-	CHECK(state_item_create(st, &dup, rows, 1, &err) == -EEXIST);
-	CHECK(err && strstr(err, "'cat' already exists"));
+	CHECK(state_item_create(st, &dup, NULL, rows, 1, &err) == -EEXIST);
+	CHECK(err && strstr(err, "'cat' is already used"));
+	free(err);
+	err = NULL;
+	CHECK(state_lakehouse_create(st, "cat", &err) == -EEXIST);
+	free(err);
+	err = NULL;
+	CHECK(state_lakehouse_create(st, "lh", &err) == 0);
+	dup.name = "lh";
+	CHECK(state_item_create(st, &dup, NULL, rows, 1, &err) == -EEXIST);
 	free(err);
 	err = NULL;
 
 	struct item got;
 	CHECK(state_item_get(st, "cat", &got) == 0);
 	CHECK_STR(got.host, "http://h");
-	CHECK(got.profile == NULL);
-	CHECK(got.auto_sync);
+	CHECK(got.profile == NULL && got.auto_sync);
 	item_clear(&got);
 	CHECK(state_item_get(st, "nope", &got) == -ENOENT);
 
+	/* Selection round trip. */
+	struct selection back;
+	CHECK(state_selection_get(st, it.id, &back) == 0);
+	CHECK(back.catalog == SEL_PARTIAL && back.n == 1);
+	CHECK_STR(back.rules[0].schema, "s");
+	CHECK(back.rules[0].table == NULL && back.rules[0].mode == SEL_FULL);
+	selection_free(&back);
+
 	struct table_row *tr;
 	size_t n;
-	CHECK(state_tables_list(st, it.id, &tr, &n) == 0);
-	CHECK(n == 2);
+	CHECK(state_tables_list(st, it.id, &tr, &n) == 0 && n == 2);
 	CHECK_STR(tr[0].name, "t1");
-	CHECK(tr[0].skip_reason == NULL);
+	CHECK(tr[0].skip_reason == NULL && tr[0].delta_version == 3);
 	CHECK_STR(tr[1].skip_reason, "view: x");
 	table_rows_free(tr, n);
 
-	/* A sync replaces the tables and records success. */
+	/* The sync lease: held by a live process it blocks others and edits;
+	 * a dead holder's lease is taken over. */
+	CHECK(state_sync_begin(st, it.id, getpid(), &err) == 0);
+	CHECK(state_item_get(st, "cat", &got) == 0);
+	CHECK_STR(got.sync_status, "InProgress");
+	CHECK(!state_sync_running(&got, getpid()));
+	item_clear(&got);
+	pid_t child = fork();
+	if (child == 0) {
+		struct state *st2;
+		char *e2 = NULL;
+		int rc = 1;
+		if (state_open(path, false, &st2, &e2) == 0) {
+			struct item_update u = {.auto_sync = -1, .selection = &sel};
+			rc = state_sync_begin(st2, it.id, getpid(), &e2) == -EBUSY &&
+					     state_item_update(st2, "cat", &u, &e2) == -EBUSY
+				     ? 0 : 2;
+			state_close(st2);
+		}
+		free(e2);
+		_exit(rc);
+	}
+	int status;
+	waitpid(child, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	struct table_row rows2[1] = {row("s2", "t9", NULL)};
-	CHECK(state_item_store_sync(st, it.id, rows2, 1, 42) == 0);
+	CHECK(state_sync_finish(st, it.id, rows2, 1, 42, 7, "[\"x\"]") == 0);
 	CHECK(state_tables_list(st, it.id, &tr, &n) == 0);
 	CHECK(n == 1 && !strcmp(tr[0].schema_name, "s2"));
 	table_rows_free(tr, n);
-	CHECK(state_item_set_status(st, it.id, "Failed", "NOT_FOUND", "gone") == 0);
+	CHECK(state_item_get(st, "cat", &got) == 0);
+	CHECK_STR(got.sync_status, "Success");
+	CHECK(got.sync_pid == 0 && got.last_sync_at == 42 && got.sync_duration_ms == 7);
+	CHECK_STR(got.selection_issues, "[\"x\"]");
+	item_clear(&got);
+	/* A lease left by a dead process (kill -9 mid-sync) is taken over. */
+	child = fork();
+	if (child == 0) {
+		struct state *st2;
+		char *e2 = NULL;
+		if (state_open(path, false, &st2, &e2) == 0)
+			state_sync_begin(st2, it.id, getpid(), &e2);
+		_exit(0); /* dies holding the lease */
+	}
+	waitpid(child, &status, 0);
+	CHECK(state_sync_begin(st, it.id, getpid(), &err) == 0);
+	CHECK(state_sync_fail(st, it.id, "NOT_FOUND", "gone", 5) == 0);
 	CHECK(state_item_get(st, "cat", &got) == 0);
 	CHECK_STR(got.sync_status, "Failed");
 	CHECK_STR(got.last_error_code, "NOT_FOUND");
-	CHECK(got.last_sync_at == 42);
+	CHECK(got.last_sync_at == 42); /* unchanged by a failure */
 	item_clear(&got);
 
-	struct item *items;
-	CHECK(state_items_list(st, &items, &n) == 0 && n == 1);
-	items_free(items, n);
+	/* Rename, description, auto-sync. */
+	struct item_update u = {.new_name = "lh", .auto_sync = -1};
+	CHECK(state_item_update(st, "cat", &u, &err) == -EEXIST);
+	free(err);
+	err = NULL;
+	u = (struct item_update){.new_name = "cat2", .description = "d", .auto_sync = 0};
+	CHECK(state_item_update(st, "cat", &u, &err) == 0);
+	CHECK(state_item_get(st, "cat2", &got) == 0);
+	CHECK_STR(got.description, "d");
+	CHECK(!got.auto_sync);
+	item_clear(&got);
 
-	/* Removing cascades to tables. */
-	CHECK(state_item_remove(st, "cat") == 0);
-	CHECK(state_item_remove(st, "cat") == -ENOENT);
-	CHECK(state_tables_list(st, it.id, &tr, &n) == 0 && n == 0);
-	free(tr);
+	/* Shortcuts: target item must exist; they follow renames. */
+	CHECK(state_shortcut_create(st, "lh", "sc", "nope", "s", "t", &err) == -ENOENT);
+	CHECK(err && strstr(err, "no mirrored item named 'nope'"));
+	free(err);
+	err = NULL;
+	CHECK(state_shortcut_create(st, "nolh", "sc", "cat2", "s", "t", &err) == -ENOENT);
+	free(err);
+	err = NULL;
+	CHECK(state_shortcut_create(st, "lh", "sc", "cat2", "s2", "t9", &err) == 0);
+	CHECK(state_shortcut_create(st, "lh", "sc", "cat2", "s2", "t9", &err) == -EEXIST);
+	free(err);
+	err = NULL;
+	u = (struct item_update){.new_name = "cat3", .auto_sync = -1};
+	CHECK(state_item_update(st, "cat2", &u, &err) == 0);
+	struct shortcut *scs;
+	CHECK(state_shortcuts_list(st, &scs, &n) == 0 && n == 1);
+	CHECK_STR(scs[0].item_name, "cat3");
+	shortcuts_free(scs, n);
+
+	/* Removing an item keeps the shortcut, broken (item_id 0). */
+	CHECK(state_item_remove(st, "cat3") == 0);
+	CHECK(state_item_remove(st, "cat3") == -ENOENT);
+	CHECK(state_shortcuts_list(st, &scs, &n) == 0 && n == 1 && scs[0].item_id == 0);
+	shortcuts_free(scs, n);
+	CHECK(state_shortcut_remove(st, "lh", "sc") == 0);
+	CHECK(state_shortcut_remove(st, "lh", "sc") == -ENOENT);
+	CHECK(state_lakehouse_remove(st, "lh") == 0);
+	CHECK(state_lakehouse_remove(st, "lh") == -ENOENT);
+	CHECK(state_check_integrity(st, &err) == 0);
+	selection_free(&sel);
 	state_close(st);
 
-	/* Reopen: schema version is current; a newer one is refused. */
+	/* A newer schema is refused. */
 	sqlite3 *db;
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-	sqlite3_stmt *s;
-	sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL);
-	CHECK(sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) == STATE_SCHEMA_VERSION);
-	sqlite3_finalize(s);
 	CHECK(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
 	CHECK(state_open(path, false, &st, &err) == -EPROTO);
 	CHECK(err && strstr(err, "newer"));
 	free(err);
 
+	test_v1_migration(dir);
 	char *cmd = xasprintf("rm -rf '%s'", dir);
 	CHECK(system(cmd) == 0);
 	free(cmd);

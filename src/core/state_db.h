@@ -1,0 +1,37 @@
+/*
+ * state_db.h - internals shared by the state_*.c files (not for other
+ * modules): the connection, error mapping, statement helpers.
+ */
+#ifndef UCFS_STATE_DB_H
+#define UCFS_STATE_DB_H
+
+#include <sqlite3.h>
+
+#include "core/state.h"
+
+struct state {
+	sqlite3 *db;
+	char *path;
+};
+
+/* Map the connection's last error to -errno; message into *err or the log. */
+int sdb_err(struct state *st, const char *what, char **err);
+int sdb_exec(struct state *st, const char *sql, char **err);
+int sdb_prepare(struct state *st, const char *sql, sqlite3_stmt **s, char **err);
+int sdb_begin(struct state *st, char **err);      /* BEGIN IMMEDIATE */
+int sdb_commit(struct state *st, char **err);
+void sdb_rollback(struct state *st);
+char *sdb_col_str(sqlite3_stmt *s, int i);
+void sdb_bind_str(sqlite3_stmt *s, int i, const char *v);
+/* Step a statement expected to finish (INSERT/UPDATE/DELETE). */
+int sdb_step_done(struct state *st, sqlite3_stmt *s, const char *what, char **err);
+/* Is NAME taken by an item or a lakehouse? 1 yes, 0 no, <0 error. */
+int sdb_name_taken(struct state *st, const char *name, int64_t except_item_id);
+
+/* Within a transaction: replace the item's tables / selection rules. */
+int sdb_store_tables(struct state *st, int64_t item_id, const struct table_row *rows, size_t n,
+		     char **err);
+int sdb_store_selection(struct state *st, int64_t item_id, const struct selection *sel,
+			char **err);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * view.h - everything a mount or `ucfs status` shows, read from the state
+ * database in one go: items with their tables and selection, lakehouses and
+ * shortcuts, and each shortcut's target resolved (or why it is broken).
+ *
+ * Contract: view_load() is a consistent snapshot (one read transaction);
+ * the view owns all its memory; nothing in it is a secret.
+ */
+#ifndef UCFS_VIEW_H
+#define UCFS_VIEW_H
+
+#include <stddef.h>
+
+#include "core/selection.h"
+#include "core/state.h"
+
+struct view_item {
+	struct item it;
+	struct selection sel;
+	struct table_row *rows;
+	size_t nrows;
+};
+
+struct view_shortcut {
+	struct shortcut sc;
+	const struct view_item *item;  /* NULL when broken */
+	const struct table_row *table; /* NULL when broken */
+	char *broken;                  /* why it is broken, NULL when fine */
+};
+
+struct mount_view {
+	struct view_item *items;
+	size_t nitems;
+	struct lakehouse *lhs;
+	size_t nlhs;
+	struct view_shortcut *scs;
+	size_t nscs;
+	struct shortcut *raw_scs; /* storage for scs[].sc */
+};
+
+int view_load(struct state *st, struct mount_view *v);
+void view_free(struct mount_view *v);
+
+/* Counts of an item's tables. failing = mirrored but with no readable
+ * _delta_log at the last sync. */
+void view_counts(const struct view_item *vi, size_t *mirrored, size_t *skipped, size_t *failing);
+
+#endif

@@ -1,0 +1,337 @@
+/*
+ * fs_apply.c - make the node tree show a state snapshot (mount_view), and
+ * tell the kernel exactly what changed.
+ *
+ * Items are matched by id and name (a renamed item is a new directory),
+ * tables by (schema, name, table id, location): a table dropped and
+ * recreated, or re-pointed to another location, gets a new node. Kept tables
+ * get their root and _delta_log listings refreshed, so new commits appear.
+ * Invalidations are collected under the tree lock and sent after it is
+ * released (the kernel may call back into the file system meanwhile).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/status.h"
+#include "core/view.h"
+#include "fs/fs_internal.h"
+#include "util/log.h"
+#include "util/strutil.h"
+
+struct inval {
+	fuse_ino_t parent; /* entry invalidation: parent + name */
+	char *name;
+	fuse_ino_t ino; /* inode invalidation (name NULL) */
+};
+
+struct invals {
+	struct inval *v;
+	size_t n, cap;
+	size_t changes;
+	int err;
+};
+
+static void q_add(struct invals *q, fuse_ino_t parent, const char *name, fuse_ino_t ino)
+{
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 64;
+		struct inval *v = realloc(q->v, cap * sizeof(*v));
+		if (!v) {
+			q->err = -ENOMEM;
+			return;
+		}
+		q->v = v;
+		q->cap = cap;
+	}
+	q->v[q->n].parent = parent;
+	q->v[q->n].ino = ino;
+	q->v[q->n].name = name ? xstrdup(name) : NULL;
+	if (name && !q->v[q->n].name) {
+		q->err = -ENOMEM;
+		return;
+	}
+	q->n++;
+}
+
+/* An entry appeared or vanished under dir. */
+static void q_entry(struct invals *q, struct node *dir, const char *name)
+{
+	q_add(q, dir->ino, name, 0);
+	q->changes++;
+}
+
+/* Cached attributes/pages/listing of n are stale. */
+static void q_inode(struct invals *q, struct node *n) { q_add(q, 0, NULL, n->ino); }
+
+static void drop(struct invals *q, struct node *n)
+{
+	q_entry(q, n->parent, n->name);
+	node_unlink(n);
+}
+
+static struct node *add(struct ucfs_fs *fs, struct invals *q, struct node *dir, const char *name,
+			enum node_kind kind)
+{
+	struct node *n = node_add(&fs->tree, dir, name, kind);
+	if (!n) {
+		q->err = -ENOMEM;
+		return NULL;
+	}
+	n->mtime = fs_now();
+	q_entry(q, dir, name); /* the kernel may hold a negative entry */
+	return n;
+}
+
+static struct mtable *new_mtable(struct ucfs_fs *fs, const struct view_item *vi,
+				 const struct table_row *r)
+{
+	struct mtable *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	tree_adopt_table(&fs->tree, m); /* freed with the tree, even when half-filled */
+	m->item = xstrdup(vi->it.name);
+	m->schema = xstrdup(r->schema_name);
+	m->name = xstrdup(r->name);
+	m->full_name = xasprintf("%s.%s.%s", vi->it.catalog, r->schema_name, r->name);
+	m->table_id = xstrdup(r->table_id ? r->table_id : "");
+	m->table_type = xstrdup(r->table_type ? r->table_type : "");
+	m->format = xstrdup(r->format ? r->format : "");
+	m->location = xstrdup(r->location ? r->location : "");
+	if (!m->item || !m->schema || !m->name || !m->full_name || !m->table_id ||
+	    !m->table_type || !m->format || !m->location)
+		return NULL;
+	return m;
+}
+
+static bool same_table(const struct mtable *m, const struct table_row *r)
+{
+	return str_eq(m->table_id, r->table_id ? r->table_id : "") &&
+	       str_eq(m->location, r->location ? r->location : "");
+}
+
+/* A table kept across a sync: its listings are re-read on next access. */
+static void refresh_table(struct invals *q, struct node *tn)
+{
+	tn->listed = false;
+	q_inode(q, tn);
+	struct node *log = node_child(tn, "_delta_log");
+	if (log) {
+		log->listed = false;
+		q_inode(q, log);
+	}
+}
+
+static struct node *table_node(struct ucfs_fs *fs, struct invals *q, struct node *dir,
+			       const char *name, struct mtable *m)
+{
+	struct node *tn = add(fs, q, dir, name, N_TABLE);
+	if (!tn)
+		return NULL;
+	if (!(tn->rel = xstrdup(""))) {
+		q->err = -ENOMEM;
+		return NULL;
+	}
+	tn->table = m;
+	return tn;
+}
+
+static const struct table_row *find_row(const struct view_item *vi, const char *schema,
+					const char *name)
+{
+	for (size_t i = 0; i < vi->nrows; i++)
+		if (!vi->rows[i].skip_reason && !strcmp(vi->rows[i].schema_name, schema) &&
+		    !strcmp(vi->rows[i].name, name))
+			return &vi->rows[i];
+	return NULL;
+}
+
+static void apply_schema(struct ucfs_fs *fs, struct invals *q, struct node *sn,
+			 const struct view_item *vi)
+{
+	for (size_t i = sn->nkids; i-- > 0;) {
+		struct node *tn = sn->kids[i];
+		const struct table_row *r = find_row(vi, sn->name, tn->name);
+		if (!r || !same_table(tn->table, r))
+			drop(q, tn);
+		else
+			refresh_table(q, tn);
+	}
+	for (size_t i = 0; i < vi->nrows && !q->err; i++) {
+		const struct table_row *r = &vi->rows[i];
+		if (r->skip_reason || strcmp(r->schema_name, sn->name) || node_child(sn, r->name))
+			continue;
+		struct mtable *m = new_mtable(fs, vi, r);
+		if (!m || !table_node(fs, q, sn, r->name, m))
+			q->err = -ENOMEM;
+	}
+}
+
+static void set_vfile(struct ucfs_fs *fs, struct invals *q, struct node *dir, const char *name,
+		      char *content)
+{
+	struct node *f = node_child(dir, name);
+	if (!f && !(f = add(fs, q, dir, name, N_VFILE))) {
+		free(content);
+		return;
+	}
+	size_t len = content ? strlen(content) : 0;
+	if (f->vdata && len == f->vlen && !memcmp(f->vdata, content, len)) {
+		free(content);
+		return;
+	}
+	free(f->vdata);
+	f->vdata = content;
+	f->vlen = len;
+	f->mtime = fs_now();
+	q_inode(q, f);
+}
+
+static void apply_item(struct ucfs_fs *fs, struct invals *q, struct node *in,
+		       const struct view_item *vi, char *status)
+{
+	for (size_t i = in->nkids; i-- > 0;) {
+		struct node *sn = in->kids[i];
+		if (sn->kind != N_SCHEMA)
+			continue;
+		bool wanted = false;
+		for (size_t k = 0; k < vi->nrows && !wanted; k++)
+			wanted = !vi->rows[k].skip_reason && !strcmp(vi->rows[k].schema_name, sn->name);
+		if (!wanted)
+			drop(q, sn);
+		else
+			apply_schema(fs, q, sn, vi);
+	}
+	for (size_t i = 0; i < vi->nrows && !q->err; i++) {
+		const struct table_row *r = &vi->rows[i];
+		if (r->skip_reason || node_child(in, r->schema_name))
+			continue;
+		struct node *sn = add(fs, q, in, r->schema_name, N_SCHEMA);
+		if (sn)
+			apply_schema(fs, q, sn, vi);
+	}
+	struct node *dot = node_child(in, ".ucfs");
+	if (!dot && (dot = add(fs, q, in, ".ucfs", N_VDIR)))
+		dot->hidden = true;
+	if (dot)
+		set_vfile(fs, q, dot, "status.json", status);
+	else
+		free(status);
+}
+
+/* The node of a mirrored table, if the tree shows it. */
+static struct node *find_table_node(struct ucfs_fs *fs, const char *item, const char *schema,
+				    const char *table)
+{
+	struct node *in = node_child(tree_root(&fs->tree), item);
+	struct node *sn = in && in->kind == N_ITEM ? node_child(in, schema) : NULL;
+	struct node *tn = sn ? node_child(sn, table) : NULL;
+	return tn && tn->kind == N_TABLE ? tn : NULL;
+}
+
+static void apply_lakehouse(struct ucfs_fs *fs, struct invals *q, struct node *ln,
+			    const struct mount_view *v)
+{
+	struct node *tables = node_child(ln, "Tables");
+	if (!tables && !(tables = add(fs, q, ln, "Tables", N_LHTABLES)))
+		return;
+	for (size_t i = tables->nkids; i-- > 0;) {
+		struct node *sc = tables->kids[i];
+		const struct view_shortcut *want = NULL;
+		for (size_t k = 0; k < v->nscs && !want; k++)
+			if (!v->scs[k].broken && !strcmp(v->scs[k].sc.lakehouse, ln->name) &&
+			    !strcmp(v->scs[k].sc.name, sc->name))
+				want = &v->scs[k];
+		struct node *target = want ? find_table_node(fs, want->item->it.name,
+							     want->sc.schema_name,
+							     want->sc.table_name)
+					   : NULL;
+		if (!target || target->table != sc->table)
+			drop(q, sc);
+		else
+			refresh_table(q, sc);
+	}
+	for (size_t k = 0; k < v->nscs && !q->err; k++) {
+		const struct view_shortcut *s = &v->scs[k];
+		if (s->broken || strcmp(s->sc.lakehouse, ln->name) || node_child(tables, s->sc.name))
+			continue;
+		struct node *target = find_table_node(fs, s->item->it.name, s->sc.schema_name,
+						      s->sc.table_name);
+		if (target)
+			table_node(fs, q, tables, s->sc.name, target->table);
+	}
+}
+
+static void send_invals(struct ucfs_fs *fs, struct invals *q)
+{
+	pthread_mutex_lock(&fs->lock);
+	struct fuse_session *se = fs->se;
+	pthread_mutex_unlock(&fs->lock);
+	for (size_t i = 0; i < q->n; i++) {
+		struct inval *x = &q->v[i];
+		if (se && x->name)
+			fuse_lowlevel_notify_inval_entry(se, x->parent, x->name, strlen(x->name));
+		else if (se)
+			fuse_lowlevel_notify_inval_inode(se, x->ino, 0, 0);
+		free(x->name);
+	}
+	free(q->v);
+}
+
+int fs_apply(struct ucfs_fs *fs, const struct mount_view *v)
+{
+	struct invals q = {0};
+	/* Status documents are built before taking the lock. */
+	char **status = calloc(v->nitems ? v->nitems : 1, sizeof(char *));
+	if (!status)
+		return -ENOMEM;
+	for (size_t i = 0; i < v->nitems; i++) {
+		cJSON *j = status_item_json(&v->items[i], true);
+		status[i] = j ? cJSON_Print(j) : NULL;
+		cJSON_Delete(j);
+	}
+
+	pthread_mutex_lock(&fs->lock);
+	struct node *root = tree_root(&fs->tree);
+	for (size_t i = root->nkids; i-- > 0;) {
+		struct node *n = root->kids[i];
+		bool keep = false;
+		if (n->kind == N_ITEM)
+			for (size_t k = 0; k < v->nitems && !keep; k++)
+				keep = v->items[k].it.id == n->ref_id &&
+				       !strcmp(v->items[k].it.name, n->name);
+		else
+			for (size_t k = 0; k < v->nlhs && !keep; k++)
+				keep = !strcmp(v->lhs[k].name, n->name);
+		if (!keep)
+			drop(&q, n);
+	}
+	for (size_t i = 0; i < v->nitems && !q.err; i++) {
+		const struct view_item *vi = &v->items[i];
+		struct node *in = node_child(root, vi->it.name);
+		if (!in && (in = add(fs, &q, root, vi->it.name, N_ITEM)))
+			in->ref_id = vi->it.id;
+		if (in)
+			apply_item(fs, &q, in, vi, status[i]);
+		else
+			free(status[i]);
+		status[i] = NULL;
+	}
+	for (size_t i = 0; i < v->nlhs && !q.err; i++) {
+		struct node *ln = node_child(root, v->lhs[i].name);
+		if (!ln)
+			ln = add(fs, &q, root, v->lhs[i].name, N_LAKEHOUSE);
+		if (ln)
+			apply_lakehouse(fs, &q, ln, v);
+	}
+	pthread_mutex_unlock(&fs->lock);
+
+	for (size_t i = 0; i < v->nitems; i++)
+		free(status[i]);
+	free(status);
+	int r = q.err ? q.err : (int)q.changes;
+	if (q.err)
+		log_error("applying the synced state to the mount: %s", strerror(-q.err));
+	send_invals(fs, &q);
+	return r;
+}
