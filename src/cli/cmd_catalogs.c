@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
+#include "core/catalog_sync.h"
 #include "core/tablefilter.h"
 #include "util/strutil.h"
 
@@ -145,15 +146,8 @@ static cJSON *table_json(const struct uc_table *t, const char *reason)
 
 static char *reason_of(const struct uc_table *t)
 {
-	struct table_facts f = {
-		.table_type = t->table_type,
-		.data_source_format = t->data_source_format,
-		.storage_location = t->storage_location,
-		.has_row_filter = t->has_row_filter,
-		.has_column_mask = t->has_column_mask,
-	};
 	bool oom;
-	return table_skip_reason(&f, &oom);
+	return uc_table_unsupported_reason(t, &oom);
 }
 
 int cmd_browse(int argc, char **argv, struct global_opts *g)

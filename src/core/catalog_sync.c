@@ -39,9 +39,8 @@ void catalog_listing_free(struct catalog_listing *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static int row_from_table(const struct uc_table *t, const char *schema, struct table_row *r)
+char *uc_table_unsupported_reason(const struct uc_table *t, bool *oom)
 {
-	memset(r, 0, sizeof(*r));
 	struct table_facts f = {
 		.table_type = t->table_type,
 		.data_source_format = t->data_source_format,
@@ -49,8 +48,14 @@ static int row_from_table(const struct uc_table *t, const char *schema, struct t
 		.has_row_filter = t->has_row_filter,
 		.has_column_mask = t->has_column_mask,
 	};
+	return table_skip_reason(&f, oom);
+}
+
+static int row_from_table(const struct uc_table *t, const char *schema, struct table_row *r)
+{
+	memset(r, 0, sizeof(*r));
 	bool oom;
-	r->unsupported_reason = table_skip_reason(&f, &oom);
+	r->unsupported_reason = uc_table_unsupported_reason(t, &oom);
 	if (!r->unsupported_reason && !name_is_valid_entry(t->name))
 		r->unsupported_reason = xasprintf("name '%s' cannot be a directory name", t->name);
 	r->schema_name = xstrdup(t->schema_name ? t->schema_name : schema);

@@ -41,6 +41,9 @@ struct sync_result {
 	int64_t duration_ms;
 };
 
+/* Why ucfs cannot mirror this table (tablefilter on its facts), or NULL. */
+char *uc_table_unsupported_reason(const struct uc_table *t, bool *oom);
+
 /* Checks the catalog exists and can be mirrored, then lists it. */
 int catalog_fetch(struct uc_client *uc, const char *catalog, const struct sync_progress *p,
 		  const char *item_name, struct catalog_listing *out, struct uc_error *e);

@@ -78,7 +78,12 @@ char *uc_error_describe(const struct uc_error *e, const char *what)
 		out = xasprintf("Unity Catalog at %s: bad answer for %s: %s", host, w,
 				e->message ? e->message : strerror(e->err < 0 ? -e->err : EIO));
 	} else if (e->http_status == 401) {
-		out = xasprintf("Unity Catalog at %s: authentication failed (%s): check the token / profile", host, detail);
+		out = e->anonymous
+			      ? xasprintf("Unity Catalog at %s: authentication failed (%s): no credentials "
+					  "are configured: set DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID and "
+					  "DATABRICKS_CLIENT_SECRET), or use --profile", host, detail)
+			      : xasprintf("Unity Catalog at %s: authentication failed (%s): check the "
+					  "token / profile", host, detail);
 	} else if (e->http_status == 403) {
 		out = xasprintf("Unity Catalog at %s: permission denied for %s (%s)", host, w, detail);
 	} else if (e->http_status == 404 && !e->code) {
@@ -132,6 +137,7 @@ static int set_error(struct uc_error *e, const struct uc_client *c, long status,
 	e->code = code;
 	e->message = msg ? redact(msg) : NULL;
 	e->host = xstrdup(c->host);
+	e->anonymous = uc_auth_kind(c->auth) == AUTH_NONE;
 	return err;
 }
 

@@ -26,6 +26,7 @@ struct uc_error {
 	char *code;       /* server error_code, or NULL */
 	char *message;    /* server message or transport/auth text, or NULL */
 	char *host;       /* the Unity Catalog host the request went to */
+	bool anonymous;   /* the request carried no credentials */
 };
 
 void uc_error_clear(struct uc_error *e);

@@ -6,19 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "core/config.h"
 #include "util/log.h"
 
-static int passed, failed;
-#define CHECK(cond)                                                                 \
-	do {                                                                        \
-		if (cond) {                                                         \
-			passed++;                                                   \
-		} else {                                                            \
-			failed++;                                                   \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                   \
-	} while (0)
 
 static const char *kv(char **k, char **v, size_t n, const char *key)
 {
@@ -276,6 +267,5 @@ int main(void)
 	test_ini();
 	test_normalize();
 	test_resolve();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_done();
 }

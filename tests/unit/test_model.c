@@ -7,17 +7,8 @@
 #include "uc/model.h"
 #include "util/log.h"
 #include "util/strutil.h"
+#include "check.h"
 
-static int passed, failed;
-#define CHECK(cond)                                                                 \
-	do {                                                                        \
-		if (cond) {                                                         \
-			passed++;                                                   \
-		} else {                                                            \
-			failed++;                                                   \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                   \
-	} while (0)
 
 static void test_catalog_pages(void)
 {
@@ -194,6 +185,5 @@ int main(void)
 	test_tables();
 	test_catalog_one();
 	test_errors();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_done();
 }

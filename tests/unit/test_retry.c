@@ -3,18 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "check.h"
 #include "net/retry.h"
 
-static int passed, failed;
-#define CHECK(cond)                                                                 \
-	do {                                                                        \
-		if (cond) {                                                         \
-			passed++;                                                   \
-		} else {                                                            \
-			failed++;                                                   \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                   \
-	} while (0)
 
 static void test_transient(void)
 {
@@ -98,6 +89,5 @@ int main(void)
 	test_transient();
 	test_retry_after();
 	test_backoff_bounds();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_done();
 }
