@@ -22,6 +22,7 @@ static const struct cmd cmds[] = {
 	{"status", cmd_status, "sync status, and what is mirrored or skipped and why"},
 	{"lakehouse", cmd_lakehouse, "create, list and remove lakehouses"},
 	{"shortcut", cmd_shortcut, "create and remove lakehouse shortcuts to mirrored tables"},
+	{"storage", cmd_storage, "read a storage location directly (diagnostics)"},
 	{"mount", cmd_mount, "mount the mirrored items at a directory"},
 	{"umount", cmd_umount, "unmount a ucfs mount"},
 };

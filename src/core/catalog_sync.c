@@ -184,7 +184,7 @@ int64_t delta_latest_version(const char *location)
 	struct storage_list l = {0};
 	char *err = NULL;
 	int64_t best = -1;
-	if (storage_new(location, &st, &err)) {
+	if (storage_new(location, NULL, NULL, &st, &err)) {
 		free(err);
 		return -1;
 	}

@@ -126,7 +126,7 @@ static struct storage *table_storage(struct ucfs_fs *fs, struct mtable *m, int *
 	char *msg = NULL;
 	struct storage *st = NULL;
 	pthread_mutex_unlock(&fs->lock);
-	int r = storage_new(m->location, &st, &msg);
+	int r = storage_new(m->location, NULL, NULL, &st, &msg);
 	pthread_mutex_lock(&fs->lock);
 	if (r) {
 		if (m->st_err != r)
@@ -513,7 +513,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		mut = is_mutable_file(n);
 	pthread_mutex_unlock(&fs->lock);
 	if (!r)
-		r = storage_open(st, rel, &h->f);
+		r = storage_open(st, rel, NULL, &h->f);
 	free(rel);
 	if (r) {
 		free(h);

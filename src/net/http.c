@@ -49,6 +49,26 @@ int http_global_init(void)
 	return g_init_rc;
 }
 
+char *http_response_header(const struct http_response *r, const char *name)
+{
+	size_t nl = strlen(name);
+	for (const char *p = r->headers; p && *p;) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		if (len > nl && p[nl] == ':' && !strncasecmp(p, name, nl)) {
+			const char *v = p + nl + 1;
+			size_t vl = len - nl - 1;
+			while (vl && (*v == ' ' || *v == '\t'))
+				v++, vl--;
+			while (vl && (v[vl - 1] == '\r' || v[vl - 1] == ' '))
+				vl--;
+			return xstrndup(v, vl);
+		}
+		p += len + (eol ? 1 : 0);
+	}
+	return NULL;
+}
+
 bool http_status_ok(long s) { return s >= 200 && s < 300; }
 
 char *http_url_origin(const char *url)
@@ -168,6 +188,7 @@ struct xfer {
 	size_t max;
 	bool too_big, oom;
 	char *retry_after;
+	struct strbuf headers;
 };
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userp)
@@ -194,7 +215,14 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userp)
 		/* New response (e.g. after 100 Continue): forget earlier headers. */
 		free(x->retry_after);
 		x->retry_after = NULL;
-	} else if (n > sizeof(name) - 1 && !strncasecmp(buf, name, sizeof(name) - 1)) {
+		x->headers.len = 0;
+		if (x->headers.buf)
+			x->headers.buf[0] = '\0';
+		return n;
+	}
+	if (sb_append(&x->headers, buf, n))
+		x->oom = true;
+	if (n > sizeof(name) - 1 && !strncasecmp(buf, name, sizeof(name) - 1)) {
 		const char *v = buf + sizeof(name) - 1;
 		size_t vl = n - (sizeof(name) - 1);
 		while (vl && (*v == ' ' || *v == '\t'))
@@ -429,6 +457,7 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 					  origin ? origin : "?", curl_easy_strerror(rc), attempt + 1, delay);
 			free(origin);
 			sb_free(&x.body);
+			sb_free(&x.headers);
 			free(x.retry_after);
 			sleep_ms(delay);
 			continue;
@@ -443,6 +472,7 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 				free(out->content_type);
 				out->content_type = NULL;
 				sb_free(&x.body);
+				sb_free(&x.headers);
 				free(x.retry_after);
 				ret = -ENOMEM;
 				break;
@@ -451,12 +481,14 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 			out->body_len = x.body.len;
 			out->body = sb_detach(&x.body);
 			out->retry_after = x.retry_after;
-			ret = 0;
+			out->headers = x.headers.buf ? sb_detach(&x.headers) : xstrdup("");
+			ret = out->headers ? 0 : -ENOMEM;
 			break;
 		}
 		/* Transport failure, final. */
 		ret = x.too_big ? -EFBIG : x.oom ? -ENOMEM : curl_to_errno(rc, os_errno);
 		sb_free(&x.body);
+		sb_free(&x.headers);
 		free(x.retry_after);
 		if (errmsg) {
 			char *origin = http_url_origin(req->url);
@@ -484,6 +516,7 @@ void http_response_free(struct http_response *r)
 		return;
 	free(r->body);
 	free(r->retry_after);
+	free(r->headers);
 	free(r->content_type);
 	memset(r, 0, sizeof(*r));
 }

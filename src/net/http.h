@@ -40,6 +40,7 @@ struct http_response {
 	size_t body_len;
 	char *retry_after;   /* raw Retry-After header or NULL */
 	char *content_type;  /* or NULL */
+	char *headers;       /* the final response's header lines, "Name: value\r\n"... */
 };
 
 struct http_client;
@@ -52,6 +53,9 @@ void http_client_free(struct http_client *c);
 int http_perform(struct http_client *c, const struct http_request *req, struct http_response *out,
 		 char **errmsg);
 void http_response_free(struct http_response *r);
+
+/* Value of response header NAME (case-insensitive), malloc'ed, or NULL. */
+char *http_response_header(const struct http_response *r, const char *name);
 
 /* Helpers for other modules. */
 bool http_status_ok(long status); /* 2xx */

@@ -104,8 +104,10 @@ static int file_stat(struct storage *st, const char *rel, struct storage_entry *
 	return fill_entry(slash ? slash + 1 : (rel ? rel : ""), &sb, out);
 }
 
-static int file_open(struct storage *st, const char *rel, struct storage_file **out)
+static int file_open(struct storage *st, const char *rel, const struct storage_entry *known,
+		     struct storage_file **out)
 {
+	(void)known; /* local files are read as they are */
 	int fd = openat(fs_of(st)->rootfd, at_path(rel), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

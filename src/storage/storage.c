@@ -8,8 +8,10 @@
 #include "storage/url.h"
 #include "util/strutil.h"
 
-int storage_new(const char *location, struct storage **out, char **err)
+int storage_new(const char *location, const struct storage_env *env,
+		const struct storage_creds_source *creds, struct storage **out, char **err)
 {
+
 	struct storage_url u;
 	*out = NULL;
 	int r = storage_url_parse(location, &u, err);
@@ -19,11 +21,14 @@ int storage_new(const char *location, struct storage **out, char **err)
 	case SCHEME_FILE:
 		r = storage_file_new(location, u.path, out);
 		break;
-	default:
-		if (err)
-			*err = xasprintf("storage location '%s': %s storage is not supported yet",
-					 location, storage_scheme_name(u.scheme));
-		r = -EPROTONOSUPPORT;
+	case SCHEME_S3:
+		r = storage_s3_new(location, &u, env, creds, out, err);
+		break;
+	case SCHEME_AZURE:
+		r = storage_azure_new(location, &u, env, creds, out, err);
+		break;
+	case SCHEME_GCS:
+		r = storage_gcs_new(location, &u, env, creds, out, err);
 		break;
 	}
 	storage_url_free(&u);
@@ -46,9 +51,10 @@ int storage_stat(struct storage *st, const char *rel, struct storage_entry *out)
 	return st->ops->stat(st, rel, out);
 }
 
-int storage_open(struct storage *st, const char *rel, struct storage_file **out)
+int storage_open(struct storage *st, const char *rel, const struct storage_entry *known,
+		 struct storage_file **out)
 {
-	return st->ops->open(st, rel, out);
+	return st->ops->open(st, rel, known, out);
 }
 
 /* The file handle's first member is always its storage. */
@@ -65,6 +71,19 @@ void storage_close(struct storage_file *f)
 {
 	if (f)
 		f->st->ops->close(f);
+}
+
+void storage_creds_clear(struct storage_creds *c)
+{
+	/* Wipe secrets before freeing them. */
+	char *secrets[] = {c->aws_access_key_id, c->aws_secret_access_key, c->aws_session_token,
+			   c->aws_access_point, c->azure_sas, c->gcp_oauth_token};
+	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+		if (secrets[i])
+			explicit_bzero(secrets[i], strlen(secrets[i]));
+		free(secrets[i]);
+	}
+	memset(c, 0, sizeof(*c));
 }
 
 void storage_entry_clear(struct storage_entry *e)

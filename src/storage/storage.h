@@ -8,8 +8,13 @@
  * never return short before EOF. Backends know addressing and signing,
  * nothing about FUSE or SQLite. All functions are thread-safe and return 0 /
  * a byte count, or a negative errno (-ENOENT, -ENOTDIR, -EACCES, -EIO, ...).
- * The first backend is `file` (local paths, what a local Unity Catalog OSS
- * server uses); cloud backends plug in through struct storage_ops.
+ * Backends: `file` (local paths, what a local Unity Catalog OSS server uses)
+ * and the cloud ones (s3, azure, gcs), which fetch over HTTPS through
+ * net/http with credentials from a storage_creds_source (vended by Unity
+ * Catalog per table, refreshed ahead of expiry). A cloud read checks that the
+ * object still has the identity (ETag, size) it was opened with: a changed
+ * object fails with -EIO rather than mixing versions. Secrets never reach a
+ * log or an error message.
  */
 #ifndef UCFS_STORAGE_H
 #define UCFS_STORAGE_H
@@ -35,12 +40,46 @@ struct storage_list {
 
 struct storage;
 struct storage_file;
+struct http_client;
+
+/* Short-lived storage credentials of one table (NULL fields: not given). */
+struct storage_creds {
+	char *aws_access_key_id, *aws_secret_access_key, *aws_session_token, *aws_access_point;
+	char *azure_sas;       /* query string, without a leading '?' */
+	char *gcp_oauth_token; /* bearer token */
+	int64_t expires_at_ms; /* epoch ms; 0 = no expiry given */
+};
+void storage_creds_clear(struct storage_creds *c);
+
+/* Where a backend gets its table's current credentials. get() fills *out
+ * (the caller clears it) or returns -EACCES/-EPERM (vending denied: the
+ * reason in *err), -EIO... invalidate() is called after storage answered
+ * 401/403, so the next get() fetches fresh ones. A NULL source means no
+ * credentials (local files, or an emulator that needs none). */
+struct storage_creds_source {
+	int (*get)(void *ctx, struct storage_creds *out, char **err);
+	void (*invalidate)(void *ctx);
+	void *ctx;
+};
+
+/* Process-wide settings of the cloud backends (all may be NULL/false). */
+struct storage_env {
+	struct http_client *http; /* required by cloud backends */
+	const char *s3_endpoint;  /* NULL: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS */
+	const char *s3_region;    /* NULL: AWS_REGION, AWS_DEFAULT_REGION, else discovered */
+	bool s3_path_style;       /* implied by a custom endpoint */
+	const char *azure_endpoint; /* NULL: https://ACCOUNT.blob.<suffix of the dfs host>;
+				       emulators: e.g. https://127.0.0.1:10000/ACCOUNT */
+	const char *gcs_endpoint;   /* NULL: STORAGE_EMULATOR_HOST, else Google */
+};
 
 struct storage_ops {
 	const char *name;
 	int (*list)(struct storage *st, const char *rel, struct storage_list *out);
 	int (*stat)(struct storage *st, const char *rel, struct storage_entry *out);
-	int (*open)(struct storage *st, const char *rel, struct storage_file **out);
+	/* known: the entry as listed (size, etag), or NULL to look it up. */
+	int (*open)(struct storage *st, const char *rel, const struct storage_entry *known,
+		    struct storage_file **out);
 	ssize_t (*read)(struct storage_file *f, void *buf, size_t len, uint64_t off);
 	void (*close)(struct storage_file *f);
 	void (*destroy)(struct storage *st);
@@ -52,13 +91,15 @@ struct storage {
 };
 
 /* Open the storage behind LOCATION. -EINVAL/-EPROTONOSUPPORT with *err set
- * for locations ucfs cannot read. */
-int storage_new(const char *location, struct storage **out, char **err);
+ * for locations ucfs cannot read. env and creds may be NULL for file://. */
+int storage_new(const char *location, const struct storage_env *env,
+		const struct storage_creds_source *creds, struct storage **out, char **err);
 void storage_free(struct storage *st);
 
 int storage_list(struct storage *st, const char *rel, struct storage_list *out);
 int storage_stat(struct storage *st, const char *rel, struct storage_entry *out);
-int storage_open(struct storage *st, const char *rel, struct storage_file **out);
+int storage_open(struct storage *st, const char *rel, const struct storage_entry *known,
+		 struct storage_file **out);
 ssize_t storage_read(struct storage_file *f, void *buf, size_t len, uint64_t off);
 void storage_close(struct storage_file *f);
 
@@ -66,6 +107,16 @@ void storage_entry_clear(struct storage_entry *e);
 void storage_list_free(struct storage_list *l);
 
 /* Backend constructors (one file each). */
+struct storage_url;
 int storage_file_new(const char *location, const char *path, struct storage **out);
+int storage_s3_new(const char *location, const struct storage_url *u,
+		   const struct storage_env *env, const struct storage_creds_source *creds,
+		   struct storage **out, char **err);
+int storage_azure_new(const char *location, const struct storage_url *u,
+		      const struct storage_env *env, const struct storage_creds_source *creds,
+		      struct storage **out, char **err);
+int storage_gcs_new(const char *location, const struct storage_url *u,
+		    const struct storage_env *env, const struct storage_creds_source *creds,
+		    struct storage **out, char **err);
 
 #endif
