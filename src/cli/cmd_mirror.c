@@ -318,7 +318,7 @@ static int mirror_edit(int argc, char **argv, struct global_opts *g)
 			goto close;
 		}
 		for (size_t i = 0; i < n; i++)
-			if (!rows[i].skip_reason && rows[i].delta_version < 0)
+			if (!rows[i].skip_reason && rows[i].delta_version == DELTA_VERSION_UNKNOWN)
 				rows[i].delta_version = delta_latest_version(rows[i].location);
 		u.selection = &next;
 		u.rows = rows;

@@ -21,7 +21,10 @@
 #include "cli/cli.h"
 #include "core/catalog_sync.h"
 #include "core/view.h"
+#include "daemon/creds.h"
 #include "daemon/syncer.h"
+#include "net/http.h"
+#include "storage/storage.h"
 #include "fs/fs.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -43,6 +46,10 @@ static const char mount_help[] =
 	"      attr_timeout=SECS kernel cache of table file attributes (default 3600)\n"
 	"      meta_timeout=SECS kernel cache of item/schema/table entries (default 60)\n"
 	"      sync_interval=SECS auto-sync period of items with auto-sync on (default 900)\n"
+	"      s3_endpoint=URL, s3_region=R, azure_endpoint=URL, gcs_endpoint=URL\n"
+	"                        cloud endpoints (default: AWS_ENDPOINT_URL_S3/AWS_ENDPOINT_URL,\n"
+	"                        AWS_REGION, the account's blob host, STORAGE_EMULATOR_HOST)\n"
+	"      ca_file=PATH      CA bundle for HTTPS (default CURL_CA_BUNDLE or the system's)\n"
 	"      state_poll=SECS   how often to pick up changes made by other ucfs commands\n"
 	"                        (ucfs sync, mirror edit, shortcuts; default 1)\n"
 	"      allow_other       let other users read the mount (needs user_allow_other)\n"
@@ -56,6 +63,7 @@ struct mount_opts {
 	const char *state;
 	bool offline, foreground, debug, auto_unmount;
 	double sync_interval, poll_interval;
+	const char *s3_endpoint, *s3_region, *azure_endpoint, *gcs_endpoint, *ca_file;
 	struct fs_config fs;
 	struct strbuf fuse_opts; /* passed to libfuse */
 };
@@ -112,6 +120,16 @@ static int parse_o(char *arg, struct mount_opts *o)
 			r = parse_secs(key, val, &o->fs.attr_timeout);
 		else if (!strcmp(key, "meta_timeout") && val)
 			r = parse_secs(key, val, &o->fs.meta_timeout);
+		else if (!strcmp(key, "s3_endpoint") && val)
+			o->s3_endpoint = val;
+		else if (!strcmp(key, "s3_region") && val)
+			o->s3_region = val;
+		else if (!strcmp(key, "azure_endpoint") && val)
+			o->azure_endpoint = val;
+		else if (!strcmp(key, "gcs_endpoint") && val)
+			o->gcs_endpoint = val;
+		else if (!strcmp(key, "ca_file") && val)
+			o->ca_file = val;
 		else if (!strcmp(key, "sync_interval") && val)
 			r = parse_secs(key, val, &o->sync_interval);
 		else if (!strcmp(key, "state_poll") && val)
@@ -227,8 +245,22 @@ static int load_items(struct state *st, const struct mount_opts *o, struct ucfs_
 }
 
 /* Mount, detach (unless foreground), run the syncer and the FUSE loop. */
+static int state_view(const char *path, struct mount_view *v)
+{
+	struct state *st;
+	char *err = NULL;
+	int r = state_open(path, false, &st, &err);
+	free(err);
+	if (r)
+		return r;
+	r = view_load(st, v);
+	state_close(st);
+	return r;
+}
+
 static int serve(struct ucfs_fs *fs, const char *real, const struct mount_opts *o,
-		 const char *state_path)
+		 const char *state_path, struct http_client **keep_http,
+		 struct creds_registry **keep_creds)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	char *fo = xasprintf("ro,fsname=ucfs,subtype=ucfs,default_permissions%s%s%s",
@@ -257,11 +289,29 @@ static int serve(struct ucfs_fs *fs, const char *real, const struct mount_opts *
 	else
 		log_info("mounted at %s", real);
 	fuse_daemonize(o->foreground);
-	/* Threads start only now: fuse_daemonize() forks. */
+	/* Threads and connections start only now: fuse_daemonize() forks. */
 	fs_set_session(fs, se);
+	struct http_options ho = {.ca_file = o->ca_file};
+	struct http_client *http = http_client_new(&ho);
+	struct creds_registry *creds = creds_registry_new();
+	struct storage_env env = {.http = http, .s3_endpoint = o->s3_endpoint,
+				  .s3_region = o->s3_region, .azure_endpoint = o->azure_endpoint,
+				  .gcs_endpoint = o->gcs_endpoint};
+	struct mount_view v;
+	if (creds && state_view(state_path, &v) == 0) {
+		creds_registry_update(creds, &v);
+		view_free(&v);
+	}
+	struct fs_backend be = {.env = &env, .creds = creds_registry_get,
+				.invalidate = creds_registry_invalidate, .ctx = creds};
+	if (http && creds)
+		fs_set_backend(fs, &be);
+	else
+		log_error("out of memory: cloud tables will not be readable");
 	struct syncer *sy = NULL;
 	struct syncer_config sc = {.state_path = state_path, .sync_interval = o->sync_interval,
-				   .poll_interval = o->poll_interval, .offline = o->offline};
+				   .poll_interval = o->poll_interval, .offline = o->offline,
+				   .creds = creds};
 	if (syncer_start(fs, &sc, &sy))
 		log_error("cannot start the background sync: the mount will not follow changes");
 	struct fuse_loop_config *lc = fuse_loop_cfg_create();
@@ -273,6 +323,10 @@ static int serve(struct ucfs_fs *fs, const char *real, const struct mount_opts *
 	fuse_session_unmount(se);
 	fuse_remove_signal_handlers(se);
 	fuse_session_destroy(se);
+	/* Tables' storage (and its HTTP use) goes with the fs, freed by the caller
+	 * after this; the client and credentials must outlive it. */
+	*keep_http = http;
+	*keep_creds = creds;
 	return lr < 0 ? 1 : 0;
 }
 
@@ -349,10 +403,14 @@ int cmd_mount(int argc, char **argv, struct global_opts *g)
 	r = load_items(st, &o, fs);
 	char *spath = xstrdup(state_path(st));
 	state_close(st); /* the syncer opens its own after fork */
+	struct http_client *http = NULL;
+	struct creds_registry *creds = NULL;
 	if (!r)
-		r = spath ? serve(fs, real, &o, spath) : cli_fail("out of memory");
+		r = spath ? serve(fs, real, &o, spath, &http, &creds) : cli_fail("out of memory");
 	free(spath);
 	fs_free(fs);
+	creds_registry_free(creds);
+	http_client_free(http);
 out:
 	sb_free(&o.fuse_opts);
 	sb_free(&o_args);

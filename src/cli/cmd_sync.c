@@ -133,8 +133,10 @@ static void print_item(const struct view_item *vi, bool tables)
 		else if (r->delta_version >= 0)
 			printf("  %-46s mirrored (Delta version %lld)\n", name,
 			       (long long)r->delta_version);
-		else
+		else if (r->delta_version == DELTA_VERSION_UNREADABLE)
 			printf("  %-46s failing: no readable _delta_log at the last sync\n", name);
+		else
+			printf("  %-46s mirrored\n", name);
 	}
 }
 

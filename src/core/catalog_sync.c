@@ -183,10 +183,12 @@ int64_t delta_latest_version(const char *location)
 	struct storage *st;
 	struct storage_list l = {0};
 	char *err = NULL;
-	int64_t best = -1;
+	int64_t best = DELTA_VERSION_UNREADABLE;
+	if (!str_startswith(location, "file:"))
+		return DELTA_VERSION_UNKNOWN;
 	if (storage_new(location, NULL, NULL, &st, &err)) {
 		free(err);
-		return -1;
+		return DELTA_VERSION_UNREADABLE;
 	}
 	if (storage_list(st, "_delta_log", &l) == 0)
 		for (size_t i = 0; i < l.n; i++) {

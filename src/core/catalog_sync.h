@@ -58,7 +58,9 @@ int rows_apply_selection(struct table_row *rows, size_t n, const struct selectio
 int catalog_prepare(struct catalog_listing *l, const struct selection *sel,
 		    struct sync_result *res, char **issues_json);
 
-/* Latest commit version in a Delta table's _delta_log at LOCATION, or -1. */
+/* Latest commit version in the _delta_log of a local (file://) table;
+ * DELTA_VERSION_UNREADABLE when it cannot be listed, DELTA_VERSION_UNKNOWN
+ * for cloud locations (their credentials are vended at read time). */
 int64_t delta_latest_version(const char *location);
 
 /* The whole sync of one item. On failure *err describes it (what failed,

@@ -44,7 +44,9 @@ struct table_row {
 	char *unsupported_reason; /* why ucfs can't mirror it (type, format, ...) */
 	char *skip_reason;        /* final: unsupported or not selected; NULL = mirrored */
 	int64_t updated_at;
-	int64_t delta_version; /* latest commit seen at sync, -1 = unknown */
+	int64_t delta_version; /* latest commit seen at sync; DELTA_VERSION_* below */
+#define DELTA_VERSION_UNKNOWN (-1)    /* not read (e.g. cloud storage, read at access) */
+#define DELTA_VERSION_UNREADABLE (-2) /* the sync could not read its _delta_log */
 };
 
 struct lakehouse {

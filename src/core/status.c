@@ -28,7 +28,7 @@ static cJSON *table_json(const struct view_item *vi, const struct table_row *r)
 	add_str(t, "storage_location", r->location);
 	add_str(t, "table_id", r->table_id);
 	bool mirrored = r->skip_reason == NULL;
-	bool failing = mirrored && r->delta_version < 0 && vi->it.last_sync_at > 0;
+	bool failing = mirrored && r->delta_version == DELTA_VERSION_UNREADABLE;
 	cJSON_AddStringToObject(t, "status", !mirrored ? "skipped" : failing ? "failing" : "mirrored");
 	cJSON_AddBoolToObject(t, "mirrored", mirrored);
 	add_str(t, "reason", r->skip_reason ? r->skip_reason

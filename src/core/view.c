@@ -32,7 +32,7 @@ void view_counts(const struct view_item *vi, size_t *mirrored, size_t *skipped, 
 			continue;
 		}
 		(*mirrored)++;
-		if (vi->rows[i].delta_version < 0 && vi->it.last_sync_at > 0)
+		if (vi->rows[i].delta_version == DELTA_VERSION_UNREADABLE)
 			(*failing)++;
 	}
 }

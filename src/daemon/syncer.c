@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/state.h"
 #include "core/view.h"
+#include "daemon/creds.h"
 #include "fs/fs.h"
 #include "uc/client.h"
 #include "util/log.h"
@@ -102,6 +103,8 @@ static int apply_state(struct syncer *s, struct state *st)
 		log_error("reading %s: %s", s->state_path, strerror(-r));
 		return r;
 	}
+	if (s->cfg.creds)
+		creds_registry_update(s->cfg.creds, &v);
 	r = fs_apply(s->fs, &v);
 	if (r > 0)
 		log_info("mount updated: %d entries changed", r);

@@ -16,12 +16,14 @@
 #include <stdbool.h>
 
 struct ucfs_fs;
+struct creds_registry;
 
 struct syncer_config {
 	const char *state_path;
 	double sync_interval; /* seconds between auto-syncs of an item */
 	double poll_interval; /* seconds between checks for state changes */
 	bool offline;         /* never contact Unity Catalog */
+	struct creds_registry *creds; /* told about every applied snapshot (may be NULL) */
 };
 
 struct syncer;

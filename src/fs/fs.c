@@ -59,6 +59,33 @@ void fs_free(struct ucfs_fs *fs)
 	free(fs);
 }
 
+void fs_set_backend(struct ucfs_fs *fs, const struct fs_backend *b)
+{
+	pthread_mutex_lock(&fs->lock);
+	fs->backend = *b;
+	pthread_mutex_unlock(&fs->lock);
+}
+
+/* storage_creds_source of a table: ask the backend for its item's vending. */
+static int table_creds(void *ctx, struct storage_creds *out, char **err)
+{
+	struct mtable *m = ctx;
+	struct ucfs_fs *fs = m->fs;
+	if (!fs->backend.creds) {
+		memset(out, 0, sizeof(*out));
+		return 0;
+	}
+	return fs->backend.creds(fs->backend.ctx, m->item, m->table_id, m->full_name, out, err);
+}
+
+static void table_creds_invalidate(void *ctx)
+{
+	struct mtable *m = ctx;
+	struct ucfs_fs *fs = m->fs;
+	if (fs->backend.invalidate)
+		fs->backend.invalidate(fs->backend.ctx, m->item, m->table_id);
+}
+
 void fs_set_session(struct ucfs_fs *fs, struct fuse_session *se)
 {
 	pthread_mutex_lock(&fs->lock);
@@ -125,8 +152,11 @@ static struct storage *table_storage(struct ucfs_fs *fs, struct mtable *m, int *
 		return m->st;
 	char *msg = NULL;
 	struct storage *st = NULL;
+	m->fs = fs;
+	m->creds = (struct storage_creds_source){
+		.get = table_creds, .invalidate = table_creds_invalidate, .ctx = m};
 	pthread_mutex_unlock(&fs->lock);
-	int r = storage_new(m->location, NULL, NULL, &st, &msg);
+	int r = storage_new(m->location, fs->backend.env, &m->creds, &st, &msg);
 	pthread_mutex_lock(&fs->lock);
 	if (r) {
 		if (m->st_err != r)
@@ -509,11 +539,18 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		r = r ? r : -EIO;
 	if (!r && !(rel = xstrdup(n->rel)))
 		r = -ENOMEM;
-	if (!r)
+	struct storage_entry known = {0};
+	if (!r) {
 		mut = is_mutable_file(n);
+		known.size = n->size;
+		known.mtime = n->mtime;
+		known.etag = xstrdup(n->etag);
+	}
 	pthread_mutex_unlock(&fs->lock);
+	/* The mutable file is opened as it is now, not as it was listed. */
 	if (!r)
-		r = storage_open(st, rel, NULL, &h->f);
+		r = storage_open(st, rel, mut ? NULL : &known, &h->f);
+	free(known.etag);
 	free(rel);
 	if (r) {
 		free(h);

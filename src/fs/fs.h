@@ -32,9 +32,23 @@ struct fs_config {
 
 struct ucfs_fs;
 struct mount_view;
+struct storage_env;
+struct storage_creds;
+
+/* How tables reach cloud storage: process-wide endpoints and the source of
+ * vended credentials per (item, table). Without it only file:// works. */
+struct fs_backend {
+	const struct storage_env *env;
+	int (*creds)(void *ctx, const char *item, const char *table_id, const char *full_name,
+		     struct storage_creds *out, char **err);
+	void (*invalidate)(void *ctx, const char *item, const char *table_id);
+	void *ctx;
+};
 
 struct ucfs_fs *fs_new(const struct fs_config *cfg);
 void fs_free(struct ucfs_fs *fs);
+/* Set before the tables are read (copied). */
+void fs_set_backend(struct ucfs_fs *fs, const struct fs_backend *b);
 /* Once mounted: lets fs_apply() invalidate the kernel's caches. */
 void fs_set_session(struct ucfs_fs *fs, struct fuse_session *se);
 /* Make the tree show VIEW: items (with their mirrored tables and a hidden

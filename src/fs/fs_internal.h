@@ -16,6 +16,7 @@ struct ucfs_fs {
 	pthread_cond_t listed; /* a listing finished */
 	struct tree tree;
 	struct fuse_session *se; /* for cache invalidation; NULL before mounting */
+	struct fs_backend backend;
 };
 
 struct timespec fs_now(void);

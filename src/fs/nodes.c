@@ -10,6 +10,7 @@
 static void node_free(struct node *n)
 {
 	free(n->vdata);
+	free(n->etag);
 	free(n->name);
 	free(n->rel);
 	free(n->kids);
@@ -182,6 +183,13 @@ void node_set_entry(struct node *n, const struct storage_entry *e)
 {
 	n->size = e->is_dir ? 0 : e->size;
 	n->mtime = e->mtime;
+	if (!str_eq(n->etag, e->etag)) {
+		char *t = xstrdup(e->etag);
+		if (t || !e->etag) { /* on ENOMEM keep the old one: opens re-check anyway */
+			free(n->etag);
+			n->etag = t;
+		}
+	}
 }
 
 static int cmp_entry(const void *a, const void *b)

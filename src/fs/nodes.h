@@ -37,6 +37,8 @@ struct mtable {
 	char *item, *schema, *name, *full_name, *table_id, *table_type, *format, *location;
 	struct storage *st; /* opened on first use */
 	int st_err;         /* negative errno of the last failed open, 0 if none */
+	struct storage_creds_source creds; /* vended credentials (ctx = this table) */
+	void *fs;                          /* the file system owning the table */
 	struct mtable *next;
 };
 
@@ -60,6 +62,7 @@ struct node {
 	struct timespec listed_at;
 	uint64_t size;
 	struct timespec mtime;
+	char *etag; /* object identity from the listing (cloud storage) */
 	uint64_t nlookup;
 };
 

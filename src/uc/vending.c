@@ -1,0 +1,271 @@
+/* vending.c - see vending.h. */
+#include "uc/vending.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "util/log.h"
+#include "util/strutil.h"
+
+#define DENIAL_MEMORY_MS 60000
+
+struct entry {
+	char *table_id;
+	struct storage_creds creds;
+	int64_t fetched_at_ms;
+	bool valid, fetching;
+	int denied;           /* negative errno of a remembered denial */
+	char *denied_msg;
+	int64_t denied_until; /* epoch ms */
+	struct entry *next;
+};
+
+struct vending {
+	struct uc_client *uc;
+	pthread_mutex_t lock;
+	pthread_cond_t done;
+	struct entry *entries;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int vending_needs_refresh(int64_t remaining_ms, int64_t lifetime_ms)
+{
+	int64_t margin = lifetime_ms / 2;
+	if (margin > 300000)
+		margin = 300000;
+	return remaining_ms <= margin;
+}
+
+static char *str_of(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) && v->valuestring ? xstrdup(v->valuestring) : NULL;
+}
+
+int vending_parse(const char *json, struct storage_creds *out, char **err)
+{
+	memset(out, 0, sizeof(*out));
+	cJSON *root = cJSON_Parse(json);
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		if (err)
+			*err = xstrdup("credential vending: the answer is not a JSON object");
+		return -EBADMSG;
+	}
+	const cJSON *aws = cJSON_GetObjectItemCaseSensitive(root, "aws_temp_credentials");
+	const cJSON *sas = cJSON_GetObjectItemCaseSensitive(root, "azure_user_delegation_sas");
+	const cJSON *gcp = cJSON_GetObjectItemCaseSensitive(root, "gcp_oauth_token");
+	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(root, "expiration_time");
+	if (cJSON_IsObject(aws)) {
+		out->aws_access_key_id = str_of(aws, "access_key_id");
+		out->aws_secret_access_key = str_of(aws, "secret_access_key");
+		out->aws_session_token = str_of(aws, "session_token");
+		out->aws_access_point = str_of(aws, "access_point");
+	}
+	if (cJSON_IsObject(sas)) {
+		char *s = str_of(sas, "sas_token");
+		out->azure_sas = s && s[0] == '?' ? xstrdup(s + 1) : s;
+		if (s && s[0] == '?')
+			free(s);
+	}
+	if (cJSON_IsObject(gcp))
+		out->gcp_oauth_token = str_of(gcp, "oauth_token");
+	if (cJSON_IsNumber(exp))
+		out->expires_at_ms = (int64_t)exp->valuedouble;
+	cJSON_Delete(root);
+	if (cJSON_IsObject(aws) && (!out->aws_access_key_id || !out->aws_secret_access_key)) {
+		storage_creds_clear(out);
+		if (err)
+			*err = xstrdup("credential vending: aws_temp_credentials without keys");
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+struct vending *vending_new(struct uc_client *uc)
+{
+	struct vending *v = calloc(1, sizeof(*v));
+	if (!v)
+		return NULL;
+	v->uc = uc;
+	pthread_mutex_init(&v->lock, NULL);
+	pthread_cond_init(&v->done, NULL);
+	return v;
+}
+
+void vending_free(struct vending *v)
+{
+	if (!v)
+		return;
+	while (v->entries) {
+		struct entry *e = v->entries;
+		v->entries = e->next;
+		storage_creds_clear(&e->creds);
+		free(e->table_id);
+		free(e->denied_msg);
+		free(e);
+	}
+	pthread_mutex_destroy(&v->lock);
+	pthread_cond_destroy(&v->done);
+	free(v);
+}
+
+static struct entry *find(struct vending *v, const char *table_id, bool create)
+{
+	for (struct entry *e = v->entries; e; e = e->next)
+		if (!strcmp(e->table_id, table_id))
+			return e;
+	if (!create)
+		return NULL;
+	struct entry *e = calloc(1, sizeof(*e));
+	if (!e || !(e->table_id = xstrdup(table_id))) {
+		free(e);
+		return NULL;
+	}
+	e->next = v->entries;
+	v->entries = e;
+	return e;
+}
+
+static int copy_creds(const struct storage_creds *in, struct storage_creds *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->aws_access_key_id = xstrdup(in->aws_access_key_id);
+	out->aws_secret_access_key = xstrdup(in->aws_secret_access_key);
+	out->aws_session_token = xstrdup(in->aws_session_token);
+	out->aws_access_point = xstrdup(in->aws_access_point);
+	out->azure_sas = xstrdup(in->azure_sas);
+	out->gcp_oauth_token = xstrdup(in->gcp_oauth_token);
+	out->expires_at_ms = in->expires_at_ms;
+	if ((in->aws_access_key_id && !out->aws_access_key_id) ||
+	    (in->aws_secret_access_key && !out->aws_secret_access_key) ||
+	    (in->aws_session_token && !out->aws_session_token) ||
+	    (in->aws_access_point && !out->aws_access_point) || (in->azure_sas && !out->azure_sas) ||
+	    (in->gcp_oauth_token && !out->gcp_oauth_token)) {
+		storage_creds_clear(out);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static bool fresh(const struct entry *e)
+{
+	if (!e->valid)
+		return false;
+	if (!e->creds.expires_at_ms)
+		return true; /* static credentials, or none needed (file://) */
+	return !vending_needs_refresh(e->creds.expires_at_ms - now_ms(),
+				      e->creds.expires_at_ms - e->fetched_at_ms);
+}
+
+/* One request; path is the API version prefix. */
+static int request(struct vending *v, const char *api, const char *table_id,
+		   struct storage_creds *out, struct uc_error *ue, char **err)
+{
+	char *path = xasprintf("/api/%s/unity-catalog/temporary-table-credentials", api);
+	cJSON *b = cJSON_CreateObject();
+	cJSON_AddStringToObject(b, "table_id", table_id);
+	cJSON_AddStringToObject(b, "operation", "READ");
+	char *body = cJSON_PrintUnformatted(b), *answer = NULL;
+	cJSON_Delete(b);
+	int r = path && body ? uc_request(v->uc, path, body, &answer, ue) : -ENOMEM;
+	free(path);
+	free(body);
+	if (!r)
+		r = vending_parse(answer, out, err);
+	free(answer);
+	return r;
+}
+
+int vending_get(struct vending *v, const char *table_id, const char *table_name,
+		struct storage_creds *out, char **err)
+{
+	pthread_mutex_lock(&v->lock);
+	struct entry *e = find(v, table_id, true);
+	if (!e) {
+		pthread_mutex_unlock(&v->lock);
+		return -ENOMEM;
+	}
+	for (;;) {
+		if (fresh(e)) {
+			int r = copy_creds(&e->creds, out);
+			pthread_mutex_unlock(&v->lock);
+			return r;
+		}
+		if (e->denied && now_ms() < e->denied_until) {
+			int r = e->denied;
+			if (err)
+				*err = xstrdup(e->denied_msg);
+			pthread_mutex_unlock(&v->lock);
+			return r;
+		}
+		if (!e->fetching)
+			break;
+		pthread_cond_wait(&v->done, &v->lock); /* someone else is fetching */
+	}
+	e->fetching = true;
+	pthread_mutex_unlock(&v->lock);
+
+	struct storage_creds c;
+	struct uc_error ue = {0};
+	char *perr = NULL;
+	int64_t t0 = now_ms();
+	int r = request(v, "2.1", table_id, &c, &ue, &perr);
+	if (r == -ENOENT && ue.http_status == 404) {
+		uc_error_clear(&ue);
+		r = request(v, "2.0", table_id, &c, &ue, &perr);
+	}
+	char *msg = NULL;
+	if (r) {
+		char *what = xasprintf("storage credentials of table %s", table_name);
+		msg = perr ? perr : uc_error_describe(&ue, what);
+		free(what);
+	}
+	uc_error_clear(&ue);
+
+	pthread_mutex_lock(&v->lock);
+	e->fetching = false;
+	pthread_cond_broadcast(&v->done);
+	if (!r) {
+		storage_creds_clear(&e->creds);
+		e->creds = c;
+		e->fetched_at_ms = t0;
+		e->valid = true;
+		e->denied = 0;
+		r = copy_creds(&e->creds, out);
+	} else {
+		if (r == -EACCES || r == -EPERM) {
+			if (!e->denied)
+				log_warn("%s", msg ? msg : "credential vending denied");
+			e->denied = r;
+			e->denied_until = now_ms() + DENIAL_MEMORY_MS;
+			free(e->denied_msg);
+			e->denied_msg = xstrdup(msg);
+		}
+		if (err)
+			*err = xstrdup(msg);
+	}
+	pthread_mutex_unlock(&v->lock);
+	free(msg);
+	return r;
+}
+
+void vending_invalidate(struct vending *v, const char *table_id)
+{
+	pthread_mutex_lock(&v->lock);
+	struct entry *e = find(v, table_id, false);
+	if (e)
+		e->valid = false;
+	pthread_mutex_unlock(&v->lock);
+}

@@ -1,0 +1,40 @@
+/*
+ * vending.h - short-lived storage credentials vended by Unity Catalog, per
+ * table (POST temporary-table-credentials, operation READ).
+ *
+ * Contract: vending_get() answers from a per-table cache while the
+ * credentials have more than a refresh margin left (min(5 min, half their
+ * lifetime)), so a read that spans the expiry uses fresh ones; concurrent
+ * callers for one table share one request. The /api/2.1 path is tried first,
+ * /api/2.0 (Databricks' documented path) on 404. A denial (401/403, e.g.
+ * missing EXTERNAL USE SCHEMA) is remembered for a minute so reads fail fast
+ * with -EACCES and the reason, without a request storm. Thread-safe. Never
+ * logs a credential.
+ */
+#ifndef UCFS_VENDING_H
+#define UCFS_VENDING_H
+
+#include <stdint.h>
+
+#include "storage/storage.h"
+#include "uc/client.h"
+
+struct vending;
+
+/* uc stays owned by the caller and must outlive the vending cache. */
+struct vending *vending_new(struct uc_client *uc);
+void vending_free(struct vending *v);
+
+/* Fill *out (caller clears it). 0, or -EACCES/-EPERM (denied), -ENOENT
+ * (table gone), -EIO... with *err describing it. */
+int vending_get(struct vending *v, const char *table_id, const char *table_name,
+		struct storage_creds *out, char **err);
+/* Storage rejected the credentials: the next get fetches new ones. */
+void vending_invalidate(struct vending *v, const char *table_id);
+
+/* Pure: parse a temporary-table-credentials answer. */
+int vending_parse(const char *json, struct storage_creds *out, char **err);
+/* Pure: should credentials with `remaining_ms` of `lifetime_ms` be renewed? */
+int vending_needs_refresh(int64_t remaining_ms, int64_t lifetime_ms);
+
+#endif
