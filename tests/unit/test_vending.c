@@ -1,0 +1,74 @@
+/* test_vending.c - parsing temporary-table-credentials answers (OSS and
+ * Databricks shapes, every cloud) and when to refresh them. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "uc/vending.h"
+
+int main(void)
+{
+	struct storage_creds c;
+	char *err = NULL;
+
+	/* AWS, as the OSS server vends a static session credential. */
+	CHECK(vending_parse("{\"aws_temp_credentials\":{\"access_key_id\":\"AKID\","
+			    "\"secret_access_key\":\"SECRET\",\"session_token\":\"TOKEN\"},"
+			    "\"expiration_time\":1795679486000,\"url\":\"s3://b/t\"}",
+			    &c, &err) == 0);
+	CHECK_STR(c.aws_access_key_id, "AKID");
+	CHECK_STR(c.aws_secret_access_key, "SECRET");
+	CHECK_STR(c.aws_session_token, "TOKEN");
+	CHECK(c.aws_access_point == NULL && c.azure_sas == NULL);
+	CHECK(c.expires_at_ms == 1795679486000LL);
+	storage_creds_clear(&c);
+	CHECK(c.aws_access_key_id == NULL);
+
+	/* Azure SAS with a leading '?', Databricks omits expiration when static. */
+	CHECK(vending_parse("{\"azure_user_delegation_sas\":{\"sas_token\":\"?sv=2021&sig=abc\"}}",
+			    &c, &err) == 0);
+	CHECK_STR(c.azure_sas, "sv=2021&sig=abc");
+	CHECK(c.expires_at_ms == 0);
+	storage_creds_clear(&c);
+
+	/* GCP, with an explicit null expiration (OSS style). */
+	CHECK(vending_parse("{\"gcp_oauth_token\":{\"oauth_token\":\"ya29.x\"},"
+			    "\"expiration_time\":null}", &c, &err) == 0);
+	CHECK_STR(c.gcp_oauth_token, "ya29.x");
+	storage_creds_clear(&c);
+
+	/* file:// tables: the OSS server answers {} - no credentials needed. */
+	CHECK(vending_parse("{}", &c, &err) == 0);
+	CHECK(!c.aws_access_key_id && !c.azure_sas && !c.gcp_oauth_token);
+	storage_creds_clear(&c);
+
+	/* Unknown extra fields (r2, aad) are tolerated. */
+	CHECK(vending_parse("{\"r2_temp_credentials\":{\"x\":1},\"azure_aad\":{\"aad_token\":\"t\"}}",
+			    &c, &err) == 0);
+	storage_creds_clear(&c);
+
+	/* Malformed answers. */
+	CHECK(vending_parse("not json", &c, &err) == -EBADMSG);
+	CHECK(err != NULL);
+	free(err);
+	err = NULL;
+	CHECK(vending_parse("[1,2]", &c, &err) == -EBADMSG);
+	free(err);
+	err = NULL;
+	CHECK(vending_parse("{\"aws_temp_credentials\":{\"access_key_id\":\"A\"}}", &c, &err) ==
+	      -EBADMSG);
+	CHECK(err && !strstr(err, "A\"")); /* the message names no key material */
+	free(err);
+
+	/* Refresh ahead of expiry: min(5 min, half the lifetime) before it. */
+	const int64_t hour = 3600000, min = 60000;
+	CHECK(!vending_needs_refresh(50 * min, hour));
+	CHECK(!vending_needs_refresh(6 * min, hour));
+	CHECK(vending_needs_refresh(5 * min, hour));
+	CHECK(vending_needs_refresh(0, hour));
+	CHECK(vending_needs_refresh(-1000, hour));
+	CHECK(!vending_needs_refresh(2 * min, 2 * min + 1000)); /* short-lived: half */
+	CHECK(!vending_needs_refresh(61000, 2 * min));
+	CHECK(vending_needs_refresh(60000, 2 * min));
+	return check_done();
+}
