@@ -21,6 +21,8 @@
 #include "cli/cli.h"
 #include "core/catalog_sync.h"
 #include "core/view.h"
+#include "cache/blockcache.h"
+#include "cache/reader.h"
 #include "daemon/creds.h"
 #include "daemon/syncer.h"
 #include "net/http.h"
@@ -50,6 +52,8 @@ static const char mount_help[] =
 	"                        cloud endpoints (default: AWS_ENDPOINT_URL_S3/AWS_ENDPOINT_URL,\n"
 	"                        AWS_REGION, the account's blob host, STORAGE_EMULATOR_HOST)\n"
 	"      ca_file=PATH      CA bundle for HTTPS (default CURL_CA_BUNDLE or the system's)\n"
+	"      cache_dir=DIR     disk cache of cloud files (default $XDG_CACHE_HOME/ucfs)\n"
+	"      cache_size=SIZE   its cap, least recently used blocks evicted (default 10G)\n"
 	"      state_poll=SECS   how often to pick up changes made by other ucfs commands\n"
 	"                        (ucfs sync, mirror edit, shortcuts; default 1)\n"
 	"      allow_other       let other users read the mount (needs user_allow_other)\n"
@@ -64,6 +68,8 @@ struct mount_opts {
 	bool offline, foreground, debug, auto_unmount;
 	double sync_interval, poll_interval;
 	const char *s3_endpoint, *s3_region, *azure_endpoint, *gcs_endpoint, *ca_file;
+	const char *cache_dir;
+	uint64_t cache_size;
 	struct fs_config fs;
 	struct strbuf fuse_opts; /* passed to libfuse */
 };
@@ -91,6 +97,24 @@ static int parse_secs(const char *key, const char *v, double *out)
 	if (!*v || *end || d < 0 || d > 86400 * 365)
 		return cli_usage_error("mount", "option %s=%s: expected a number of seconds", key, v);
 	*out = d;
+	return 0;
+}
+
+/* "10G", "512M", "1048576" -> bytes. */
+static int parse_size(const char *key, const char *v, uint64_t *out)
+{
+	char *end;
+	unsigned long long n = strtoull(v, &end, 10);
+	uint64_t mul = 1;
+	switch (*end) {
+	case 'K': case 'k': mul = 1ULL << 10; end++; break;
+	case 'M': case 'm': mul = 1ULL << 20; end++; break;
+	case 'G': case 'g': mul = 1ULL << 30; end++; break;
+	case 'T': case 't': mul = 1ULL << 40; end++; break;
+	}
+	if (end == v || *end || n == 0 || n > UINT64_MAX / mul)
+		return cli_usage_error("mount", "option %s=%s: expected a size like 512M or 10G", key, v);
+	*out = n * mul;
 	return 0;
 }
 
@@ -130,6 +154,10 @@ static int parse_o(char *arg, struct mount_opts *o)
 			o->gcs_endpoint = val;
 		else if (!strcmp(key, "ca_file") && val)
 			o->ca_file = val;
+		else if (!strcmp(key, "cache_dir") && val)
+			o->cache_dir = val;
+		else if (!strcmp(key, "cache_size") && val)
+			r = parse_size(key, val, &o->cache_size);
 		else if (!strcmp(key, "sync_interval") && val)
 			r = parse_secs(key, val, &o->sync_interval);
 		else if (!strcmp(key, "state_poll") && val)
@@ -245,6 +273,14 @@ static int load_items(struct state *st, const struct mount_opts *o, struct ucfs_
 }
 
 /* Mount, detach (unless foreground), run the syncer and the FUSE loop. */
+static char *default_cache_dir(void)
+{
+	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	if (!str_empty(x))
+		return xasprintf("%s/ucfs", x);
+	return xasprintf("%s/.cache/ucfs", str_empty(home) ? "/root" : home);
+}
+
 static int state_view(const char *path, struct mount_view *v)
 {
 	struct state *st;
@@ -260,7 +296,8 @@ static int state_view(const char *path, struct mount_view *v)
 
 static int serve(struct ucfs_fs *fs, const char *real, const struct mount_opts *o,
 		 const char *state_path, struct http_client **keep_http,
-		 struct creds_registry **keep_creds)
+		 struct creds_registry **keep_creds, struct reader_pool **keep_pool,
+		 struct bcache **keep_cache)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	char *fo = xasprintf("ro,fsname=ucfs,subtype=ucfs,default_permissions%s%s%s",
@@ -302,8 +339,19 @@ static int serve(struct ucfs_fs *fs, const char *real, const struct mount_opts *
 		creds_registry_update(creds, &v);
 		view_free(&v);
 	}
+	struct bcache *cache = NULL;
+	struct reader_pool *pool = NULL;
+	char *cdir = o->cache_dir ? xstrdup(o->cache_dir) : default_cache_dir(), *cerr = NULL;
+	struct bcache_opts bo = {.dir = cdir, .max_bytes = o->cache_size ? o->cache_size : 10ULL << 30};
+	if (!cdir || bcache_open(&bo, &cache, &cerr))
+		log_error("disk cache %s unusable (%s): cloud files are read without it",
+			  cdir ? cdir : "?", cerr ? cerr : "out of memory");
+	else if (!(pool = reader_pool_new(cache, 4, 16)))
+		log_error("out of memory: cloud files are read without the disk cache");
+	free(cerr);
+	free(cdir);
 	struct fs_backend be = {.env = &env, .creds = creds_registry_get,
-				.invalidate = creds_registry_invalidate, .ctx = creds};
+				.invalidate = creds_registry_invalidate, .ctx = creds, .pool = pool};
 	if (http && creds)
 		fs_set_backend(fs, &be);
 	else
@@ -327,6 +375,8 @@ static int serve(struct ucfs_fs *fs, const char *real, const struct mount_opts *
 	 * after this; the client and credentials must outlive it. */
 	*keep_http = http;
 	*keep_creds = creds;
+	*keep_pool = pool;
+	*keep_cache = cache;
 	return lr < 0 ? 1 : 0;
 }
 
@@ -405,10 +455,15 @@ int cmd_mount(int argc, char **argv, struct global_opts *g)
 	state_close(st); /* the syncer opens its own after fork */
 	struct http_client *http = NULL;
 	struct creds_registry *creds = NULL;
+	struct reader_pool *pool = NULL;
+	struct bcache *cache = NULL;
 	if (!r)
-		r = spath ? serve(fs, real, &o, spath, &http, &creds) : cli_fail("out of memory");
+		r = spath ? serve(fs, real, &o, spath, &http, &creds, &pool, &cache)
+			  : cli_fail("out of memory");
 	free(spath);
-	fs_free(fs);
+	reader_pool_free(pool); /* drops queued readahead, which uses tables' storage */
+	fs_free(fs);            /* closes the tables' storage: before what it uses */
+	bcache_close(cache);
 	creds_registry_free(creds);
 	http_client_free(http);
 out:

@@ -7,6 +7,8 @@
  */
 #include "fs/fs_internal.h"
 
+#include "cache/reader.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -493,9 +495,11 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	fuse_reply_err(req, 0);
 }
 
-/* An open file: a storage handle, or a snapshot of a virtual file. */
+/* An open file: a storage handle (through the block cache for cloud
+ * objects), or a snapshot of a virtual file. */
 struct fhandle {
 	struct storage_file *f;
+	struct cached_file *cf;
 	char *data;
 	size_t len;
 };
@@ -550,6 +554,18 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* The mutable file is opened as it is now, not as it was listed. */
 	if (!r)
 		r = storage_open(st, rel, mut ? NULL : &known, &h->f);
+	/* Cloud objects are read through the disk cache, keyed by their
+	 * identity; local files and the mutable file directly. */
+	if (!r && !mut && fs->backend.pool && strcmp(st->ops->name, "file") != 0) {
+		char *id = xasprintf("%s\n%s\n%s\n%llu", st->location, rel,
+				     known.etag ? known.etag : "", (unsigned long long)known.size);
+		r = id ? cached_open(fs->backend.pool, h->f, id, known.size, &h->cf) : -ENOMEM;
+		free(id);
+		if (r)
+			storage_close(h->f);
+		else
+			h->f = NULL; /* owned by the cached file now */
+	}
 	free(known.etag);
 	free(rel);
 	if (r) {
@@ -564,6 +580,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->direct_io = mut;
 	if (fuse_reply_open(req, fi) == -ENOENT) { /* interrupted */
 		storage_close(h->f);
+		cached_close(h->cf);
 		free(h);
 	}
 }
@@ -573,7 +590,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	(void)ino;
 	struct fhandle *h = (struct fhandle *)(uintptr_t)fi->fh;
-	if (!h->f) {
+	if (!h->f && !h->cf) {
 		size_t o = (size_t)off < h->len ? (size_t)off : h->len;
 		fuse_reply_buf(req, h->data + o, size < h->len - o ? size : h->len - o);
 		return;
@@ -583,7 +600,8 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	ssize_t n = storage_read(h->f, buf, size, (uint64_t)off);
+	ssize_t n = h->cf ? cached_read(h->cf, buf, size, (uint64_t)off)
+			  : storage_read(h->f, buf, size, (uint64_t)off);
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
 	else
@@ -596,6 +614,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	(void)ino;
 	struct fhandle *h = (struct fhandle *)(uintptr_t)fi->fh;
 	storage_close(h->f);
+	cached_close(h->cf);
 	free(h->data);
 	free(h);
 	fuse_reply_err(req, 0);

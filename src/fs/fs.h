@@ -34,6 +34,7 @@ struct ucfs_fs;
 struct mount_view;
 struct storage_env;
 struct storage_creds;
+struct reader_pool;
 
 /* How tables reach cloud storage: process-wide endpoints and the source of
  * vended credentials per (item, table). Without it only file:// works. */
@@ -43,6 +44,7 @@ struct fs_backend {
 		     struct storage_creds *out, char **err);
 	void (*invalidate)(void *ctx, const char *item, const char *table_id);
 	void *ctx;
+	struct reader_pool *pool; /* disk cache + readahead for cloud files (may be NULL) */
 };
 
 struct ucfs_fs *fs_new(const struct fs_config *cfg);

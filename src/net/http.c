@@ -362,7 +362,8 @@ static CURLcode setup(struct http_client *c, CURL *h, const struct http_request 
 	SET(CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
 	SET(CURLOPT_TIMEOUT_MS, c->timeout_ms);
 	SET(CURLOPT_TCP_KEEPALIVE, 1L);
-	SET(CURLOPT_ACCEPT_ENCODING, "");
+	/* No CURLOPT_ACCEPT_ENCODING: bodies are passed as stored. Objects kept
+	 * with Content-Encoding: gzip must be served byte for byte (and ranged). */
 	SET(CURLOPT_USERAGENT, "ucfs/" UCFS_VERSION);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
