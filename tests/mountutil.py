@@ -24,6 +24,8 @@ def env_for(state: Path | None = None, **extra) -> dict:
     env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=0")
     if state is not None:
         env["UCFS_STATE"] = str(state)
+    # Caches of test mounts live with the test run, not in the user's ~/.cache.
+    env.setdefault("XDG_CACHE_HOME", str(Path(os.environ.get("TMPDIR", "/tmp")) / f"ucfs-test-cache-{os.getpid()}"))
     # An empty config file so a developer's ~/.databrickscfg never leaks in.
     env.setdefault("DATABRICKS_CONFIG_FILE", "/nonexistent/ucfs-test-databrickscfg")
     env.update({k: str(v) for k, v in extra.items() if v is not None})

@@ -188,3 +188,21 @@ def test_new_commits_visible_without_remount(uc_api, uc_server, tmp_path):
         time.sleep(0.6)
         assert read_delta_arrow(t).num_rows == 6
     uc_api.delete_catalog(cat)
+
+
+def test_stats_view_counts_reads(mount, catalog):
+    """MOUNT/.ucfs/stats.json: per-item data-path counters, not listed."""
+    import json
+    assert ".ucfs" not in os.listdir(mount)
+    before = json.loads((mount / ".ucfs" / "stats.json").read_text())
+    f = next((mount / CATALOG / "sales" / "orders").rglob("*.parquet"))
+    with open(f, "rb") as fh:  # earlier tests read it: drop it from the page cache
+        os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+        data = fh.read()
+    after = json.loads((mount / ".ucfs" / "stats.json").read_text())
+    it0 = before["items"].get(CATALOG, {"reads": 0, "bytes_read": 0})
+    it1 = after["items"][CATALOG]
+    assert it1["reads"] > it0["reads"]
+    assert it1["bytes_read"] - it0["bytes_read"] >= len(data)
+    assert it1["errors"] == it0.get("errors", 0)
+    assert set(after["http"]) == {"requests", "retries", "failures"}

@@ -15,6 +15,7 @@ struct cached_file {
 	struct storage_file *f;
 	char *identity;
 	uint64_t size;
+	struct io_stats *stats;
 	int refs;            /* the handle + queued prefetch jobs; pool lock */
 	uint64_t next_off;   /* where a sequential reader reads next */
 	unsigned window;     /* readahead window in blocks, 0 = random access */
@@ -82,8 +83,11 @@ static ssize_t get_block(struct cached_file *cf, uint64_t b, char *buf, bool pre
 	char *tmp = NULL;
 	for (;;) {
 		size_t len = 0;
-		if (buf && bcache_get(p->cache, cf->identity, b, buf, p->bs, &len) == 0)
+		if (buf && bcache_get(p->cache, cf->identity, b, buf, p->bs, &len) == 0) {
+			if (cf->stats)
+				io_add(&cf->stats->cache_hits, 1);
 			return (ssize_t)len;
+		}
 		pthread_mutex_lock(&p->lock);
 		struct inflight *x = find_inflight(p, cf->identity, b);
 		if (x) {
@@ -134,6 +138,14 @@ static ssize_t get_block(struct cached_file *cf, uint64_t b, char *buf, bool pre
 			n = -EIO; /* the object is shorter than listed: it changed */
 		if (n > 0)
 			bcache_put(p->cache, cf->identity, b, dst, (size_t)n);
+		if (cf->stats) {
+			io_add(&cf->stats->cache_misses, 1);
+			io_add(&cf->stats->fetches, 1);
+			if (n >= 0)
+				io_add(&cf->stats->bytes_fetched, (uint64_t)n);
+			else
+				io_add(&cf->stats->errors, 1);
+		}
 
 		pthread_mutex_lock(&p->lock);
 		p->stats.fetches++;
@@ -232,8 +244,10 @@ void reader_pool_stats(struct reader_pool *p, struct reader_stats *out)
 	pthread_mutex_unlock(&p->lock);
 }
 
+struct bcache *reader_pool_cache(struct reader_pool *p) { return p->cache; }
+
 int cached_open(struct reader_pool *p, struct storage_file *f, const char *identity,
-		uint64_t size, struct cached_file **out)
+		uint64_t size, struct io_stats *stats, struct cached_file **out)
 {
 	struct cached_file *cf = calloc(1, sizeof(*cf));
 	if (!cf || !(cf->identity = xstrdup(identity))) {
@@ -243,6 +257,7 @@ int cached_open(struct reader_pool *p, struct storage_file *f, const char *ident
 	cf->pool = p;
 	cf->f = f;
 	cf->size = size;
+	cf->stats = stats;
 	cf->refs = 1;
 	*out = cf;
 	return 0;

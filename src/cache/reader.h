@@ -21,6 +21,7 @@
 
 #include "cache/blockcache.h"
 #include "storage/storage.h"
+#include "util/iostats.h"
 
 struct reader_pool;
 struct cached_file;
@@ -36,10 +37,12 @@ struct reader_stats {
 struct reader_pool *reader_pool_new(struct bcache *cache, int threads, unsigned max_window);
 void reader_pool_free(struct reader_pool *p); /* after every cached_file is closed */
 void reader_pool_stats(struct reader_pool *p, struct reader_stats *out);
+struct bcache *reader_pool_cache(struct reader_pool *p);
 
-/* Takes ownership of f (closed by cached_close). */
+/* Takes ownership of f (closed by cached_close). stats (may be NULL) gets
+ * the file's cache hits/misses, fetches and errors; it must outlive it. */
 int cached_open(struct reader_pool *p, struct storage_file *f, const char *identity,
-		uint64_t size, struct cached_file **out);
+		uint64_t size, struct io_stats *stats, struct cached_file **out);
 ssize_t cached_read(struct cached_file *cf, void *buf, size_t len, uint64_t off);
 void cached_close(struct cached_file *cf);
 

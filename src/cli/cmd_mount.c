@@ -52,7 +52,8 @@ static const char mount_help[] =
 	"                        cloud endpoints (default: AWS_ENDPOINT_URL_S3/AWS_ENDPOINT_URL,\n"
 	"                        AWS_REGION, the account's blob host, STORAGE_EMULATOR_HOST)\n"
 	"      ca_file=PATH      CA bundle for HTTPS (default CURL_CA_BUNDLE or the system's)\n"
-	"      cache_dir=DIR     disk cache of cloud files (default $XDG_CACHE_HOME/ucfs)\n"
+	"      cache_dir=DIR     disk cache of cloud files (default\n"
+	"                        $XDG_CACHE_HOME/ucfs/<mount point>; one mount per dir)\n"
 	"      cache_size=SIZE   its cap, least recently used blocks evicted (default 10G)\n"
 	"      state_poll=SECS   how often to pick up changes made by other ucfs commands\n"
 	"                        (ucfs sync, mirror edit, shortcuts; default 1)\n"
@@ -273,12 +274,21 @@ static int load_items(struct state *st, const struct mount_opts *o, struct ucfs_
 }
 
 /* Mount, detach (unless foreground), run the syncer and the FUSE loop. */
-static char *default_cache_dir(void)
+/* $XDG_CACHE_HOME/ucfs/<mount point with '/' as '_'>: one cache per mount
+ * point, so two mounts never contend for one cache directory. */
+static char *default_cache_dir(const char *mountpoint)
 {
 	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	if (!str_empty(x))
-		return xasprintf("%s/ucfs", x);
-	return xasprintf("%s/.cache/ucfs", str_empty(home) ? "/root" : home);
+	char *mp = xstrdup(mountpoint[1] ? mountpoint + 1 : "root");
+	if (!mp)
+		return NULL;
+	for (char *p = mp; *p; p++)
+		if (*p == '/')
+			*p = '_';
+	char *d = !str_empty(x) ? xasprintf("%s/ucfs/%s", x, mp)
+				: xasprintf("%s/.cache/ucfs/%s", str_empty(home) ? "/root" : home, mp);
+	free(mp);
+	return d;
 }
 
 static int state_view(const char *path, struct mount_view *v)
@@ -341,7 +351,7 @@ static int serve(struct ucfs_fs *fs, const char *real, const struct mount_opts *
 	}
 	struct bcache *cache = NULL;
 	struct reader_pool *pool = NULL;
-	char *cdir = o->cache_dir ? xstrdup(o->cache_dir) : default_cache_dir(), *cerr = NULL;
+	char *cdir = o->cache_dir ? xstrdup(o->cache_dir) : default_cache_dir(real), *cerr = NULL;
 	struct bcache_opts bo = {.dir = cdir, .max_bytes = o->cache_size ? o->cache_size : 10ULL << 30};
 	if (!cdir || bcache_open(&bo, &cache, &cerr))
 		log_error("disk cache %s unusable (%s): cloud files are read without it",

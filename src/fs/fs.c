@@ -55,6 +55,12 @@ void fs_free(struct ucfs_fs *fs)
 {
 	if (!fs)
 		return;
+	while (fs->stats) {
+		struct item_stats *s = fs->stats;
+		fs->stats = s->next;
+		free(s->name);
+		free(s);
+	}
 	tree_destroy(&fs->tree);
 	pthread_mutex_destroy(&fs->lock);
 	pthread_cond_destroy(&fs->listed);
@@ -94,6 +100,8 @@ void fs_set_session(struct ucfs_fs *fs, struct fuse_session *se)
 	fs->se = se;
 	pthread_mutex_unlock(&fs->lock);
 }
+
+static void regen_vfile(struct ucfs_fs *fs, struct node *n);
 
 /* ---- attributes ---------------------------------------------------------- */
 
@@ -363,6 +371,8 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	}
 	if (is_mutable_file(n))
 		refresh_file(fs, n);
+	else if (n->kind == N_VFILE)
+		regen_vfile(fs, n);
 	else if (n->kind == N_TABLE && !n->listed)
 		ensure_listed(fs, n); /* gives the table directory its real mtime */
 	fill_attr(fs, n, &st);
@@ -495,11 +505,26 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	fuse_reply_err(req, 0);
 }
 
+/* Refresh a dynamic virtual file's content (tree lock held). */
+static void regen_vfile(struct ucfs_fs *fs, struct node *n)
+{
+	if (n->kind != N_VFILE || !n->dynamic)
+		return;
+	char *c = fs_stats_json(fs);
+	if (!c)
+		return;
+	free(n->vdata);
+	n->vdata = c;
+	n->vlen = strlen(c);
+	n->mtime = fs_now();
+}
+
 /* An open file: a storage handle (through the block cache for cloud
  * objects), or a snapshot of a virtual file. */
 struct fhandle {
 	struct storage_file *f;
 	struct cached_file *cf;
+	struct io_stats *stats;
 	char *data;
 	size_t len;
 };
@@ -520,6 +545,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	bool mut = false;
 	if (!r && n->kind == N_VFILE) {
 		/* Status documents: a snapshot per open, never cached by the kernel. */
+		regen_vfile(fs, n);
 		h->len = n->vlen;
 		if (!(h->data = malloc(n->vlen ? n->vlen : 1)))
 			r = -ENOMEM;
@@ -544,7 +570,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (!r && !(rel = xstrdup(n->rel)))
 		r = -ENOMEM;
 	struct storage_entry known = {0};
+	struct io_stats *stats = NULL;
 	if (!r) {
+		stats = n->table->stats;
 		mut = is_mutable_file(n);
 		known.size = n->size;
 		known.mtime = n->mtime;
@@ -559,7 +587,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (!r && !mut && fs->backend.pool && strcmp(st->ops->name, "file") != 0) {
 		char *id = xasprintf("%s\n%s\n%s\n%llu", st->location, rel,
 				     known.etag ? known.etag : "", (unsigned long long)known.size);
-		r = id ? cached_open(fs->backend.pool, h->f, id, known.size, &h->cf) : -ENOMEM;
+		r = id ? cached_open(fs->backend.pool, h->f, id, known.size, stats, &h->cf) : -ENOMEM;
 		free(id);
 		if (r)
 			storage_close(h->f);
@@ -573,6 +601,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, -r);
 		return;
 	}
+	h->stats = stats;
 	fi->fh = (uint64_t)(uintptr_t)h;
 	/* Table files are write-once: keep the page cache across opens. The one
 	 * file rewritten in place, _delta_log/_last_checkpoint, bypasses it. */
@@ -602,6 +631,13 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	ssize_t n = h->cf ? cached_read(h->cf, buf, size, (uint64_t)off)
 			  : storage_read(h->f, buf, size, (uint64_t)off);
+	if (h->stats) {
+		io_add(&h->stats->reads, 1);
+		if (n >= 0)
+			io_add(&h->stats->bytes_read, (uint64_t)n);
+		else
+			io_add(&h->stats->errors, 1);
+	}
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
 	else

@@ -98,6 +98,7 @@ static struct mtable *new_mtable(struct ucfs_fs *fs, const struct view_item *vi,
 	m->table_type = xstrdup(r->table_type ? r->table_type : "");
 	m->format = xstrdup(r->format ? r->format : "");
 	m->location = xstrdup(r->location ? r->location : "");
+	m->stats = fs_item_stats(fs, vi->it.name);
 	if (!m->item || !m->schema || !m->name || !m->full_name || !m->table_id ||
 	    !m->table_type || !m->format || !m->location)
 		return NULL;
@@ -295,7 +296,7 @@ int fs_apply(struct ucfs_fs *fs, const struct mount_view *v)
 	struct node *root = tree_root(&fs->tree);
 	for (size_t i = root->nkids; i-- > 0;) {
 		struct node *n = root->kids[i];
-		bool keep = false;
+		bool keep = n->kind == N_VDIR; /* MOUNT/.ucfs */
 		if (n->kind == N_ITEM)
 			for (size_t k = 0; k < v->nitems && !keep; k++)
 				keep = v->items[k].it.id == n->ref_id &&
@@ -316,6 +317,13 @@ int fs_apply(struct ucfs_fs *fs, const struct mount_view *v)
 		else
 			free(status[i]);
 		status[i] = NULL;
+	}
+	struct node *dot = node_child(root, ".ucfs");
+	if (!dot && (dot = add(fs, &q, root, ".ucfs", N_VDIR))) {
+		dot->hidden = true;
+		struct node *sf = add(fs, &q, dot, "stats.json", N_VFILE);
+		if (sf)
+			sf->dynamic = true;
 	}
 	for (size_t i = 0; i < v->nlhs && !q.err; i++) {
 		struct node *ln = node_child(root, v->lhs[i].name);

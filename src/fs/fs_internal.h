@@ -10,6 +10,13 @@
 #include "fs/fs.h"
 #include "fs/nodes.h"
 
+/* Counters of one mirrored item, kept for the mount's lifetime. */
+struct item_stats {
+	char *name;
+	struct io_stats s;
+	struct item_stats *next;
+};
+
 struct ucfs_fs {
 	struct fs_config cfg;
 	pthread_mutex_t lock;
@@ -17,7 +24,13 @@ struct ucfs_fs {
 	struct tree tree;
 	struct fuse_session *se; /* for cache invalidation; NULL before mounting */
 	struct fs_backend backend;
+	struct item_stats *stats;
 };
+
+/* The counters of item `name`, created on first use (tree lock held). */
+struct io_stats *fs_item_stats(struct ucfs_fs *fs, const char *name);
+/* MOUNT/.ucfs/stats.json: the data path's counters (tree lock held). */
+char *fs_stats_json(struct ucfs_fs *fs);
 
 struct timespec fs_now(void);
 

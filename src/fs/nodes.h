@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "storage/storage.h"
+#include "util/iostats.h"
 
 enum node_kind {
 	N_ROOT,   /* the mount point */
@@ -38,6 +39,7 @@ struct mtable {
 	struct storage *st; /* opened on first use */
 	int st_err;         /* negative errno of the last failed open, 0 if none */
 	struct storage_creds_source creds; /* vended credentials (ctx = this table) */
+	struct io_stats *stats;            /* its item's counters */
 	void *fs;                          /* the file system owning the table */
 	struct mtable *next;
 };
@@ -55,7 +57,8 @@ struct node {
 	bool listing;         /* a listing is in flight */
 	bool in_log;          /* inside _delta_log: listings go stale quickly */
 	bool removed;
-	bool hidden; /* reachable by name, left out of directory listings */
+	bool hidden;  /* reachable by name, left out of directory listings */
+	bool dynamic; /* N_VFILE whose content is made at each open (stats) */
 	int64_t ref_id; /* N_ITEM: the item's id */
 	char *vdata;    /* N_VFILE: content */
 	size_t vlen;

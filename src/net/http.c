@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -289,6 +290,15 @@ static int curl_to_errno(CURLcode rc, long os_errno)
 	}
 }
 
+static _Atomic uint64_t n_requests, n_retries, n_failures;
+
+void http_counters(uint64_t *requests, uint64_t *retries, uint64_t *failures)
+{
+	*requests = atomic_load(&n_requests);
+	*retries = atomic_load(&n_retries);
+	*failures = atomic_load(&n_failures);
+}
+
 static long now_ms(void)
 {
 	struct timespec ts;
@@ -432,6 +442,7 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 		struct xfer x = {.max = c->max_body};
 		errbuf[0] = '\0';
 		CURLcode rc = setup(c, h, req, hdrs, &x, errbuf);
+		atomic_fetch_add(&n_requests, 1);
 		if (rc == CURLE_OK)
 			rc = curl_easy_perform(h);
 		long status = 0, os_errno = 0;
@@ -449,6 +460,7 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 		bool again = transient && attempt < c->max_retries &&
 			     now_ms() - start + delay <= c->retry_budget_ms;
 		if (again) {
+			atomic_fetch_add(&n_retries, 1);
 			char *origin = http_url_origin(req->url);
 			if (rc == CURLE_OK)
 				log_debug("http: %s %s answered %ld, retry %d in %ld ms", method,
@@ -463,6 +475,8 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 			sleep_ms(delay);
 			continue;
 		}
+		if (rc != CURLE_OK || transient)
+			atomic_fetch_add(&n_failures, 1); /* final: failed, or out of retries */
 		if (rc == CURLE_OK) {
 			char *ct = NULL;
 			curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct http_options {
 	const char *ca_file;     /* NULL: env CURL_CA_BUNDLE, else system default */
@@ -56,6 +57,10 @@ void http_response_free(struct http_response *r);
 
 /* Value of response header NAME (case-insensitive), malloc'ed, or NULL. */
 char *http_response_header(const struct http_response *r, const char *name);
+
+/* Process-wide counters since start: transfers attempted, retries, and
+ * requests that ended in a transport failure or a 5xx/429 after retries. */
+void http_counters(uint64_t *requests, uint64_t *retries, uint64_t *failures);
 
 /* Helpers for other modules. */
 bool http_status_ok(long status); /* 2xx */
