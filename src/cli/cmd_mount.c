@@ -173,8 +173,9 @@ static int parse_o(char *arg, struct mount_opts *o)
 	return 0;
 }
 
-/* Is path a mount point already? Reads /proc/self/mountinfo. */
-static bool is_mounted(const char *path, char *fstype, size_t fslen)
+/* Is path a mount point already? Reads /proc/self/mountinfo; gives the
+ * top mount's file system type and device ("major:minor"). */
+static bool mount_info(const char *path, char *fstype, size_t fslen, char *dev, size_t devlen)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "r");
 	if (!f)
@@ -182,9 +183,9 @@ static bool is_mounted(const char *path, char *fstype, size_t fslen)
 	char line[4096];
 	bool found = false;
 	while (fgets(line, sizeof(line), f)) {
-		char mp[PATH_MAX], type[256];
+		char mp[PATH_MAX], type[256], mm[32];
 		/* id parent maj:min root mountpoint opts... - fstype source superopts */
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+		if (sscanf(line, "%*s %*s %31s %*s %4095s", mm, mp) != 2)
 			continue;
 		/* mountinfo escapes space, tab, newline, backslash as \ooo */
 		char *dec = mp, *w = mp;
@@ -200,12 +201,24 @@ static bool is_mounted(const char *path, char *fstype, size_t fslen)
 		if (strcmp(mp, path) != 0)
 			continue;
 		const char *dash = strstr(line, " - ");
-		if (dash && sscanf(dash + 3, "%255s", type) == 1)
+		if (fstype && dash && sscanf(dash + 3, "%255s", type) == 1)
 			snprintf(fstype, fslen, "%s", type);
+		if (dev)
+			snprintf(dev, devlen, "%s", mm);
 		found = true; /* keep going: the last entry is the one on top */
 	}
 	fclose(f);
 	return found;
+}
+
+static bool is_mounted(const char *path, char *fstype, size_t fslen)
+{
+	return mount_info(path, fstype, fslen, NULL, 0);
+}
+
+static bool mount_device(const char *path, char *dev, size_t devlen)
+{
+	return mount_info(path, NULL, 0, dev, devlen);
 }
 
 static int check_mountpoint(const char *arg, char *real)
@@ -273,6 +286,24 @@ static int load_items(struct state *st, const struct mount_opts *o, struct ucfs_
 	return r;
 }
 
+/* The kernel caps a FUSE mount's readahead at its bdi default (128 KiB):
+ * raise it to one cache block so sequential reads arrive in 1 MiB requests.
+ * Best effort (needs root; harmless when it fails). */
+static void raise_readahead(const char *mountpoint)
+{
+	/* Not stat(): the mount answers only once the session loop runs. */
+	char dev[32];
+	if (!mount_device(mountpoint, dev, sizeof(dev)))
+		return;
+	char path[96];
+	snprintf(path, sizeof(path), "/sys/class/bdi/%s/read_ahead_kb", dev);
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fputs("1024\n", f);
+		fclose(f);
+	}
+}
+
 /* Mount, detach (unless foreground), run the syncer and the FUSE loop. */
 /* $XDG_CACHE_HOME/ucfs/<mount point with '/' as '_'>: one cache per mount
  * point, so two mounts never contend for one cache directory. */
@@ -335,6 +366,7 @@ static int serve(struct ucfs_fs *fs, const char *real, const struct mount_opts *
 		log_use_syslog(true);
 	else
 		log_info("mounted at %s", real);
+	raise_readahead(real);
 	fuse_daemonize(o->foreground);
 	/* Threads and connections start only now: fuse_daemonize() forks. */
 	fs_set_session(fs, se);
@@ -356,7 +388,7 @@ static int serve(struct ucfs_fs *fs, const char *real, const struct mount_opts *
 	if (!cdir || bcache_open(&bo, &cache, &cerr))
 		log_error("disk cache %s unusable (%s): cloud files are read without it",
 			  cdir ? cdir : "?", cerr ? cerr : "out of memory");
-	else if (!(pool = reader_pool_new(cache, 4, 16)))
+	else if (!(pool = reader_pool_new(cache, 8, 64)))
 		log_error("out of memory: cloud files are read without the disk cache");
 	free(cerr);
 	free(cdir);
