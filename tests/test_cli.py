@@ -17,7 +17,9 @@ from conftest import CATALOG
 from mountutil import Mount, env_for, is_mounted, run
 
 COMMANDS = [["catalogs"], ["browse"], ["mirror"], ["mirror", "create"], ["mirror", "list"],
-            ["mirror", "rm"], ["mount"], ["umount"]]
+            ["mirror", "rm"], ["mirror", "edit"], ["mirror", "show"], ["sync"], ["status"],
+            ["lakehouse"], ["lakehouse", "create"], ["shortcut"], ["shortcut", "create"],
+            ["storage"], ["mount"], ["umount"]]
 
 
 def closed_port() -> int:
@@ -33,7 +35,8 @@ def items(state: Path) -> list[dict]:
 
 def test_help_and_version():
     p = run(["--help"], check=True)
-    for c in ("catalogs", "browse", "mirror", "mount", "umount"):
+    for c in ("catalogs", "browse", "mirror", "sync", "status", "lakehouse", "shortcut",
+              "storage", "mount", "umount"):
         assert c in p.stdout
     assert run(["--version"], check=True).stdout.startswith("ucfs ")
     for cmd in COMMANDS:

@@ -68,6 +68,10 @@ int cmd_lakehouse(int argc, char **argv, struct global_opts *g)
 		fputs(lh_help, stderr);
 		return EXIT_USAGE;
 	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(lh_help, stdout);
+		return 0;
+	}
 	const char *sub = argv[1];
 	int r = parse(argc - 1, argv + 1, "lakehouse", g);
 	if (r >= 0)
@@ -129,6 +133,10 @@ int cmd_shortcut(int argc, char **argv, struct global_opts *g)
 	if (argc < 2) {
 		fputs(lh_help, stderr);
 		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(lh_help, stdout);
+		return 0;
 	}
 	const char *sub = argv[1];
 	int r = parse(argc - 1, argv + 1, "shortcut", g);
