@@ -120,7 +120,8 @@ def test_stat_matches_emulator(gcs, table):
         meta = gcs.object(BUCKET, f"{TABLE}/{name}")
         assert (kind, int(size)) == ("-", len(data)), name
         assert int(mtime) == rfc3339_epoch(meta["updated"])
-        assert etag == meta["etag"]
+        # The object's identity: its etag and the generation reads are pinned to.
+        assert etag == f'{meta["etag"]}#{meta["generation"]}'
     for d in ("", "_delta_log", "region=50%25%20off"):
         p = ucfs_storage(gcs, "stat", loc(), d)
         assert p.returncode == 0 and p.stdout.startswith("d\t0\t"), (d, p.stderr)

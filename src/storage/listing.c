@@ -400,7 +400,12 @@ static int finish(struct raws *rs, const char *prefix, bool url_encoded, enum ti
 		else if ((tk == TIME_ISO8601 ? listing_parse_time_iso8601(r->mtime, &e->mtime)
 					     : listing_parse_time_rfc1123(r->mtime, &e->mtime)))
 			rc = set_err(err, "\"%s\": bad modification time \"%s\"", name, r->mtime);
-		else if (r->etag)
+		else if (r->etag && r->generation) {
+			/* The generation pins reads (ifGenerationMatch): keep it. */
+			char *uq = unquote_etag(r->etag);
+			rc = uq && (e->etag = xasprintf("%s#%s", uq, r->generation)) ? 0 : -ENOMEM;
+			free(uq);
+		} else if (r->etag)
 			rc = (e->etag = unquote_etag(r->etag)) ? 0 : -ENOMEM;
 		else if (r->md5 || r->generation)
 			rc = (e->etag = xasprintf("%s#%s", r->md5 ? r->md5 : "", r->generation ? r->generation : ""))

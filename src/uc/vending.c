@@ -246,6 +246,7 @@ int vending_get(struct vending *v, const char *table_id, const char *table_name,
 		r = copy_creds(&e->creds, out);
 	} else {
 		if (r == -EACCES || r == -EPERM) {
+			r = -EACCES; /* 401 and 403 alike: reads fail with EACCES */
 			if (!e->denied)
 				log_warn("%s", msg ? msg : "credential vending denied");
 			e->denied = r;

@@ -326,7 +326,7 @@ static void test_gcs(void)
 	dir(&out, 0, "_delta_log");
 	dir(&out, 1, "part=a%20b");
 	entry(&out, 2, "part-00000-7c2d3e4f-c000.snappy.parquet", false, 1048576, 1709288131, 123000000,
-	      "CMDW5pKu94QDEAE=");
+	      "CMDW5pKu94QDEAE=#1709288131123456"); /* etag#generation: reads pin it */
 	/* no etag: md5Hash#generation */
 	entry(&out, 3, "Tom & Jerry \"100%\" \xe6\x97\xa5\xe6\x9c\xac.txt", false, 12, 1709337600, 0,
 	      "XUFAKrxLKna5cZ2REBfFkg==#1709337600000000");
@@ -335,7 +335,7 @@ static void test_gcs(void)
 	CHECK(parse_file(listing_parse_gcs, "gcs_list_page2.json", "tables/sales/", &out, &tok) == 0);
 	CHECK(out.n == 6);
 	dir(&out, 4, "part=c");
-	entry(&out, 5, "zz.json", false, 1, 1709467200, 0, "CIDg6pKu94QDEAE=");
+	entry(&out, 5, "zz.json", false, 1, 1709467200, 0, "CIDg6pKu94QDEAE=#1709467200000000");
 	CHECK(tok == NULL);
 	storage_list_free(&out);
 
