@@ -392,6 +392,16 @@ struct dir_snap {
 	} *e;
 };
 
+static void free_snap(struct dir_snap *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		free(d->e[i].name);
+	free(d->e);
+	free(d);
+}
+
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct ucfs_fs *fs = fs_of(req);
@@ -422,18 +432,14 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	}
 	pthread_mutex_unlock(&fs->lock);
 	if (r) {
-		if (d) {
-			for (size_t i = 0; i < d->n; i++)
-				free(d->e[i].name);
-			free(d->e);
-			free(d);
-		}
+		free_snap(d);
 		fuse_reply_err(req, -r);
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)d;
 	fi->cache_readdir = 0;
-	fuse_reply_open(req, fi);
+	if (fuse_reply_open(req, fi) != 0) /* interrupted: no releasedir will come */
+		free_snap(d);
 }
 
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -500,11 +506,7 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	struct dir_snap *d = (struct dir_snap *)(uintptr_t)fi->fh;
-	for (size_t i = 0; i < d->n; i++)
-		free(d->e[i].name);
-	free(d->e);
-	free(d);
+	free_snap((struct dir_snap *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
@@ -562,7 +564,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		}
 		fi->fh = (uint64_t)(uintptr_t)h;
 		fi->direct_io = 1;
-		if (fuse_reply_open(req, fi) == -ENOENT) {
+		if (fuse_reply_open(req, fi) != 0) {
 			free(h->data);
 			free(h);
 		}
@@ -610,7 +612,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * file rewritten in place, _delta_log/_last_checkpoint, bypasses it. */
 	fi->keep_cache = !mut;
 	fi->direct_io = mut;
-	if (fuse_reply_open(req, fi) == -ENOENT) { /* interrupted */
+	if (fuse_reply_open(req, fi) != 0) { /* interrupted: no release will come */
 		storage_close(h->f);
 		cached_close(h->cf);
 		free(h);
