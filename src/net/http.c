@@ -367,6 +367,9 @@ static CURLcode setup(struct http_client *c, CURL *h, const struct http_request 
 	curl_easy_reset(h);
 	SET(CURLOPT_URL, req->url);
 	SET(CURLOPT_SHARE, c->share);
+	/* HTTP/2 when the server offers it over TLS (ALPN); HTTP/1.1 otherwise,
+	 * also when this libcurl has no HTTP/2 (then the option is refused). */
+	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_ERRORBUFFER, errbuf);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
