@@ -8,7 +8,8 @@
  *    https://127.0.0.1:10000/devstoreaccount1 for Azurite, or a sovereign
  *    cloud's https://ACCOUNT.blob.SUFFIX), else https://ACCOUNT.blob.SUFFIX
  *    made from the location's host by swapping its ".dfs." for ".blob."
- *    (the cloud suffix is kept, never hard-coded). Always HTTPS.
+ *    (the cloud suffix is kept, never hard-coded). Always HTTPS. The URLs
+ *    and queries are built by storage/endpoint.c.
  *  - Credentials: creds->get() before every request; its azure_sas (a
  *    leading '?' is ignored) is appended as the query string. A 401/403
  *    answer calls creds->invalidate() and retries once with fresh
@@ -38,6 +39,7 @@
 
 #include "net/http.h"
 #include "storage/cloud_util.h"
+#include "storage/endpoint.h"
 #include "storage/listing.h"
 #include "storage/storage.h"
 #include "storage/url.h"
@@ -52,8 +54,7 @@ struct az_storage {
 	struct http_client *http;
 	struct storage_creds_source creds;
 	bool has_creds;
-	char *base_url; /* https://ACCOUNT.blob.SUFFIX/CONTAINER, no trailing '/' */
-	char *prefix;   /* "" or the key prefix, no leading/trailing '/' */
+	struct endpoint_azure ep; /* base URL (ENDPOINT/CONTAINER), prefix */
 	int page_size; /* entries per listing page; 0: the service default */
 	char *what;     /* "azure ACCOUNT/CONTAINER" for messages */
 };
@@ -95,13 +96,7 @@ static int az_request(struct az_storage *as, const char *method, const char *pat
 			}
 			free(cerr);
 		}
-		const char *sas = c.azure_sas;
-		while (sas && *sas == '?')
-			sas++;
-		bool has_sas = !str_empty(sas), has_q = !str_empty(query);
-		char *url = xasprintf("%s%s%s%s%s%s", as->base_url, path, has_q || has_sas ? "?" : "",
-				      has_q ? query : "", has_q && has_sas ? "&" : "",
-				      has_sas ? sas : "");
+		char *url = endpoint_azure_url(&as->ep, path, query, c.azure_sas);
 		storage_creds_clear(&c);
 		if (!url)
 			return -ENOMEM;
@@ -142,27 +137,11 @@ static int az_fail(struct az_storage *as, const struct http_response *resp, cons
 	return e;
 }
 
-/* "/" + the blob name percent-encoded ('/' kept). */
-static char *blob_path(const char *key)
-{
-	char *enc = pct_encode(key, "/");
-	char *p = enc ? xasprintf("/%s", enc) : NULL;
-	free(enc);
-	return p;
-}
-
 /* One List Blobs page under PFX (as sent: "" or ending in '/'). */
 static int az_list_page(struct az_storage *as, const char *pfx, const char *marker, int max,
 			struct http_response *resp)
 {
-	char *ep = pct_encode(pfx, ""), *em = marker ? pct_encode(marker, "") : NULL;
-	char *q = NULL;
-	if (ep && (!marker || em))
-		q = xasprintf("restype=container&comp=list&prefix=%s&delimiter=%%2F&include=metadata"
-			      "%s%s%s%.0d",
-			      ep, em ? "&marker=" : "", em ? em : "", max ? "&maxresults=" : "", max);
-	free(ep);
-	free(em);
+	char *q = endpoint_azure_list_query(pfx, marker, max);
 	if (!q)
 		return -ENOMEM;
 	int r = az_request(as, "GET", "", q, NULL, resp);
@@ -181,7 +160,7 @@ static int fill_dir(struct storage_entry *e, const char *rel)
 /* Is there anything under KEY/ ? 1 yes, 0 no, or a negative errno. */
 static int az_dir_exists(struct az_storage *as, const char *key)
 {
-	char *pfx = *key ? xasprintf("%s/", key) : xstrdup("");
+	char *pfx = endpoint_dir_prefix(key);
 	if (!pfx)
 		return -ENOMEM;
 	struct http_response resp;
@@ -226,7 +205,7 @@ static int az_stat_key(struct az_storage *as, const char *rel, const char *key,
 		int d = az_dir_exists(as, key);
 		return d < 0 ? d : fill_dir(out, rel);
 	}
-	char *path = blob_path(key);
+	char *path = endpoint_azure_blob_path(key);
 	if (!path)
 		return -ENOMEM;
 	struct http_response resp;
@@ -275,7 +254,7 @@ static int az_stat_key(struct az_storage *as, const char *rel, const char *key,
 static int az_stat(struct storage *st, const char *rel, struct storage_entry *out)
 {
 	struct az_storage *as = az_of(st);
-	char *key = cloud_join_key(as->prefix, rel);
+	char *key = endpoint_join_key(as->ep.prefix, rel);
 	if (!key)
 		return -ENOMEM;
 	int r = az_stat_key(as, rel ? rel : "", key, out);
@@ -290,8 +269,8 @@ static int az_list(struct storage *st, const char *rel, struct storage_list *out
 	out->n = 0;
 	if (!rel)
 		rel = "";
-	char *key = cloud_join_key(as->prefix, rel);
-	char *pfx = key ? (*key ? xasprintf("%s/", key) : xstrdup("")) : NULL;
+	char *key = endpoint_join_key(as->ep.prefix, rel);
+	char *pfx = key ? endpoint_dir_prefix(key) : NULL;
 	char *marker = NULL;
 	int r = pfx ? 0 : -ENOMEM;
 	for (int page = 0; !r; page++) {
@@ -350,7 +329,7 @@ static int az_open(struct storage *st, const char *rel, const struct storage_ent
 	if (!f)
 		return -ENOMEM;
 	f->st = st;
-	f->key = cloud_join_key(as->prefix, rel);
+	f->key = endpoint_join_key(as->ep.prefix, rel);
 	int r = f->key ? 0 : -ENOMEM;
 	if (!r && !*f->key)
 		r = -EISDIR;
@@ -384,7 +363,7 @@ static int az_open(struct storage *st, const char *rel, const struct storage_ent
 static int az_read_range(struct az_file *f, char *buf, size_t want, uint64_t off)
 {
 	struct az_storage *as = az_of(f->st);
-	char *path = blob_path(f->key);
+	char *path = endpoint_azure_blob_path(f->key);
 	char *range = xasprintf("x-ms-range: bytes=%" PRIu64 "-%" PRIu64, off, off + want - 1);
 	char *ifm = f->etag ? xasprintf("If-Match: \"%s\"", f->etag) : NULL;
 	const char *extra[] = {range, ifm, NULL};
@@ -464,8 +443,7 @@ static void az_destroy(struct storage *st)
 {
 	struct az_storage *as = az_of(st);
 	free(as->base.location);
-	free(as->base_url);
-	free(as->prefix);
+	endpoint_azure_free(&as->ep);
 	free(as->what);
 	free(as);
 }
@@ -480,32 +458,6 @@ static const struct storage_ops az_ops = {
 	.destroy = az_destroy,
 };
 
-/* The account's Blob endpoint (no trailing '/'). */
-static char *az_endpoint(const char *host, const struct storage_env *env)
-{
-	if (env && !str_empty(env->azure_endpoint)) {
-		size_t n = strlen(env->azure_endpoint);
-		while (n && env->azure_endpoint[n - 1] == '/')
-			n--;
-		return xstrndup(env->azure_endpoint, n);
-	}
-	const char *dot = strchr(host, '.');
-	const char *rest = dot + 1;
-	if (str_startswith(rest, "dfs."))
-		return xasprintf("https://%.*s.blob.%s", (int)(dot - host), host, rest + 4);
-	return xasprintf("https://%s", host);
-}
-
-/* $UCFS_LIST_PAGE_SIZE (1..5000): smaller listing pages, e.g. to exercise
- * pagination in tests; unset or invalid: the service default. */
-static int list_page_size(void)
-{
-	const char *v = getenv("UCFS_LIST_PAGE_SIZE");
-	char *end = NULL;
-	long n = v ? strtol(v, &end, 10) : 0;
-	return v && *v && !*end && n >= 1 && n <= 5000 ? (int)n : 0;
-}
-
 int storage_azure_new(const char *location, const struct storage_url *u,
 		      const struct storage_env *env, const struct storage_creds_source *creds,
 		      struct storage **out, char **err)
@@ -517,35 +469,25 @@ int storage_azure_new(const char *location, const struct storage_url *u,
 					 location);
 		return -EINVAL;
 	}
-	const char *dot = u->host ? strchr(u->host, '.') : NULL;
-	if (!dot || dot == u->host || !dot[1] || str_empty(u->container)) {
-		if (err)
-			*err = xasprintf("storage location '%s': expected "
-					 "CONTAINER@ACCOUNT.dfs.core.windows.net",
-					 location);
-		return -EINVAL;
-	}
 	struct az_storage *as = calloc(1, sizeof(*as));
 	if (!as)
 		return -ENOMEM;
 	as->base.ops = &az_ops;
 	as->http = env->http;
-	as->page_size = list_page_size();
+	as->page_size = endpoint_page_size(getenv("UCFS_LIST_PAGE_SIZE"));
 	if (creds && creds->get) {
 		as->creds = *creds;
 		as->has_creds = true;
 	}
-	char *ep = az_endpoint(u->host, env);
-	char *ec = pct_encode(u->container, "");
 	as->base.location = xstrdup(location);
-	as->base_url = ep && ec ? xasprintf("%s/%s", ep, ec) : NULL;
-	as->prefix = xstrdup(u->prefix ? u->prefix : "");
-	as->what = xasprintf("azure %.*s/%s", (int)(dot - u->host), u->host, u->container);
-	free(ep);
-	free(ec);
-	if (!as->base.location || !as->base_url || !as->prefix || !as->what) {
+	int r = as->base.location ? 0 : -ENOMEM;
+	if (!r)
+		r = endpoint_azure_init(&as->ep, location, u, env->azure_endpoint, err);
+	if (!r && !(as->what = xasprintf("azure %s/%s", as->ep.account, as->ep.container)))
+		r = -ENOMEM;
+	if (r) {
 		az_destroy(&as->base);
-		return -ENOMEM;
+		return r;
 	}
 	*out = &as->base;
 	return 0;

@@ -7,16 +7,8 @@
 #include <strings.h>
 
 #include "net/http.h"
+#include "storage/endpoint.h"
 #include "util/strutil.h"
-
-char *cloud_join_key(const char *prefix, const char *rel)
-{
-	if (str_empty(prefix))
-		return xstrdup(rel ? rel : "");
-	if (str_empty(rel))
-		return xstrdup(prefix);
-	return xasprintf("%s/%s", prefix, rel);
-}
 
 const char *cloud_basename(const char *rel)
 {
@@ -36,52 +28,6 @@ char *cloud_unquote_etag(const char *e)
 	if (n >= 2 && e[0] == '"' && e[n - 1] == '"')
 		return xstrndup(e + 1, n - 2);
 	return xstrdup(e);
-}
-
-/* Strict unsigned decimal; advances *p. */
-static int parse_u64(const char **p, uint64_t *out)
-{
-	const char *s = *p;
-	uint64_t v = 0;
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	for (; *s >= '0' && *s <= '9'; s++) {
-		unsigned d = (unsigned)(*s - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -EINVAL;
-		v = v * 10 + d;
-	}
-	*p = s;
-	*out = v;
-	return 0;
-}
-
-int cloud_parse_content_range(const char *v, uint64_t *first, uint64_t *last, uint64_t *total)
-{
-	if (!v)
-		return -EINVAL;
-	while (*v == ' ')
-		v++;
-	if (strncasecmp(v, "bytes", 5))
-		return -EINVAL;
-	v += 5;
-	if (*v != ' ' && *v != '=')
-		return -EINVAL;
-	while (*v == ' ' || *v == '=')
-		v++;
-	if (parse_u64(&v, first) || *v++ != '-' || parse_u64(&v, last) || *v++ != '/')
-		return -EINVAL;
-	if (*v == '*') {
-		*total = UINT64_MAX;
-		v++;
-	} else if (parse_u64(&v, total)) {
-		return -EINVAL;
-	}
-	while (*v == ' ')
-		v++;
-	if (*v || *last < *first)
-		return -EINVAL;
-	return 0;
 }
 
 int cloud_check_range(const struct http_response *r, uint64_t off, size_t want, uint64_t size,
@@ -106,7 +52,7 @@ int cloud_check_range(const struct http_response *r, uint64_t off, size_t want, 
 	}
 	char *cr = http_response_header(r, "Content-Range");
 	uint64_t first, last, total;
-	int bad = cloud_parse_content_range(cr, &first, &last, &total);
+	int bad = endpoint_parse_content_range(cr, &first, &last, &total);
 	free(cr);
 	if (bad) {
 		*why = "206 without a valid Content-Range";

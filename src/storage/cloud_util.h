@@ -1,7 +1,9 @@
 /*
  * cloud_util.h - small helpers shared by the HTTPS storage backends (azure,
- * gcs): object keys, HTTP status -> errno, and the check that a ranged answer
- * is exactly the range that was asked for.
+ * gcs): names, ETags, HTTP status -> errno, and the check that a ranged
+ * answer is exactly the range that was asked for (its Content-Range parser,
+ * endpoint_parse_content_range, and key joining live in storage/endpoint.h,
+ * which has no dependency on the HTTP layer).
  *
  * Contract: pure except for cloud_free_secret() (wipes, then frees). No
  * function logs or keeps anything it is given; strings returned are
@@ -15,18 +17,11 @@
 
 struct http_response;
 
-/* PREFIX and REL joined with one '/' ("" + "" = ""). REL has no leading '/'. */
-char *cloud_join_key(const char *prefix, const char *rel);
-
 /* Last path component of REL ("" for the root). Points into rel. */
 const char *cloud_basename(const char *rel);
 
 /* "\"abc\"" or "W/\"abc\"" -> "abc"; anything else is copied as it is. */
 char *cloud_unquote_etag(const char *etag);
-
-/* "bytes FIRST-LAST/TOTAL" (TOTAL may be '*': *total = UINT64_MAX).
- * 0, or -EINVAL for anything else (including LAST < FIRST). */
-int cloud_parse_content_range(const char *v, uint64_t *first, uint64_t *last, uint64_t *total);
 
 /*
  * Check that R answers a request for bytes [OFF, OFF+WANT) of an object of

@@ -5,7 +5,8 @@
  * Contract (see storage.h for the interface):
  *  - Endpoint: env->gcs_endpoint, else $STORAGE_EMULATOR_HOST (the Google
  *    convention; "host:port" without a scheme means http://), else
- *    https://storage.googleapis.com.
+ *    https://storage.googleapis.com. The URLs are built by
+ *    storage/endpoint.c.
  *  - Credentials: creds->get() before every request; its gcp_oauth_token is
  *    sent as "Authorization: Bearer". No source or no token: no header (what
  *    emulators and public buckets take). A 401/403 answer calls
@@ -37,13 +38,13 @@
 
 #include "net/http.h"
 #include "storage/cloud_util.h"
+#include "storage/endpoint.h"
 #include "storage/listing.h"
 #include "storage/storage.h"
 #include "storage/url.h"
 #include "util/log.h"
 #include "util/strutil.h"
 
-#define GCS_DEFAULT_ENDPOINT "https://storage.googleapis.com"
 #define GCS_MAX_PAGES 1000000
 
 struct gcs_storage {
@@ -51,8 +52,7 @@ struct gcs_storage {
 	struct http_client *http;
 	struct storage_creds_source creds;
 	bool has_creds;
-	char *base_url; /* ENDPOINT/storage/v1/b/BUCKET */
-	char *prefix;   /* "" or the key prefix, no leading/trailing '/' */
+	struct endpoint_gcs ep; /* base URL (ORIGIN/storage/v1/b/BUCKET), prefix */
 	int page_size; /* entries per listing page; 0: the service default */
 	char *what;     /* "gcs BUCKET" for messages */
 };
@@ -70,17 +70,14 @@ struct gcs_file {
 static struct gcs_storage *gcs_of(struct storage *st) { return (struct gcs_storage *)st; }
 
 /*
- * GET base_url + PATH with EXTRA headers (NULL-terminated, at most 3) and the
+ * GET URL (from endpoint_gcs_*) with EXTRA headers (NULL-terminated, at most 3) and the
  * bearer token. 0 with *resp set (any status), or a negative errno for
  * transport failures / missing credentials (logged).
  */
-static int gcs_request(struct gcs_storage *gs, const char *path, const char *const *extra,
+static int gcs_request(struct gcs_storage *gs, const char *url, const char *const *extra,
 		       struct http_response *resp)
 {
 	memset(resp, 0, sizeof(*resp));
-	char *url = xasprintf("%s%s", gs->base_url, path);
-	if (!url)
-		return -ENOMEM;
 	for (int attempt = 0;; attempt++) {
 		const char *hdrs[5];
 		size_t nh = 0;
@@ -94,14 +91,12 @@ static int gcs_request(struct gcs_storage *gs, const char *path, const char *con
 					 cerr ? redact(cerr) : strerror(-r));
 				free(cerr);
 				storage_creds_clear(&c);
-				free(url);
 				return r;
 			}
 			free(cerr);
 			if (!str_empty(c.gcp_oauth_token) &&
 			    !(auth = xasprintf("Authorization: Bearer %s", c.gcp_oauth_token))) {
 				storage_creds_clear(&c);
-				free(url);
 				return -ENOMEM;
 			}
 			storage_creds_clear(&c);
@@ -118,7 +113,6 @@ static int gcs_request(struct gcs_storage *gs, const char *path, const char *con
 		if (r) {
 			log_warn("%s: %s", gs->what, herr ? herr : strerror(-r));
 			free(herr);
-			free(url);
 			return r;
 		}
 		if ((resp->status == 401 || resp->status == 403) && attempt == 0 && gs->has_creds &&
@@ -128,7 +122,6 @@ static int gcs_request(struct gcs_storage *gs, const char *path, const char *con
 			http_response_free(resp);
 			continue;
 		}
-		free(url);
 		return 0;
 	}
 }
@@ -167,29 +160,14 @@ static int gcs_fail(struct gcs_storage *gs, const struct http_response *resp, co
 	return e;
 }
 
-/* "/o/" + the object name percent-encoded ('/' too) + SUFFIX. */
-static char *object_path(const char *key, const char *suffix)
-{
-	char *enc = pct_encode(key, "");
-	char *p = enc ? xasprintf("/o/%s%s", enc, suffix ? suffix : "") : NULL;
-	free(enc);
-	return p;
-}
-
 static int gcs_list_page(struct gcs_storage *gs, const char *pfx, const char *token, int max,
 			 struct http_response *resp)
 {
-	char *ep = pct_encode(pfx, ""), *et = token ? pct_encode(token, "") : NULL;
-	char *path = NULL;
-	if (ep && (!token || et))
-		path = xasprintf("/o?prefix=%s&delimiter=%%2F%s%s%s%.0d", ep,
-				 et ? "&pageToken=" : "", et ? et : "", max ? "&maxResults=" : "", max);
-	free(ep);
-	free(et);
-	if (!path)
+	char *url = endpoint_gcs_list_url(&gs->ep, pfx, token, max);
+	if (!url)
 		return -ENOMEM;
-	int r = gcs_request(gs, path, NULL, resp);
-	free(path);
+	int r = gcs_request(gs, url, NULL, resp);
+	free(url);
 	return r;
 }
 
@@ -210,7 +188,7 @@ static bool json_array_nonempty(const cJSON *root, const char *name)
 /* Is there anything under KEY/ (a marker object "KEY/" counts)? 1, 0 or -errno. */
 static int gcs_dir_exists(struct gcs_storage *gs, const char *key)
 {
-	char *pfx = *key ? xasprintf("%s/", key) : xstrdup("");
+	char *pfx = endpoint_dir_prefix(key);
 	if (!pfx)
 		return -ENOMEM;
 	struct http_response resp;
@@ -286,12 +264,12 @@ static int gcs_stat_key(struct gcs_storage *gs, const char *rel, const char *key
 		int d = gcs_dir_exists(gs, key);
 		return d < 0 ? d : fill_dir(out, rel);
 	}
-	char *path = object_path(key, NULL);
-	if (!path)
+	char *url = endpoint_gcs_object_url(&gs->ep, key);
+	if (!url)
 		return -ENOMEM;
 	struct http_response resp;
-	int r = gcs_request(gs, path, NULL, &resp);
-	free(path);
+	int r = gcs_request(gs, url, NULL, &resp);
+	free(url);
 	if (r)
 		return r;
 	if (resp.status == 200) {
@@ -309,7 +287,7 @@ static int gcs_stat_key(struct gcs_storage *gs, const char *rel, const char *key
 static int gcs_stat(struct storage *st, const char *rel, struct storage_entry *out)
 {
 	struct gcs_storage *gs = gcs_of(st);
-	char *key = cloud_join_key(gs->prefix, rel);
+	char *key = endpoint_join_key(gs->ep.prefix, rel);
 	if (!key)
 		return -ENOMEM;
 	int r = gcs_stat_key(gs, rel ? rel : "", key, out, NULL);
@@ -324,8 +302,8 @@ static int gcs_list(struct storage *st, const char *rel, struct storage_list *ou
 	out->n = 0;
 	if (!rel)
 		rel = "";
-	char *key = cloud_join_key(gs->prefix, rel);
-	char *pfx = key ? (*key ? xasprintf("%s/", key) : xstrdup("")) : NULL;
+	char *key = endpoint_join_key(gs->ep.prefix, rel);
+	char *pfx = key ? endpoint_dir_prefix(key) : NULL;
 	char *token = NULL;
 	int r = pfx ? 0 : -ENOMEM;
 	for (int page = 0; !r; page++) {
@@ -392,7 +370,7 @@ static int gcs_open(struct storage *st, const char *rel, const struct storage_en
 		return -ENOMEM;
 	pthread_mutex_init(&f->mu, NULL);
 	f->st = st;
-	f->key = cloud_join_key(gs->prefix, rel);
+	f->key = endpoint_join_key(gs->ep.prefix, rel);
 	int r = f->key ? 0 : -ENOMEM;
 	if (!r && !*f->key)
 		r = -EISDIR;
@@ -451,19 +429,15 @@ static int gcs_read_range(struct gcs_file *f, char *buf, size_t want, uint64_t o
 {
 	struct gcs_storage *gs = gcs_of(f->st);
 	pthread_mutex_lock(&f->mu);
-	char *cond = f->generation ? xasprintf("&ifGenerationMatch=%s", f->generation) : xstrdup("");
+	char *url = endpoint_gcs_media_url(&gs->ep, f->key, f->generation);
 	pthread_mutex_unlock(&f->mu);
-	char *suffix = cond ? xasprintf("?alt=media%s", cond) : NULL;
-	char *path = suffix ? object_path(f->key, suffix) : NULL;
 	char *range = xasprintf("Range: bytes=%" PRIu64 "-%" PRIu64, off, off + want - 1);
 	const char *extra[] = {range, NULL};
 	struct http_response resp = {0};
-	int r = path && range ? 0 : -ENOMEM;
+	int r = url && range ? 0 : -ENOMEM;
 	if (!r)
-		r = gcs_request(gs, path, extra, &resp);
-	free(cond);
-	free(suffix);
-	free(path);
+		r = gcs_request(gs, url, extra, &resp);
+	free(url);
 	free(range);
 	if (r)
 		return r;
@@ -527,8 +501,7 @@ static void gcs_destroy(struct storage *st)
 {
 	struct gcs_storage *gs = gcs_of(st);
 	free(gs->base.location);
-	free(gs->base_url);
-	free(gs->prefix);
+	endpoint_gcs_free(&gs->ep);
 	free(gs->what);
 	free(gs);
 }
@@ -543,31 +516,6 @@ static const struct storage_ops gcs_ops = {
 	.destroy = gcs_destroy,
 };
 
-/* The JSON API origin, no trailing '/'. */
-static char *gcs_endpoint(const struct storage_env *env)
-{
-	const char *ep = env && !str_empty(env->gcs_endpoint) ? env->gcs_endpoint
-							      : getenv("STORAGE_EMULATOR_HOST");
-	if (str_empty(ep))
-		ep = GCS_DEFAULT_ENDPOINT;
-	size_t n = strlen(ep);
-	while (n && ep[n - 1] == '/')
-		n--;
-	if (strstr(ep, "://"))
-		return xstrndup(ep, n);
-	return xasprintf("http://%.*s", (int)n, ep);
-}
-
-/* $UCFS_LIST_PAGE_SIZE (1..5000): smaller listing pages, e.g. to exercise
- * pagination in tests; unset or invalid: the service default. */
-static int list_page_size(void)
-{
-	const char *v = getenv("UCFS_LIST_PAGE_SIZE");
-	char *end = NULL;
-	long n = v ? strtol(v, &end, 10) : 0;
-	return v && *v && !*end && n >= 1 && n <= 5000 ? (int)n : 0;
-}
-
 int storage_gcs_new(const char *location, const struct storage_url *u,
 		    const struct storage_env *env, const struct storage_creds_source *creds,
 		    struct storage **out, char **err)
@@ -579,32 +527,28 @@ int storage_gcs_new(const char *location, const struct storage_url *u,
 					 location);
 		return -EINVAL;
 	}
-	if (str_empty(u->bucket)) {
-		if (err)
-			*err = xasprintf("storage location '%s': expected gs://BUCKET/PATH", location);
-		return -EINVAL;
-	}
 	struct gcs_storage *gs = calloc(1, sizeof(*gs));
 	if (!gs)
 		return -ENOMEM;
 	gs->base.ops = &gcs_ops;
 	gs->http = env->http;
-	gs->page_size = list_page_size();
+	gs->page_size = endpoint_page_size(getenv("UCFS_LIST_PAGE_SIZE"));
 	if (creds && creds->get) {
 		gs->creds = *creds;
 		gs->has_creds = true;
 	}
-	char *ep = gcs_endpoint(env);
-	char *eb = pct_encode(u->bucket, "");
 	gs->base.location = xstrdup(location);
-	gs->base_url = ep && eb ? xasprintf("%s/storage/v1/b/%s", ep, eb) : NULL;
-	gs->prefix = xstrdup(u->prefix ? u->prefix : "");
-	gs->what = xasprintf("gcs %s", u->bucket);
-	free(ep);
-	free(eb);
-	if (!gs->base.location || !gs->base_url || !gs->prefix || !gs->what) {
+	int r = gs->base.location ? 0 : -ENOMEM;
+	if (!r)
+		r = endpoint_gcs_init(&gs->ep, location, u,
+				      endpoint_pick(env->gcs_endpoint, getenv("STORAGE_EMULATOR_HOST"),
+						    NULL),
+				      err);
+	if (!r && !(gs->what = xasprintf("gcs %s", u->bucket)))
+		r = -ENOMEM;
+	if (r) {
 		gcs_destroy(&gs->base);
-		return -ENOMEM;
+		return r;
 	}
 	*out = &gs->base;
 	return 0;

@@ -7,7 +7,9 @@
  *    (ENDPOINT[/base]/BUCKET/KEY); on AWS virtual-hosted style
  *    (https://BUCKET.s3.REGION.amazonaws.com/KEY) unless env->s3_path_style or
  *    the bucket name is not DNS/TLS safe (dots, uppercase, '_'), which go
- *    path-style to https://s3.REGION.amazonaws.com/BUCKET/KEY.
+ *    path-style to https://s3.REGION.amazonaws.com/BUCKET/KEY. The mapping
+ *    itself (hosts, paths, queries) is storage/endpoint.c; this file reads
+ *    the environment and passes the values in.
  *  - Region: env->s3_region, AWS_REGION, AWS_DEFAULT_REGION, else discovered
  *    once with a HEAD on the bucket (x-amz-bucket-region; us-east-1 when the
  *    answer has none). An unconfigured region also follows a wrong-region
@@ -42,7 +44,6 @@
  *    never a key, token or signature (URLs are logged as s3://BUCKET/KEY).
  */
 #include <ctype.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <expat.h>
 #include <inttypes.h>
@@ -55,6 +56,7 @@
 #include <time.h>
 
 #include "net/http.h"
+#include "storage/endpoint.h"
 #include "storage/listing.h"
 #include "storage/sigv4.h"
 #include "storage/storage.h"
@@ -70,12 +72,7 @@ struct s3_storage {
 	struct http_client *http;
 	struct storage_creds_source creds;
 	bool has_creds;
-	char *bucket;
-	char *prefix;    /* "" or "a/b" (no leading/trailing '/') */
-	char *ep_origin; /* custom endpoint "scheme://host[:port]", or NULL for AWS */
-	char *ep_host;   /* its host[:port] as sent in Host */
-	char *ep_base;   /* its path, "" or "/x" (no trailing '/') */
-	bool path_style;
+	struct endpoint_s3 ep; /* bucket, prefix, custom endpoint, path style */
 	bool region_fixed; /* configured: wrong-region answers are errors */
 	pthread_mutex_t lock;
 	char *region; /* NULL until discovered (under lock) */
@@ -91,59 +88,6 @@ struct s3_file {
 static struct s3_storage *s3_of(struct storage *st) { return (struct s3_storage *)st; }
 
 /* ---- small helpers ---- */
-
-static bool valid_region(const char *r)
-{
-	if (str_empty(r) || strlen(r) > 63)
-		return false;
-	for (const char *p = r; *p; p++)
-		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '-')
-			return false;
-	return true;
-}
-
-/* A bucket name usable as a TLS-safe DNS label for virtual-hosted style. */
-static bool dns_safe_bucket(const char *b)
-{
-	size_t n = strlen(b);
-	if (n < 3 || n > 63)
-		return false;
-	for (const char *p = b; *p; p++)
-		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '-')
-			return false;
-	return b[0] != '-' && b[n - 1] != '-';
-}
-
-static const char *aws_suffix(const char *region)
-{
-	return str_startswith(region, "cn-") ? "amazonaws.com.cn" : "amazonaws.com";
-}
-
-/* REL components must be real names: no "", ".", "..". */
-static bool valid_rel(const char *rel)
-{
-	if (str_empty(rel))
-		return true;
-	const char *p = rel;
-	for (;;) {
-		const char *slash = strchr(p, '/');
-		size_t n = slash ? (size_t)(slash - p) : strlen(p);
-		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-			return false;
-		if (!slash)
-			return true;
-		p = slash + 1;
-	}
-}
-
-/* PREFIX/REL (either may be empty); dir: with a trailing '/' unless empty. */
-static char *make_key(const struct s3_storage *s, const char *rel, bool dir)
-{
-	const char *r = rel ? rel : "";
-	const char *sep = (*s->prefix && *r) ? "/" : "";
-	bool empty = !*s->prefix && !*r;
-	return xasprintf("%s%s%s%s", s->prefix, sep, r, (dir && !empty) ? "/" : "");
-}
 
 static char *strip_quotes(const char *v)
 {
@@ -257,166 +201,15 @@ static bool auth_code_retryable(const char *code)
 
 /* ---- endpoint ---- */
 
-/* Parse a custom endpoint URL into origin, Host value and base path. */
-static int parse_endpoint(struct s3_storage *s, const char *ep, char **err)
-{
-	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
-	int r = -EINVAL;
-	CURLU *u = curl_url();
-	if (!u)
-		return -ENOMEM;
-	if (curl_url_set(u, CURLUPART_URL, ep, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    (strcasecmp(scheme, "http") && strcasecmp(scheme, "https"))) {
-		if (err)
-			*err = xasprintf("S3 endpoint '%s' is not an http(s) URL", ep);
-		goto out;
-	}
-	curl_url_get(u, CURLUPART_PORT, &port, 0);
-	curl_url_get(u, CURLUPART_PATH, &path, 0);
-	bool https = !strcasecmp(scheme, "https");
-	bool default_port = !port || !strcmp(port, https ? "443" : "80");
-	r = -ENOMEM;
-	s->ep_host = default_port ? xstrdup(host) : xasprintf("%s:%s", host, port);
-	s->ep_origin = s->ep_host ? xasprintf("%s://%s", https ? "https" : "http", s->ep_host) : NULL;
-	const char *pp = path ? path : "";
-	size_t pl = strlen(pp);
-	while (pl && pp[pl - 1] == '/')
-		pl--;
-	s->ep_base = xstrndup(pp, pl);
-	if (s->ep_host && s->ep_origin && s->ep_base)
-		r = 0;
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_free(path);
-	curl_url_cleanup(u);
-	return r;
-}
-
-/* Where one request goes. */
-struct target {
-	char *origin;          /* scheme://host[:port] */
-	char *host;            /* Host header as signed */
-	char *base;            /* path before "/KEY": "" or "/bucket" */
-	char region[64];       /* signing region */
-};
-
-static void target_free(struct target *t)
-{
-	free(t->origin);
-	free(t->host);
-	free(t->base);
-	memset(t, 0, sizeof(*t));
-}
-
-/* arn:PARTITION:s3:REGION:ACCOUNT:accesspoint/NAME (or accesspoint:NAME). */
-static int parse_ap_arn(const char *arn, char **region, char **account, char **name)
-{
-	*region = *account = *name = NULL;
-	const char *f[6];
-	size_t fl[6];
-	const char *p = arn;
-	for (int i = 0; i < 6; i++) {
-		const char *c = i < 5 ? strchr(p, ':') : p + strlen(p);
-		if (!c)
-			return -EINVAL;
-		f[i] = p;
-		fl[i] = (size_t)(c - p);
-		p = c + 1;
-	}
-	if (fl[2] != 2 || strncmp(f[2], "s3", 2) || !fl[3] || !fl[4])
-		return -EINVAL;
-	const char *res = f[5];
-	if (str_startswith(res, "accesspoint/"))
-		res += strlen("accesspoint/");
-	else if (str_startswith(res, "accesspoint:"))
-		res += strlen("accesspoint:");
-	else
-		return -EINVAL;
-	if (!*res || strchr(res, '/') || strchr(res, ':'))
-		return -EINVAL;
-	*region = xstrndup(f[3], fl[3]);
-	*account = xstrndup(f[4], fl[4]);
-	*name = xstrdup(res);
-	if (!*region || !*account || !*name) {
-		free(*region), free(*account), free(*name);
-		*region = *account = *name = NULL;
-		return -ENOMEM;
-	}
-	if (!valid_region(*region) || !dns_safe_bucket(*name)) {
-		free(*region), free(*account), free(*name);
-		*region = *account = *name = NULL;
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/*
- * Fill *t for a request with credentials c in REGION. global: region
- * discovery on AWS (the global endpoint s3.amazonaws.com, signed us-east-1).
- */
+/* Where a request with credentials c in REGION goes (see endpoint.h).
+ * global: region discovery on AWS (s3.amazonaws.com, signed us-east-1). */
 static int make_target(const struct s3_storage *s, const struct storage_creds *c,
-		       const char *region, bool global, struct target *t)
+		       const char *region, bool global, struct endpoint_s3_target *t)
 {
-	memset(t, 0, sizeof(*t));
 	const char *ap = c ? c->aws_access_point : NULL;
-	const char *bucket = s->bucket;
-	char *ap_region = NULL, *ap_account = NULL, *ap_name = NULL;
-	int r = -ENOMEM;
-	snprintf(t->region, sizeof(t->region), "%s", region);
-	if (!str_empty(ap)) {
-		if (str_startswith(ap, "arn:")) {
-			r = parse_ap_arn(ap, &ap_region, &ap_account, &ap_name);
-			if (r) {
-				log_warn("s3: s3://%s: unsupported access point ARN", s->bucket);
-				return r;
-			}
-			bucket = ap_name;
-			snprintf(t->region, sizeof(t->region), "%s", ap_region);
-			r = -ENOMEM;
-		} else {
-			bucket = ap; /* an alias is addressed like a bucket */
-		}
-	}
-	char *enc_bucket = sigv4_uri_encode(bucket, true);
-	if (!enc_bucket)
-		goto out;
-	if (s->ep_origin) {
-		t->origin = xstrdup(s->ep_origin);
-		t->host = xstrdup(s->ep_host);
-		t->base = xasprintf("%s/%s", s->ep_base, enc_bucket);
-	} else if (ap_name) {
-		t->host = xasprintf("%s-%s.s3-accesspoint.%s.%s", ap_name, ap_account, t->region,
-				    aws_suffix(t->region));
-		t->origin = t->host ? xasprintf("https://%s", t->host) : NULL;
-		t->base = xstrdup("");
-	} else {
-		char *svc = global ? xasprintf("s3.%s", aws_suffix(t->region))
-				   : xasprintf("s3.%s.%s", t->region, aws_suffix(t->region));
-		if (!svc)
-			goto out;
-		if (s->path_style || !dns_safe_bucket(bucket)) {
-			t->host = svc;
-			t->base = xasprintf("/%s", enc_bucket);
-		} else {
-			t->host = xasprintf("%s.%s", bucket, svc);
-			t->base = xstrdup("");
-			free(svc);
-		}
-		t->origin = t->host ? xasprintf("https://%s", t->host) : NULL;
-	}
-	if (t->origin && t->host && t->base)
-		r = 0;
-out:
-	free(enc_bucket);
-	free(ap_region);
-	free(ap_account);
-	free(ap_name);
-	if (r)
-		target_free(t);
+	int r = endpoint_s3_target(&s->ep, ap, region, global, t);
+	if (r == -EINVAL)
+		log_warn("s3: s3://%s: unsupported access point ARN", s->ep.bucket);
 	return r;
 }
 
@@ -433,7 +226,7 @@ struct req {
 static int send_once(struct s3_storage *s, const struct storage_creds *c, const char *region,
 		     bool global, const struct req *q, struct http_response *resp)
 {
-	struct target t;
+	struct endpoint_s3_target t;
 	char *path = NULL, *url = NULL, *errmsg = NULL;
 	char **sig = NULL;
 	size_t nsig = 0;
@@ -441,27 +234,14 @@ static int send_once(struct s3_storage *s, const struct storage_creds *c, const 
 	int r = make_target(s, c, region, global, &t);
 	if (r)
 		return r;
-	r = -ENOMEM;
-	if (q->key) {
-		char *ek = sigv4_uri_encode(q->key, false);
-		if (!ek)
-			goto out;
-		path = xasprintf("%s/%s", t.base, ek);
-		free(ek);
-	} else {
-		path = xstrdup(*t.base ? t.base : "/");
-	}
-	if (!path)
-		goto out;
-	url = xasprintf("%s%s%s%s", t.origin, path, str_empty(q->query) ? "" : "?",
-			q->query ? q->query : "");
-	if (!url)
+	r = endpoint_s3_request(&t, q->key, q->query, &path, &url);
+	if (r)
 		goto out;
 	bool sign = c && !str_empty(c->aws_access_key_id);
 	if (sign) {
 		if (str_empty(c->aws_secret_access_key)) {
 			log_warn("s3: s3://%s: incomplete AWS credentials (no secret access key)",
-				 s->bucket);
+				 s->ep.bucket);
 			r = -EACCES;
 			goto out;
 		}
@@ -483,7 +263,7 @@ static int send_once(struct s3_storage *s, const struct storage_creds *c, const 
 		if (r) {
 			if (r == -EINVAL)
 				log_warn("s3: s3://%s: credentials or request cannot be signed "
-					 "(malformed access key, token or region)", s->bucket);
+					 "(malformed access key, token or region)", s->ep.bucket);
 			goto out;
 		}
 	}
@@ -502,7 +282,7 @@ static int send_once(struct s3_storage *s, const struct storage_creds *c, const 
 	struct http_request hr = {.method = q->method, .url = url, .headers = hdrs};
 	r = http_perform(s->http, &hr, resp, &errmsg);
 	if (r)
-		log_warn("s3: s3://%s/%s: %s", s->bucket, q->key ? q->key : "",
+		log_warn("s3: s3://%s/%s: %s", s->ep.bucket, q->key ? q->key : "",
 			 errmsg ? errmsg : strerror(-r));
 out:
 	free(hdrs);
@@ -511,7 +291,7 @@ out:
 	free(errmsg);
 	free(url);
 	free(path);
-	target_free(&t);
+	endpoint_s3_target_free(&t);
 	return r;
 }
 
@@ -535,8 +315,8 @@ static int get_region(struct s3_storage *s, const struct storage_creds *c, char 
 	if (r)
 		return r;
 	char *br = http_response_header(&resp, "x-amz-bucket-region");
-	const char *found = valid_region(br) ? br : S3_DEFAULT_REGION;
-	log_debug("s3: s3://%s: region %s (HTTP %ld)", s->bucket, found, resp.status);
+	const char *found = endpoint_s3_region_valid(br) ? br : S3_DEFAULT_REGION;
+	log_debug("s3: s3://%s: region %s (HTTP %ld)", s->ep.bucket, found, resp.status);
 	snprintf(out, 64, "%s", found);
 	http_response_free(&resp);
 	r = 0;
@@ -563,7 +343,7 @@ static int s3_do(struct s3_storage *s, const struct req *q, struct http_response
 		char region[64];
 		int r = 0;
 		if (s->has_creds && (r = s->creds.get(s->creds.ctx, &c, &cerr))) {
-			log_warn("s3: s3://%s: no storage credentials: %s", s->bucket,
+			log_warn("s3: s3://%s: no storage credentials: %s", s->ep.bucket,
 				 cerr ? cerr : strerror(-r));
 			free(cerr);
 			return r;
@@ -591,9 +371,9 @@ static int s3_do(struct s3_storage *s, const struct req *q, struct http_response
 		}
 		if ((st == 301 || st == 307 || st == 400) && !region_retried && !s->region_fixed) {
 			char *br = http_response_header(resp, "x-amz-bucket-region");
-			if (valid_region(br) && strcmp(br, region)) {
+			if (endpoint_s3_region_valid(br) && strcmp(br, region)) {
 				region_retried = true;
-				log_info("s3: s3://%s: bucket is in region %s, not %s", s->bucket, br,
+				log_info("s3: s3://%s: bucket is in region %s, not %s", s->ep.bucket, br,
 					 region);
 				pthread_mutex_lock(&s->lock);
 				free(s->region);
@@ -620,7 +400,7 @@ static int fail_status(struct s3_storage *s, const struct req *q, const struct h
 	if (st == 400 && auth_code_retryable(code))
 		e = -EACCES; /* ExpiredToken, InvalidToken, ... */
 	const char *what = q->what ? q->what : q->key ? q->key : "";
-	log_warn("s3: %s s3://%s/%s: HTTP %ld%s%s%s%s%s", q->method, s->bucket, what, st,
+	log_warn("s3: %s s3://%s/%s: HTTP %ld%s%s%s%s%s", q->method, s->ep.bucket, what, st,
 		 code ? " " : "", code ? code : "", msg ? " (" : "", msg ? msg : "",
 		 msg ? ")" : "");
 	free(code);
@@ -633,17 +413,10 @@ static int fail_status(struct s3_storage *s, const struct req *q, const struct h
 /* One or all pages of PFX ("" or ending in '/'); max_keys 0: all pages. */
 static int list_prefix(struct s3_storage *s, const char *pfx, int max_keys, struct storage_list *out)
 {
-	char *token = NULL, *epfx = sigv4_uri_encode(pfx, true);
-	int r = epfx ? 0 : -ENOMEM;
+	char *token = NULL;
+	int r = 0;
 	while (!r) {
-		char *etok = token ? sigv4_uri_encode(token, true) : NULL;
-		char mk[32] = "";
-		if (max_keys > 0)
-			snprintf(mk, sizeof(mk), "&max-keys=%d", max_keys);
-		char *query = (token && !etok) ? NULL
-			: xasprintf("list-type=2&prefix=%s&delimiter=%%2F&encoding-type=url%s%s%s",
-				    epfx, mk, etok ? "&continuation-token=" : "", etok ? etok : "");
-		free(etok);
+		char *query = endpoint_s3_list_query(pfx, max_keys, token);
 		if (!query) {
 			r = -ENOMEM;
 			break;
@@ -656,7 +429,7 @@ static int list_prefix(struct s3_storage *s, const char *pfx, int max_keys, stru
 			if (resp.status == 404) {
 				char *code = NULL, *msg = NULL;
 				parse_error_doc(resp.body, resp.body_len, &code, &msg);
-				log_warn("s3: s3://%s: %s", s->bucket,
+				log_warn("s3: s3://%s: %s", s->ep.bucket,
 					 code ? code : "bucket not found");
 				free(code);
 				free(msg);
@@ -667,7 +440,7 @@ static int list_prefix(struct s3_storage *s, const char *pfx, int max_keys, stru
 			char *next = NULL, *perr = NULL;
 			r = listing_parse_s3(resp.body, resp.body_len, pfx, out, &next, &perr);
 			if (r) {
-				log_warn("s3: s3://%s/%s: bad listing answer: %s", s->bucket, pfx,
+				log_warn("s3: s3://%s/%s: bad listing answer: %s", s->ep.bucket, pfx,
 					 perr ? perr : strerror(-r));
 				if (r == -EBADMSG)
 					r = -EIO;
@@ -682,7 +455,6 @@ static int list_prefix(struct s3_storage *s, const char *pfx, int max_keys, stru
 			break;
 	}
 	free(token);
-	free(epfx);
 	return r;
 }
 
@@ -720,12 +492,12 @@ static int head_object(struct s3_storage *s, const char *key, struct storage_ent
 	errno = 0;
 	unsigned long long size = cl && isdigit((unsigned char)cl[0]) ? strtoull(cl, &end, 10) : 0;
 	if (!cl || !end || *end || errno) {
-		log_warn("s3: HEAD s3://%s/%s: missing or bad Content-Length", s->bucket, key);
+		log_warn("s3: HEAD s3://%s/%s: missing or bad Content-Length", s->ep.bucket, key);
 		r = -EIO;
 	} else {
 		e->size = size;
 		if (lm && listing_parse_time_rfc1123(lm, &e->mtime))
-			log_debug("s3: HEAD s3://%s/%s: unparsable Last-Modified", s->bucket, key);
+			log_debug("s3: HEAD s3://%s/%s: unparsable Last-Modified", s->ep.bucket, key);
 		if (et && !(e->etag = strip_quotes(et)))
 			r = -ENOMEM;
 	}
@@ -743,9 +515,9 @@ static int s3_list(struct storage *st, const char *rel, struct storage_list *out
 	struct s3_storage *s = s3_of(st);
 	out->items = NULL;
 	out->n = 0;
-	if (!valid_rel(rel))
+	if (!endpoint_rel_valid(rel))
 		return -ENOENT;
-	char *pfx = make_key(s, rel, true);
+	char *pfx = endpoint_s3_key(&s->ep, rel, true);
 	if (!pfx)
 		return -ENOMEM;
 	int r = list_prefix(s, pfx, 0, out);
@@ -753,7 +525,7 @@ static int s3_list(struct storage *st, const char *rel, struct storage_list *out
 		storage_list_free(out);
 	else if (out->n == 0 && !str_empty(rel)) {
 		/* No such directory; an object of that name makes it ENOTDIR. */
-		char *key = make_key(s, rel, false);
+		char *key = endpoint_s3_key(&s->ep, rel, false);
 		struct storage_entry e;
 		r = -ENOENT;
 		if (!key)
@@ -774,7 +546,7 @@ static int s3_stat(struct storage *st, const char *rel, struct storage_entry *ou
 {
 	struct s3_storage *s = s3_of(st);
 	memset(out, 0, sizeof(*out));
-	if (!valid_rel(rel))
+	if (!endpoint_rel_valid(rel))
 		return -ENOENT;
 	const char *slash = rel ? strrchr(rel, '/') : NULL;
 	const char *name = slash ? slash + 1 : (rel ? rel : "");
@@ -783,13 +555,13 @@ static int s3_stat(struct storage *st, const char *rel, struct storage_entry *ou
 		out->name = xstrdup("");
 		return out->name ? 0 : -ENOMEM;
 	}
-	char *key = make_key(s, rel, false);
+	char *key = endpoint_s3_key(&s->ep, rel, false);
 	if (!key)
 		return -ENOMEM;
 	int r = head_object(s, key, out);
 	free(key);
 	if (r == -ENOENT) {
-		char *pfx = make_key(s, rel, true);
+		char *pfx = endpoint_s3_key(&s->ep, rel, true);
 		struct storage_list l = {0};
 		r = pfx ? list_prefix(s, pfx, 2, &l) : -ENOMEM;
 		if (!r && l.n == 0)
@@ -815,13 +587,13 @@ static int s3_open(struct storage *st, const char *rel, const struct storage_ent
 	*out = NULL;
 	if (str_empty(rel) || (known && known->is_dir))
 		return -EISDIR;
-	if (!valid_rel(rel))
+	if (!endpoint_rel_valid(rel))
 		return -ENOENT;
 	struct s3_file *f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
 	f->st = st;
-	int r = (f->key = make_key(s, rel, false)) ? 0 : -ENOMEM;
+	int r = (f->key = endpoint_s3_key(&s->ep, rel, false)) ? 0 : -ENOMEM;
 	if (!r && known && !str_empty(known->etag)) {
 		f->size = known->size;
 		if (!(f->etag = xstrdup(known->etag)))
@@ -892,16 +664,16 @@ static ssize_t s3_read(struct storage_file *fh, void *buf, size_t len, uint64_t 
 				log_warn("s3: GET s3://%s/%s: answer (HTTP %ld, Content-Range %s) "
 					 "is not the range asked for (bytes %" PRIu64 "-%" PRIu64
 					 "/%" PRIu64 ")",
-					 s->bucket, f->key, resp.status, cr ? cr : "none", off, last,
+					 s->ep.bucket, f->key, resp.status, cr ? cr : "none", off, last,
 					 f->size);
 				ret = -EIO;
 			} else if (et && f->etag && strcmp(et, f->etag)) {
 				log_warn("s3: GET s3://%s/%s: object changed since it was opened "
-					 "(ETag differs)", s->bucket, f->key);
+					 "(ETag differs)", s->ep.bucket, f->key);
 				ret = -EIO;
 			} else if (ce && *ce && strcasecmp(ce, "identity")) {
 				log_warn("s3: GET s3://%s/%s: stored with Content-Encoding %s, "
-					 "not supported", s->bucket, f->key, ce);
+					 "not supported", s->ep.bucket, f->key, ce);
 				ret = -EIO;
 			} else if (resp.body_len == want) {
 				memcpy(buf, resp.body, (size_t)want);
@@ -909,16 +681,16 @@ static ssize_t s3_read(struct storage_file *fh, void *buf, size_t len, uint64_t 
 			} else if (resp.body_len < want) {
 				short_body = true;
 				log_debug("s3: GET s3://%s/%s: short body (%zu of %" PRIu64
-					  " bytes), retrying", s->bucket, f->key, resp.body_len, want);
+					  " bytes), retrying", s->ep.bucket, f->key, resp.body_len, want);
 				ret = -EIO;
 			} else {
 				log_warn("s3: GET s3://%s/%s: body longer than the range asked for",
-					 s->bucket, f->key);
+					 s->ep.bucket, f->key);
 				ret = -EIO;
 			}
 		} else if (resp.status == 412 || resp.status == 416) {
 			log_warn("s3: GET s3://%s/%s: object changed since it was opened (HTTP %ld)",
-				 s->bucket, f->key, resp.status);
+				 s->ep.bucket, f->key, resp.status);
 			ret = -EIO;
 		} else {
 			ret = fail_status(s, &q, &resp);
@@ -947,11 +719,7 @@ static void s3_destroy(struct storage *st)
 {
 	struct s3_storage *s = s3_of(st);
 	free(s->base.location);
-	free(s->bucket);
-	free(s->prefix);
-	free(s->ep_origin);
-	free(s->ep_host);
-	free(s->ep_base);
+	endpoint_s3_free(&s->ep);
 	free(s->region);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -977,11 +745,6 @@ int storage_s3_new(const char *location, const struct storage_url *u,
 			*err = xasprintf("storage location '%s': no HTTP client for s3", location);
 		return -EINVAL;
 	}
-	if (str_empty(u->bucket)) {
-		if (err)
-			*err = xasprintf("storage location '%s': missing bucket", location);
-		return -EINVAL;
-	}
 	struct s3_storage *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -993,24 +756,16 @@ int storage_s3_new(const char *location, const struct storage_url *u,
 		s->has_creds = true;
 	}
 	s->base.location = xstrdup(location);
-	s->bucket = xstrdup(u->bucket);
-	s->prefix = xstrdup(u->prefix ? u->prefix : "");
-	int r = s->base.location && s->bucket && s->prefix ? 0 : -ENOMEM;
-	const char *ep = env->s3_endpoint;
-	if (str_empty(ep))
-		ep = getenv("AWS_ENDPOINT_URL_S3");
-	if (str_empty(ep))
-		ep = getenv("AWS_ENDPOINT_URL");
-	if (!r && !str_empty(ep))
-		r = parse_endpoint(s, ep, err);
-	s->path_style = env->s3_path_style || s->ep_origin;
-	const char *region = env->s3_region;
-	if (str_empty(region))
-		region = getenv("AWS_REGION");
-	if (str_empty(region))
-		region = getenv("AWS_DEFAULT_REGION");
+	int r = s->base.location ? 0 : -ENOMEM;
+	if (!r)
+		r = endpoint_s3_init(&s->ep, location, u,
+				     endpoint_pick(env->s3_endpoint, getenv("AWS_ENDPOINT_URL_S3"),
+						   getenv("AWS_ENDPOINT_URL")),
+				     env->s3_path_style, err);
+	const char *region =
+		endpoint_pick(env->s3_region, getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION"));
 	if (!r && !str_empty(region)) {
-		if (!valid_region(region)) {
+		if (!endpoint_s3_region_valid(region)) {
 			if (err)
 				*err = xasprintf("storage location '%s': invalid S3 region '%s'",
 						 location, region);
