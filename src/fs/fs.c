@@ -676,166 +676,31 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
-/* ---- extended attributes on table directories ---------------------------- */
-
-static const char *const xattr_names[] = {
-	"user.ucfs.full_name", "user.ucfs.table_id", "user.ucfs.table_type",
-	"user.ucfs.format",    "user.ucfs.storage_location",
-};
-#define N_XATTRS (sizeof(xattr_names) / sizeof(xattr_names[0]))
-
-static const char *xattr_value(const struct mtable *m, size_t i)
+static void fill_ops(struct fuse_lowlevel_ops *o)
 {
-	const char *v[] = {m->full_name, m->table_id, m->table_type, m->format, m->location};
-	return v[i];
+	o->init = op_init;
+	o->lookup = op_lookup;
+	o->forget = op_forget;
+	o->forget_multi = op_forget_multi;
+	o->getattr = op_getattr;
+	o->opendir = op_opendir;
+	o->readdir = op_readdir;
+	o->readdirplus = op_readdirplus;
+	o->releasedir = op_releasedir;
+	o->open = op_open;
+	o->read = op_read;
+	o->release = op_release;
+	o->statfs = op_statfs;
+	fs_xattr_ops(o);
+	fs_readonly_ops(o);
 }
 
-static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
-{
-	struct ucfs_fs *fs = fs_of(req);
-	pthread_mutex_lock(&fs->lock);
-	struct node *n = tree_get(&fs->tree, ino);
-	char *val = NULL;
-	if (n && n->kind == N_TABLE)
-		for (size_t i = 0; i < N_XATTRS; i++)
-			if (!strcmp(name, xattr_names[i]))
-				val = xstrdup(xattr_value(n->table, i));
-	pthread_mutex_unlock(&fs->lock);
-	if (!val) {
-		fuse_reply_err(req, n ? ENODATA : ENOENT);
-		return;
-	}
-	size_t len = strlen(val);
-	if (size == 0)
-		fuse_reply_xattr(req, len);
-	else if (size < len)
-		fuse_reply_err(req, ERANGE);
-	else
-		fuse_reply_buf(req, val, len);
-	free(val);
-}
+static struct fuse_lowlevel_ops ops;
+static pthread_once_t ops_once = PTHREAD_ONCE_INIT;
+static void init_ops(void) { fill_ops(&ops); }
 
-static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+const struct fuse_lowlevel_ops *fs_lowlevel_ops(void)
 {
-	struct ucfs_fs *fs = fs_of(req);
-	pthread_mutex_lock(&fs->lock);
-	struct node *n = tree_get(&fs->tree, ino);
-	bool table = n && n->kind == N_TABLE;
-	pthread_mutex_unlock(&fs->lock);
-	if (!n) {
-		fuse_reply_err(req, ENOENT);
-		return;
-	}
-	char buf[256];
-	size_t len = 0;
-	for (size_t i = 0; table && i < N_XATTRS; i++) {
-		size_t l = strlen(xattr_names[i]) + 1;
-		memcpy(buf + len, xattr_names[i], l);
-		len += l;
-	}
-	if (size == 0)
-		fuse_reply_xattr(req, len);
-	else if (size < len)
-		fuse_reply_err(req, ERANGE);
-	else
-		fuse_reply_buf(req, buf, len);
+	pthread_once(&ops_once, init_ops);
+	return &ops;
 }
-
-/* ---- everything that would write ----------------------------------------- */
-
-static void rofs(fuse_req_t req) { fuse_reply_err(req, EROFS); }
-static void op_setattr(fuse_req_t req, fuse_ino_t i, struct stat *a, int s, struct fuse_file_info *f)
-{
-	(void)i, (void)a, (void)s, (void)f;
-	rofs(req);
-}
-static void op_mknod(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t d)
-{
-	(void)p, (void)n, (void)m, (void)d;
-	rofs(req);
-}
-static void op_mkdir(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m)
-{
-	(void)p, (void)n, (void)m;
-	rofs(req);
-}
-static void op_unlink(fuse_req_t req, fuse_ino_t p, const char *n)
-{
-	(void)p, (void)n;
-	rofs(req);
-}
-static void op_symlink(fuse_req_t req, const char *l, fuse_ino_t p, const char *n)
-{
-	(void)l, (void)p, (void)n;
-	rofs(req);
-}
-static void op_rename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np, const char *nn,
-		      unsigned int f)
-{
-	(void)p, (void)n, (void)np, (void)nn, (void)f;
-	rofs(req);
-}
-static void op_link(fuse_req_t req, fuse_ino_t i, fuse_ino_t np, const char *nn)
-{
-	(void)i, (void)np, (void)nn;
-	rofs(req);
-}
-static void op_create(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, struct fuse_file_info *f)
-{
-	(void)p, (void)n, (void)m, (void)f;
-	rofs(req);
-}
-static void op_write(fuse_req_t req, fuse_ino_t i, const char *b, size_t s, off_t o,
-		     struct fuse_file_info *f)
-{
-	(void)i, (void)b, (void)s, (void)o, (void)f;
-	rofs(req);
-}
-static void op_setxattr(fuse_req_t req, fuse_ino_t i, const char *n, const char *v, size_t s, int f)
-{
-	(void)i, (void)n, (void)v, (void)s, (void)f;
-	rofs(req);
-}
-static void op_removexattr(fuse_req_t req, fuse_ino_t i, const char *n)
-{
-	(void)i, (void)n;
-	rofs(req);
-}
-static void op_fallocate(fuse_req_t req, fuse_ino_t i, int m, off_t o, off_t l, struct fuse_file_info *f)
-{
-	(void)i, (void)m, (void)o, (void)l, (void)f;
-	rofs(req);
-}
-
-static const struct fuse_lowlevel_ops ops = {
-	.init = op_init,
-	.lookup = op_lookup,
-	.forget = op_forget,
-	.forget_multi = op_forget_multi,
-	.getattr = op_getattr,
-	.opendir = op_opendir,
-	.readdir = op_readdir,
-	.readdirplus = op_readdirplus,
-	.releasedir = op_releasedir,
-	.open = op_open,
-	.read = op_read,
-	.release = op_release,
-	.statfs = op_statfs,
-	.getxattr = op_getxattr,
-	.listxattr = op_listxattr,
-	.setattr = op_setattr,
-	.mknod = op_mknod,
-	.mkdir = op_mkdir,
-	.unlink = op_unlink,
-	.rmdir = op_unlink,
-	.symlink = op_symlink,
-	.rename = op_rename,
-	.link = op_link,
-	.create = op_create,
-	.write = op_write,
-	.setxattr = op_setxattr,
-	.removexattr = op_removexattr,
-	.fallocate = op_fallocate,
-};
-
-const struct fuse_lowlevel_ops *fs_lowlevel_ops(void) { return &ops; }

@@ -34,4 +34,8 @@ char *fs_stats_json(struct ucfs_fs *fs);
 
 struct timespec fs_now(void);
 
+/* Parts of the operations table, one file each. */
+void fs_xattr_ops(struct fuse_lowlevel_ops *o);    /* fs_xattr.c */
+void fs_readonly_ops(struct fuse_lowlevel_ops *o); /* fs_readonly.c */
+
 #endif
