@@ -413,6 +413,7 @@ static int serve(struct ucfs_fs *fs, const char *real, const struct mount_opts *
 	fuse_session_unmount(se);
 	fuse_remove_signal_handlers(se);
 	fuse_session_destroy(se);
+	fs_release_all(fs); /* before the reader pool and storage go */
 	/* Tables' storage (and its HTTP use) goes with the fs, freed by the caller
 	 * after this; the client and credentials must outlive it. */
 	*keep_http = http;

@@ -43,6 +43,8 @@ struct ucfs_fs *fs_new(const struct fs_config *cfg)
 		return NULL;
 	fs->cfg = *cfg;
 	pthread_mutex_init(&fs->lock, NULL);
+	pthread_mutex_init(&fs->hlock, NULL);
+	fs->handles.prev = fs->handles.next = &fs->handles;
 	pthread_cond_init(&fs->listed, NULL);
 	if (tree_init(&fs->tree, fs_now())) {
 		free(fs);
@@ -61,7 +63,9 @@ void fs_free(struct ucfs_fs *fs)
 		free(s->name);
 		free(s);
 	}
+	fs_release_all(fs);
 	tree_destroy(&fs->tree);
+	pthread_mutex_destroy(&fs->hlock);
 	pthread_mutex_destroy(&fs->lock);
 	pthread_cond_destroy(&fs->listed);
 	free(fs);
@@ -384,7 +388,28 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fuse_reply_attr(req, &st, t);
 }
 
+static void track(struct ucfs_fs *fs, struct hlink *l, bool is_dir)
+{
+	pthread_mutex_lock(&fs->hlock);
+	l->is_dir = is_dir;
+	l->next = fs->handles.next;
+	l->prev = &fs->handles;
+	fs->handles.next->prev = l;
+	fs->handles.next = l;
+	pthread_mutex_unlock(&fs->hlock);
+}
+
+static void untrack(struct ucfs_fs *fs, struct hlink *l)
+{
+	pthread_mutex_lock(&fs->hlock);
+	l->prev->next = l->next;
+	l->next->prev = l->prev;
+	l->prev = l->next = l;
+	pthread_mutex_unlock(&fs->hlock);
+}
+
 struct dir_snap {
+	struct hlink link; /* first */
 	size_t n;
 	struct {
 		uint64_t ino;
@@ -438,8 +463,11 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	}
 	fi->fh = (uint64_t)(uintptr_t)d;
 	fi->cache_readdir = 0;
-	if (fuse_reply_open(req, fi) != 0) /* interrupted: no releasedir will come */
+	track(fs, &d->link, true);
+	if (fuse_reply_open(req, fi) != 0) { /* interrupted: no releasedir will come */
+		untrack(fs, &d->link);
 		free_snap(d);
+	}
 }
 
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -506,7 +534,9 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	free_snap((struct dir_snap *)(uintptr_t)fi->fh);
+	struct dir_snap *d = (struct dir_snap *)(uintptr_t)fi->fh;
+	untrack(fs_of(req), &d->link);
+	free_snap(d);
 	fuse_reply_err(req, 0);
 }
 
@@ -527,6 +557,7 @@ static void regen_vfile(struct ucfs_fs *fs, struct node *n)
 /* An open file: a storage handle (through the block cache for cloud
  * objects), or a snapshot of a virtual file. */
 struct fhandle {
+	struct hlink link; /* first */
 	struct storage_file *f;
 	struct cached_file *cf;
 	struct io_stats *stats;
@@ -564,7 +595,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		}
 		fi->fh = (uint64_t)(uintptr_t)h;
 		fi->direct_io = 1;
+		track(fs, &h->link, false);
 		if (fuse_reply_open(req, fi) != 0) {
+			untrack(fs, &h->link);
 			free(h->data);
 			free(h);
 		}
@@ -612,7 +645,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * file rewritten in place, _delta_log/_last_checkpoint, bypasses it. */
 	fi->keep_cache = !mut;
 	fi->direct_io = mut;
+	track(fs, &h->link, false);
 	if (fuse_reply_open(req, fi) != 0) { /* interrupted: no release will come */
+		untrack(fs, &h->link);
 		storage_close(h->f);
 		cached_close(h->cf);
 		free(h);
@@ -654,6 +689,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 {
 	(void)ino;
 	struct fhandle *h = (struct fhandle *)(uintptr_t)fi->fh;
+	untrack(fs_of(req), &h->link);
 	storage_close(h->f);
 	cached_close(h->cf);
 	free(h->data);
@@ -674,6 +710,26 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	sv.f_namemax = 255;
 	sv.f_flag = ST_RDONLY | ST_NOSUID | ST_NODEV;
 	fuse_reply_statfs(req, &sv);
+}
+
+void fs_release_all(struct ucfs_fs *fs)
+{
+	pthread_mutex_lock(&fs->hlock);
+	while (fs->handles.next != &fs->handles) {
+		struct hlink *l = fs->handles.next;
+		l->prev->next = l->next;
+		l->next->prev = l->prev;
+		if (l->is_dir) {
+			free_snap((struct dir_snap *)l);
+		} else {
+			struct fhandle *h = (struct fhandle *)l;
+			storage_close(h->f);
+			cached_close(h->cf);
+			free(h->data);
+			free(h);
+		}
+	}
+	pthread_mutex_unlock(&fs->hlock);
 }
 
 static void fill_ops(struct fuse_lowlevel_ops *o)

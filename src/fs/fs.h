@@ -60,5 +60,8 @@ void fs_set_session(struct ucfs_fs *fs, struct fuse_session *se);
  * number of changed entries, or a negative errno. */
 int fs_apply(struct ucfs_fs *fs, const struct mount_view *view);
 const struct fuse_lowlevel_ops *fs_lowlevel_ops(void);
+/* After the session ended: close the handles the kernel never released
+ * (call before freeing what their storage uses). */
+void fs_release_all(struct ucfs_fs *fs);
 
 #endif

@@ -6,9 +6,17 @@
 #define UCFS_FS_INTERNAL_H
 
 #include <pthread.h>
+#include <stdbool.h>
 
 #include "fs/fs.h"
 #include "fs/nodes.h"
+
+/* Open directory and file handles are kept on a list: the kernel does not
+ * release the ones still open when a mount goes away. */
+struct hlink {
+	struct hlink *prev, *next;
+	bool is_dir;
+};
 
 /* Counters of one mirrored item, kept for the mount's lifetime. */
 struct item_stats {
@@ -25,6 +33,8 @@ struct ucfs_fs {
 	struct fuse_session *se; /* for cache invalidation; NULL before mounting */
 	struct fs_backend backend;
 	struct item_stats *stats;
+	pthread_mutex_t hlock;
+	struct hlink handles; /* circular list head */
 };
 
 /* The counters of item `name`, created on first use (tree lock held). */
