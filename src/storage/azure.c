@@ -29,10 +29,11 @@
  *    changed or deleted object (412, 404, other ETag or size) is -EIO.
  *  - Every request sends x-ms-version. URLs (which carry the SAS) are wiped
  *    after use and never logged; http.c names only scheme://host:port.
+ *  - The request, listing, stat/open and read loops are cloud_util.c's;
+ *    this file builds the URLs, parses the answers and logs Azure errors.
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -47,100 +48,67 @@
 #include "util/strutil.h"
 
 #define AZ_VERSION "x-ms-version: 2021-08-06"
-#define AZ_MAX_PAGES 1000000
 
 struct az_storage {
 	struct storage base;
-	struct http_client *http;
-	struct storage_creds_source creds;
-	bool has_creds;
+	struct cloud_backend cb; /* http, credentials, ops; cb.what for messages */
 	struct endpoint_azure ep; /* base URL (ENDPOINT/CONTAINER), prefix */
-	int page_size; /* entries per listing page; 0: the service default */
-	char *what;     /* "azure ACCOUNT/CONTAINER" for messages */
 };
 
-struct az_file {
-	struct storage *st; /* must be first, see storage.c */
-	char *key;          /* full blob name */
-	char *etag;         /* unquoted */
-	uint64_t size;
+/* What az_request asks for: base_url + PATH [? QUERY]. */
+struct az_target {
+	const char *path;
+	const char *query;
 };
 
 static struct az_storage *az_of(struct storage *st) { return (struct az_storage *)st; }
 
+static const char *const az_base_headers[] = {AZ_VERSION, NULL};
+
+/* cloud_backend.prepare: the URL carries the SAS (a leading '?' ignored). */
+static int az_prepare(void *ctx, const void *target, const struct storage_creds *c, char **url,
+		      char **auth)
+{
+	struct az_storage *as = ctx;
+	const struct az_target *t = target;
+	*auth = NULL;
+	*url = endpoint_azure_url(&as->ep, t->path, t->query, c->azure_sas);
+	return *url ? 0 : -ENOMEM;
+}
+
 /*
  * METHOD base_url + PATH [? QUERY] [& SAS] with x-ms-version and EXTRA
- * headers (NULL-terminated, at most 4). 0 with *resp set (any status), or a
- * negative errno for transport failures / missing credentials (logged).
+ * headers (NULL-terminated, at most 4): cloud_request.
  */
 static int az_request(struct az_storage *as, const char *method, const char *path,
 		      const char *query, const char *const *extra, struct http_response *resp)
 {
-	const char *hdrs[6] = {AZ_VERSION};
-	size_t nh = 1;
-	for (; extra && *extra && nh < 5; extra++)
-		hdrs[nh++] = *extra;
-	hdrs[nh] = NULL;
-	memset(resp, 0, sizeof(*resp));
-	for (int attempt = 0;; attempt++) {
-		struct storage_creds c = {0};
-		char *cerr = NULL;
-		if (as->has_creds) {
-			int r = as->creds.get(as->creds.ctx, &c, &cerr);
-			if (r) {
-				log_warn("%s: no storage credentials: %s", as->what,
-					 cerr ? redact(cerr) : strerror(-r));
-				free(cerr);
-				storage_creds_clear(&c);
-				return r;
-			}
-			free(cerr);
-		}
-		char *url = endpoint_azure_url(&as->ep, path, query, c.azure_sas);
-		storage_creds_clear(&c);
-		if (!url)
-			return -ENOMEM;
-		struct http_request req = {.method = method, .url = url, .headers = hdrs};
-		char *herr = NULL;
-		int r = http_perform(as->http, &req, resp, &herr);
-		cloud_free_secret(url);
-		if (r) {
-			log_warn("%s: %s", as->what, herr ? herr : strerror(-r));
-			free(herr);
-			return r;
-		}
-		if ((resp->status == 401 || resp->status == 403) && attempt == 0 && as->has_creds &&
-		    as->creds.invalidate) {
-			log_debug("%s: HTTP %ld, retrying with fresh credentials", as->what, resp->status);
-			as->creds.invalidate(as->creds.ctx);
-			http_response_free(resp);
-			continue;
-		}
-		return 0;
-	}
+	struct az_target t = {.path = path, .query = query};
+	return cloud_request(&as->cb, method, &t, extra, resp);
 }
 
 /* Final answer RESP was not what OP on KEY needed: log (except 404) and map. */
-static int az_fail(struct az_storage *as, const struct http_response *resp, const char *op,
-		   const char *key)
+static int az_fail(void *ctx, const struct http_response *resp, const char *op, const char *key)
 {
+	struct az_storage *as = ctx;
 	char *code = http_response_header(resp, "x-ms-error-code");
 	int e = cloud_status_errno(resp->status);
 	if (e == -EACCES)
 		log_warn("%s: access denied to '%s' (%s: HTTP %ld%s%s): the SAS token is missing, "
 			 "expired or not valid for this container",
-			 as->what, key, op, resp->status, code ? " " : "", code ? code : "");
+			 as->cb.what, key, op, resp->status, code ? " " : "", code ? code : "");
 	else if (e != -ENOENT)
-		log_warn("%s: %s '%s' failed: HTTP %ld%s%s", as->what, op, key, resp->status,
+		log_warn("%s: %s '%s' failed: HTTP %ld%s%s", as->cb.what, op, key, resp->status,
 			 code ? " " : "", code ? code : "");
 	free(code);
 	return e;
 }
 
 /* One List Blobs page under PFX (as sent: "" or ending in '/'). */
-static int az_list_page(struct az_storage *as, const char *pfx, const char *marker, int max,
+static int az_list_page(void *ctx, const char *pfx, const char *marker, int max,
 			struct http_response *resp)
 {
+	struct az_storage *as = ctx;
 	char *q = endpoint_azure_list_query(pfx, marker, max);
 	if (!q)
 		return -ENOMEM;
@@ -149,17 +117,10 @@ static int az_list_page(struct az_storage *as, const char *pfx, const char *mark
 	return r;
 }
 
-static int fill_dir(struct storage_entry *e, const char *rel)
-{
-	memset(e, 0, sizeof(*e));
-	e->is_dir = true;
-	e->name = xstrdup(cloud_basename(rel));
-	return e->name ? 0 : -ENOMEM;
-}
-
 /* Is there anything under KEY/ ? 1 yes, 0 no, or a negative errno. */
-static int az_dir_exists(struct az_storage *as, const char *key)
+static int az_dir_exists(void *ctx, const char *key)
 {
+	struct az_storage *as = ctx;
 	char *pfx = endpoint_dir_prefix(key);
 	if (!pfx)
 		return -ENOMEM;
@@ -172,7 +133,7 @@ static int az_dir_exists(struct az_storage *as, const char *key)
 		char *perr = NULL;
 		r = listing_parse_azure(resp.body, resp.body_len, pfx, &l, NULL, &perr);
 		if (r) {
-			log_warn("%s: unexpected listing answer for '%s': %s", as->what, key,
+			log_warn("%s: unexpected listing answer for '%s': %s", as->cb.what, key,
 				 perr ? perr : strerror(-r));
 			r = -EIO;
 		} else {
@@ -197,246 +158,117 @@ static bool hdr_true(const struct http_response *resp, const char *name, const c
 	return t;
 }
 
-static int az_stat_key(struct az_storage *as, const char *rel, const char *key,
-		       struct storage_entry *out)
+/* cloud_backend_ops.stat_get: HEAD of the blob. */
+static int az_stat_get(void *ctx, const char *key, struct http_response *resp)
 {
-	memset(out, 0, sizeof(*out));
-	if (!*key) {
-		int d = az_dir_exists(as, key);
-		return d < 0 ? d : fill_dir(out, rel);
-	}
 	char *path = endpoint_azure_blob_path(key);
 	if (!path)
 		return -ENOMEM;
-	struct http_response resp;
-	int r = az_request(as, "HEAD", path, NULL, NULL, &resp);
+	int r = az_request(ctx, "HEAD", path, NULL, NULL, resp);
 	free(path);
-	if (r)
-		return r;
-	if (resp.status == 200) {
-		if (hdr_true(&resp, "x-ms-meta-hdi_isfolder", "true") ||
-		    hdr_true(&resp, "x-ms-resource-type", "directory")) {
-			r = fill_dir(out, rel);
-		} else {
-			char *len = http_response_header(&resp, "Content-Length");
-			char *lm = http_response_header(&resp, "Last-Modified");
-			char *et = http_response_header(&resp, "ETag");
-			char *end = NULL;
-			out->size = len ? strtoull(len, &end, 10) : 0;
-			if (!len || !*len || *end || *len == '-' || !lm ||
-			    listing_parse_time_rfc1123(lm, &out->mtime)) {
-				log_warn("%s: HEAD '%s': answer without a valid Content-Length or "
-					 "Last-Modified",
-					 as->what, key);
-				r = -EIO;
-			} else {
-				out->name = xstrdup(cloud_basename(rel));
-				out->etag = et ? cloud_unquote_etag(et) : NULL;
-				if (!out->name || (et && !out->etag))
-					r = -ENOMEM;
-			}
-			free(len);
-			free(lm);
-			free(et);
-			if (r)
-				storage_entry_clear(out);
-		}
-	} else if (resp.status == 404) {
-		int d = az_dir_exists(as, key);
-		r = d < 0 ? d : d ? fill_dir(out, rel) : -ENOENT;
+	return r;
+}
+
+/* cloud_backend_ops.stat_parse: a HEAD answer (an ADLS folder is a directory). */
+static int az_stat_parse(void *ctx, const char *rel, const char *key,
+			 const struct http_response *resp, struct storage_entry *out, void *arg)
+{
+	struct az_storage *as = ctx;
+	(void)arg;
+	if (hdr_true(resp, "x-ms-meta-hdi_isfolder", "true") ||
+	    hdr_true(resp, "x-ms-resource-type", "directory"))
+		return cloud_fill_dir(out, rel);
+	char *len = http_response_header(resp, "Content-Length");
+	char *lm = http_response_header(resp, "Last-Modified");
+	char *et = http_response_header(resp, "ETag");
+	char *end = NULL;
+	int r = 0;
+	out->size = len ? strtoull(len, &end, 10) : 0;
+	if (!len || !*len || *end || *len == '-' || !lm ||
+	    listing_parse_time_rfc1123(lm, &out->mtime)) {
+		log_warn("%s: HEAD '%s': answer without a valid Content-Length or Last-Modified",
+			 as->cb.what, key);
+		r = -EIO;
 	} else {
-		r = az_fail(as, &resp, "stat", key);
+		out->name = xstrdup(cloud_basename(rel));
+		out->etag = et ? cloud_unquote_etag(et) : NULL;
+		if (!out->name || (et && !out->etag))
+			r = -ENOMEM;
 	}
-	http_response_free(&resp);
+	free(len);
+	free(lm);
+	free(et);
+	if (r)
+		storage_entry_clear(out);
 	return r;
 }
 
 static int az_stat(struct storage *st, const char *rel, struct storage_entry *out)
 {
 	struct az_storage *as = az_of(st);
-	char *key = endpoint_join_key(as->ep.prefix, rel);
-	if (!key)
-		return -ENOMEM;
-	int r = az_stat_key(as, rel ? rel : "", key, out);
-	free(key);
-	return r;
+	return cloud_stat(&as->cb, as->ep.prefix, rel, out);
 }
 
 static int az_list(struct storage *st, const char *rel, struct storage_list *out)
 {
 	struct az_storage *as = az_of(st);
-	out->items = NULL;
-	out->n = 0;
-	if (!rel)
-		rel = "";
-	char *key = endpoint_join_key(as->ep.prefix, rel);
-	char *pfx = key ? endpoint_dir_prefix(key) : NULL;
-	char *marker = NULL;
-	int r = pfx ? 0 : -ENOMEM;
-	for (int page = 0; !r; page++) {
-		struct http_response resp;
-		if (page >= AZ_MAX_PAGES) {
-			log_warn("%s: listing '%s' does not end", as->what, key);
-			r = -EIO;
-			break;
-		}
-		r = az_list_page(as, pfx, marker, as->page_size, &resp);
-		if (r)
-			break;
-		if (resp.status != 200) {
-			r = az_fail(as, &resp, "list", key);
-		} else {
-			char *next = NULL, *perr = NULL;
-			r = listing_parse_azure(resp.body, resp.body_len, pfx, out, &next, &perr);
-			if (r) {
-				log_warn("%s: unexpected listing answer for '%s': %s", as->what, key,
-					 perr ? perr : strerror(-r));
-				r = -EIO;
-			} else if (next && marker && !strcmp(next, marker)) {
-				log_warn("%s: listing '%s' repeats its continuation marker", as->what,
-					 key);
-				r = -EIO;
-			}
-			free(perr);
-			free(marker);
-			marker = next;
-		}
-		http_response_free(&resp);
-		if (!marker)
-			break;
-	}
-	free(marker);
-	if (!r && out->n == 0 && *key) {
-		/* Empty: an empty directory, a file, or nothing at all? */
-		struct storage_entry e;
-		r = az_stat_key(as, rel, key, &e);
-		if (!r && !e.is_dir)
-			r = -ENOTDIR;
-		storage_entry_clear(&e);
-	}
-	if (r)
-		storage_list_free(out);
-	free(pfx);
-	free(key);
-	return r;
+	return cloud_list(&as->cb, as->ep.prefix, rel, out);
+}
+
+static void az_close(struct storage_file *sf)
+{
+	struct cloud_file *f = (struct cloud_file *)sf;
+	free(f->key);
+	free(f->etag);
+	free(f);
 }
 
 static int az_open(struct storage *st, const char *rel, const struct storage_entry *known,
 		   struct storage_file **out)
 {
 	struct az_storage *as = az_of(st);
-	struct az_file *f = calloc(1, sizeof(*f));
+	struct cloud_file *f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
 	f->st = st;
-	f->key = endpoint_join_key(as->ep.prefix, rel);
-	int r = f->key ? 0 : -ENOMEM;
-	if (!r && !*f->key)
-		r = -EISDIR;
-	if (!r && known && !known->is_dir && known->etag) {
-		f->size = known->size;
-		f->etag = xstrdup(known->etag);
-		r = f->etag ? 0 : -ENOMEM;
-	} else if (!r) {
-		struct storage_entry e;
-		r = az_stat_key(as, rel, f->key, &e);
-		if (!r && e.is_dir)
-			r = -EISDIR;
-		if (!r) {
-			f->size = e.size;
-			f->etag = e.etag;
-			e.etag = NULL;
-		}
-		storage_entry_clear(&e);
-	}
+	int r = cloud_file_open(&as->cb, as->ep.prefix, rel, known, f, NULL);
 	if (r) {
-		free(f->key);
-		free(f->etag);
-		free(f);
+		az_close((struct storage_file *)f);
 		return r;
 	}
 	*out = (struct storage_file *)f;
 	return 0;
 }
 
-/* Exactly WANT bytes at OFF (OFF+WANT <= size) into BUF. */
-static int az_read_range(struct az_file *f, char *buf, size_t want, uint64_t off)
+/* cloud_backend_ops.read_get: ranged GET with If-Match on the opened ETag. */
+static int az_get_range(struct cloud_file *f, uint64_t off, size_t want,
+			struct http_response *resp)
 {
 	struct az_storage *as = az_of(f->st);
 	char *path = endpoint_azure_blob_path(f->key);
 	char *range = xasprintf("x-ms-range: bytes=%" PRIu64 "-%" PRIu64, off, off + want - 1);
 	char *ifm = f->etag ? xasprintf("If-Match: \"%s\"", f->etag) : NULL;
 	const char *extra[] = {range, ifm, NULL};
-	struct http_response resp = {0};
 	int r = path && range && (!f->etag || ifm) ? 0 : -ENOMEM;
 	if (!r)
-		r = az_request(as, "GET", path, NULL, extra, &resp);
+		r = az_request(as, "GET", path, NULL, extra, resp);
 	free(path);
 	free(range);
 	free(ifm);
-	if (r)
-		return r;
-	const char *why = NULL;
-	if (resp.status == 412 || resp.status == 404 || resp.status == 416) {
-		why = resp.status == 404 ? "deleted" : "changed";
-		log_warn("%s: '%s' was %s since it was opened (HTTP %ld)", as->what, f->key, why,
-			 resp.status);
-		r = -EIO;
-	} else if (resp.status != 200 && resp.status != 206) {
-		r = az_fail(as, &resp, "read", f->key);
-		if (r == -ENOENT)
-			r = -EIO;
-	} else {
-		char *et = http_response_header(&resp, "ETag");
-		char *uq = et ? cloud_unquote_etag(et) : NULL;
-		if (et && !uq)
-			r = -ENOMEM;
-		else if (uq && f->etag && strcmp(uq, f->etag)) {
-			log_warn("%s: '%s' changed since it was opened (ETag differs)", as->what,
-				 f->key);
-			r = -EIO;
-		} else if (cloud_check_range(&resp, off, want, f->size, &why)) {
-			log_warn("%s: read of '%s' at %" PRIu64 "+%zu: %s", as->what, f->key, off,
-				 want, why);
-			r = -EIO;
-		} else {
-			memcpy(buf, resp.body, want);
-		}
-		free(et);
-		free(uq);
-	}
-	http_response_free(&resp);
 	return r;
+}
+
+/* cloud_backend_ops.read_identity: the answer's ETag is the opened one. */
+static int az_identity(struct cloud_file *f, const struct http_response *resp,
+		       const char **differs)
+{
+	return cloud_etag_check(resp, f->etag, differs);
 }
 
 static ssize_t az_read(struct storage_file *sf, void *buf, size_t len, uint64_t off)
 {
-	struct az_file *f = (struct az_file *)sf;
-	if (off >= f->size || len == 0)
-		return 0;
-	uint64_t left = f->size - off;
-	size_t total = left < len ? (size_t)left : len;
-	if (total > (size_t)SSIZE_MAX)
-		total = (size_t)SSIZE_MAX;
-	size_t done = 0;
-	while (done < total) {
-		size_t want = total - done;
-		if (want > CLOUD_MAX_REQUEST_BYTES)
-			want = CLOUD_MAX_REQUEST_BYTES;
-		int r = az_read_range(f, (char *)buf + done, want, off + done);
-		if (r)
-			return r;
-		done += want;
-	}
-	return (ssize_t)done;
-}
-
-static void az_close(struct storage_file *sf)
-{
-	struct az_file *f = (struct az_file *)sf;
-	free(f->key);
-	free(f->etag);
-	free(f);
+	struct cloud_file *f = (struct cloud_file *)sf;
+	return cloud_read(&az_of(f->st)->cb, f, buf, len, off);
 }
 
 static void az_destroy(struct storage *st)
@@ -444,9 +276,23 @@ static void az_destroy(struct storage *st)
 	struct az_storage *as = az_of(st);
 	free(as->base.location);
 	endpoint_azure_free(&as->ep);
-	free(as->what);
+	free(as->cb.what);
 	free(as);
 }
+
+static const struct cloud_backend_ops az_cb_ops = {
+	.token_name = "continuation marker",
+	.base_headers = az_base_headers,
+	.prepare = az_prepare,
+	.list_page = az_list_page,
+	.parse = listing_parse_azure,
+	.fail = az_fail,
+	.dir_exists = az_dir_exists,
+	.stat_get = az_stat_get,
+	.stat_parse = az_stat_parse,
+	.read_get = az_get_range,
+	.read_identity = az_identity,
+};
 
 static const struct storage_ops az_ops = {
 	.name = "azure",
@@ -463,27 +309,17 @@ int storage_azure_new(const char *location, const struct storage_url *u,
 		      struct storage **out, char **err)
 {
 	*out = NULL;
-	if (!env || !env->http) {
-		if (err)
-			*err = xasprintf("storage location '%s': no HTTP client for azure storage",
-					 location);
-		return -EINVAL;
-	}
+	int r = cloud_need_http(location, env, "azure storage", err);
+	if (r)
+		return r;
 	struct az_storage *as = calloc(1, sizeof(*as));
 	if (!as)
 		return -ENOMEM;
-	as->base.ops = &az_ops;
-	as->http = env->http;
-	as->page_size = endpoint_page_size(getenv("UCFS_LIST_PAGE_SIZE"));
-	if (creds && creds->get) {
-		as->creds = *creds;
-		as->has_creds = true;
-	}
-	as->base.location = xstrdup(location);
-	int r = as->base.location ? 0 : -ENOMEM;
+	r = cloud_backend_init(&as->base, &az_ops, &as->cb, &az_cb_ops, as, location, env,
+			       creds);
 	if (!r)
 		r = endpoint_azure_init(&as->ep, location, u, env->azure_endpoint, err);
-	if (!r && !(as->what = xasprintf("azure %s/%s", as->ep.account, as->ep.container)))
+	if (!r && !(as->cb.what = xasprintf("azure %s/%s", as->ep.account, as->ep.container)))
 		r = -ENOMEM;
 	if (r) {
 		az_destroy(&as->base);

@@ -2,12 +2,15 @@
 #include "storage/cloud_util.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "net/http.h"
 #include "storage/endpoint.h"
+#include "util/log.h"
 #include "util/strutil.h"
 
 const char *cloud_basename(const char *rel)
@@ -90,4 +93,288 @@ void cloud_free_secret(char *s)
 		explicit_bzero(s, strlen(s));
 		free(s);
 	}
+}
+
+/* ---- mechanism ---- */
+
+int cloud_need_http(const char *location, const struct storage_env *env, const char *kind,
+		    char **err)
+{
+	if (env && env->http)
+		return 0;
+	if (err)
+		*err = xasprintf("storage location '%s': no HTTP client for %s", location, kind);
+	return -EINVAL;
+}
+
+int cloud_backend_init(struct storage *base, const struct storage_ops *sops,
+		       struct cloud_backend *b, const struct cloud_backend_ops *ops, void *ctx,
+		       const char *location, const struct storage_env *env,
+		       const struct storage_creds_source *creds)
+{
+	base->ops = sops;
+	*b = (struct cloud_backend){.ops = ops, .ctx = ctx, .http = env->http};
+	b->page_size = endpoint_page_size(getenv("UCFS_LIST_PAGE_SIZE"));
+	if (creds && creds->get) {
+		b->creds = *creds;
+		b->has_creds = true;
+	}
+	base->location = xstrdup(location);
+	return base->location ? 0 : -ENOMEM;
+}
+
+int cloud_request(const struct cloud_backend *b, const char *method, const void *target,
+		  const char *const *extra, struct http_response *resp)
+{
+	memset(resp, 0, sizeof(*resp));
+	for (int attempt = 0;; attempt++) {
+		struct storage_creds c = {0};
+		char *cerr = NULL;
+		if (b->has_creds) {
+			int r = b->creds.get(b->creds.ctx, &c, &cerr);
+			if (r) {
+				log_warn("%s: no storage credentials: %s", b->what,
+					 cerr ? redact(cerr) : strerror(-r));
+				free(cerr);
+				storage_creds_clear(&c);
+				return r;
+			}
+			free(cerr);
+		}
+		char *url = NULL, *auth = NULL;
+		int r = b->ops->prepare(b->ctx, target, &c, &url, &auth);
+		storage_creds_clear(&c);
+		if (r) {
+			cloud_free_secret(url);
+			cloud_free_secret(auth);
+			return r;
+		}
+		const char *hdrs[6];
+		size_t nh = 0;
+		if (auth)
+			hdrs[nh++] = auth;
+		for (const char *const *h = b->ops->base_headers; h && *h && nh < 5; h++)
+			hdrs[nh++] = *h;
+		for (const char *const *h = extra; h && *h && nh < 5; h++)
+			hdrs[nh++] = *h;
+		hdrs[nh] = NULL;
+		struct http_request req = {.method = method, .url = url, .headers = hdrs};
+		char *herr = NULL;
+		r = http_perform(b->http, &req, resp, &herr);
+		cloud_free_secret(url);
+		cloud_free_secret(auth);
+		if (r) {
+			log_warn("%s: %s", b->what, herr ? herr : strerror(-r));
+			free(herr);
+			return r;
+		}
+		if ((resp->status == 401 || resp->status == 403) && attempt == 0 && b->has_creds &&
+		    b->creds.invalidate) {
+			log_debug("%s: HTTP %ld, retrying with fresh credentials", b->what, resp->status);
+			b->creds.invalidate(b->creds.ctx);
+			http_response_free(resp);
+			continue;
+		}
+		return 0;
+	}
+}
+
+int cloud_fill_dir(struct storage_entry *e, const char *rel)
+{
+	memset(e, 0, sizeof(*e));
+	e->is_dir = true;
+	e->name = xstrdup(cloud_basename(rel));
+	return e->name ? 0 : -ENOMEM;
+}
+
+int cloud_list(const struct cloud_backend *b, const char *prefix, const char *rel,
+	       struct storage_list *out)
+{
+	out->items = NULL;
+	out->n = 0;
+	if (!rel)
+		rel = "";
+	char *key = endpoint_join_key(prefix, rel);
+	char *pfx = key ? endpoint_dir_prefix(key) : NULL;
+	char *token = NULL;
+	int r = pfx ? 0 : -ENOMEM;
+	for (int page = 0; !r; page++) {
+		struct http_response resp;
+		if (page >= CLOUD_MAX_LIST_PAGES) {
+			log_warn("%s: listing '%s' does not end", b->what, key);
+			r = -EIO;
+			break;
+		}
+		r = b->ops->list_page(b->ctx, pfx, token, b->page_size, &resp);
+		if (r)
+			break;
+		if (resp.status != 200) {
+			r = b->ops->fail(b->ctx, &resp, "list", key);
+		} else {
+			char *next = NULL, *perr = NULL;
+			r = b->ops->parse(resp.body, resp.body_len, pfx, out, &next, &perr);
+			if (r) {
+				log_warn("%s: unexpected listing answer for '%s': %s", b->what, key,
+					 perr ? perr : strerror(-r));
+				r = -EIO;
+			} else if (next && token && !strcmp(next, token)) {
+				log_warn("%s: listing '%s' repeats its %s", b->what, key, b->ops->token_name);
+				r = -EIO;
+			}
+			free(perr);
+			free(token);
+			token = next;
+		}
+		http_response_free(&resp);
+		if (!token)
+			break;
+	}
+	free(token);
+	if (!r && out->n == 0 && *key) {
+		/* Empty: an empty directory, a file, or nothing at all? */
+		struct storage_entry e;
+		r = cloud_stat_key(b, rel, key, &e, NULL);
+		if (!r && !e.is_dir)
+			r = -ENOTDIR;
+		storage_entry_clear(&e);
+	}
+	if (r)
+		storage_list_free(out);
+	free(pfx);
+	free(key);
+	return r;
+}
+
+int cloud_etag_check(const struct http_response *resp, const char *expected,
+		     const char **differs)
+{
+	char *et = http_response_header(resp, "ETag");
+	char *uq = et ? cloud_unquote_etag(et) : NULL;
+	int r = 0;
+	if (et && !uq) {
+		r = -ENOMEM;
+	} else if (uq && expected && strcmp(uq, expected)) {
+		*differs = "ETag";
+		r = -EIO;
+	}
+	free(et);
+	free(uq);
+	return r;
+}
+
+/* Exactly WANT bytes at OFF (OFF+WANT <= size) into BUF. */
+static int read_range(const struct cloud_backend *b, struct cloud_file *file, char *buf,
+		      size_t want, uint64_t off)
+{
+	const char *key = file->key;
+	uint64_t size = file->size;
+	struct http_response resp;
+	int r = b->ops->read_get(file, off, want, &resp);
+	if (r)
+		return r;
+	const char *why = NULL;
+	if (resp.status == 412 || resp.status == 404 || resp.status == 416) {
+		log_warn("%s: '%s' was %s since it was opened (HTTP %ld)", b->what, key,
+			 resp.status == 404 ? "deleted" : "changed", resp.status);
+		r = -EIO;
+	} else if (resp.status != 200 && resp.status != 206) {
+		r = b->ops->fail(b->ctx, &resp, "read", key);
+		if (r == -ENOENT)
+			r = -EIO;
+	} else if ((r = b->ops->read_identity(file, &resp, &why)) != 0) {
+		if (r == -EIO)
+			log_warn("%s: '%s' changed since it was opened (%s differs)", b->what, key,
+				 why);
+	} else if (cloud_check_range(&resp, off, want, size, &why)) {
+		log_warn("%s: read of '%s' at %" PRIu64 "+%zu: %s", b->what, key, off, want, why);
+		r = -EIO;
+	} else {
+		memcpy(buf, resp.body, want);
+	}
+	http_response_free(&resp);
+	return r;
+}
+
+ssize_t cloud_read(const struct cloud_backend *b, struct cloud_file *file, void *buf, size_t len,
+		   uint64_t off)
+{
+	uint64_t size = file->size;
+	if (off >= size || len == 0)
+		return 0;
+	uint64_t left = size - off;
+	size_t total = left < len ? (size_t)left : len;
+	if (total > (size_t)SSIZE_MAX)
+		total = (size_t)SSIZE_MAX;
+	size_t done = 0;
+	while (done < total) {
+		size_t want = total - done;
+		if (want > CLOUD_MAX_REQUEST_BYTES)
+			want = CLOUD_MAX_REQUEST_BYTES;
+		int r = read_range(b, file, (char *)buf + done, want, off + done);
+		if (r)
+			return r;
+		done += want;
+	}
+	return (ssize_t)done;
+}
+
+int cloud_stat_key(const struct cloud_backend *b, const char *rel, const char *key,
+		   struct storage_entry *out, void *arg)
+{
+	memset(out, 0, sizeof(*out));
+	if (!*key) {
+		int d = b->ops->dir_exists(b->ctx, key);
+		return d < 0 ? d : cloud_fill_dir(out, rel);
+	}
+	struct http_response resp;
+	int r = b->ops->stat_get(b->ctx, key, &resp);
+	if (r)
+		return r;
+	if (resp.status == 200) {
+		r = b->ops->stat_parse(b->ctx, rel, key, &resp, out, arg);
+	} else if (resp.status == 404) {
+		int d = b->ops->dir_exists(b->ctx, key);
+		r = d < 0 ? d : d ? cloud_fill_dir(out, rel) : -ENOENT;
+	} else {
+		r = b->ops->fail(b->ctx, &resp, "stat", key);
+	}
+	http_response_free(&resp);
+	return r;
+}
+
+int cloud_stat(const struct cloud_backend *b, const char *prefix, const char *rel,
+	       struct storage_entry *out)
+{
+	char *key = endpoint_join_key(prefix, rel);
+	if (!key)
+		return -ENOMEM;
+	int r = cloud_stat_key(b, rel ? rel : "", key, out, NULL);
+	free(key);
+	return r;
+}
+
+int cloud_file_open(const struct cloud_backend *b, const char *prefix, const char *rel,
+		    const struct storage_entry *known, struct cloud_file *f, void *stat_arg)
+{
+	f->key = endpoint_join_key(prefix, rel);
+	int r = f->key ? 0 : -ENOMEM;
+	if (!r && !*f->key)
+		r = -EISDIR;
+	if (!r && known && !known->is_dir && known->etag) {
+		f->size = known->size;
+		f->etag = xstrdup(known->etag);
+		r = f->etag ? 0 : -ENOMEM;
+	} else if (!r) {
+		struct storage_entry e;
+		r = cloud_stat_key(b, rel, f->key, &e, stat_arg);
+		if (!r && e.is_dir)
+			r = -EISDIR;
+		if (!r) {
+			f->size = e.size;
+			f->etag = e.etag;
+			e.etag = NULL;
+		}
+		storage_entry_clear(&e);
+	}
+	return r;
 }

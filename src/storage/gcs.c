@@ -27,11 +27,12 @@
  *    and sent as ifGenerationMatch; a different x-goog-generation or ETag,
  *    a 412, 404 or size change is -EIO.
  *  - The bearer header is wiped after use and never logged.
+ *  - The request, listing, stat/open and read loops are cloud_util.c's;
+ *    this file builds the URLs, parses the answers and checks generations.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,22 +46,14 @@
 #include "util/log.h"
 #include "util/strutil.h"
 
-#define GCS_MAX_PAGES 1000000
-
 struct gcs_storage {
 	struct storage base;
-	struct http_client *http;
-	struct storage_creds_source creds;
-	bool has_creds;
+	struct cloud_backend cb; /* http, credentials, ops; cb.what for messages */
 	struct endpoint_gcs ep; /* base URL (ORIGIN/storage/v1/b/BUCKET), prefix */
-	int page_size; /* entries per listing page; 0: the service default */
-	char *what;     /* "gcs BUCKET" for messages */
 };
 
 struct gcs_file {
-	struct storage *st; /* must be first, see storage.c */
-	char *key;
-	char *etag; /* identity as listed; NULL: none */
+	struct cloud_file cf; /* must be first: st, key, etag (as listed), size */
 	bool etag_is_gcs; /* etag is the service's own (compare with ETag answers) */
 	uint64_t size;
 	pthread_mutex_t mu; /* guards generation */
@@ -69,61 +62,28 @@ struct gcs_file {
 
 static struct gcs_storage *gcs_of(struct storage *st) { return (struct gcs_storage *)st; }
 
+/* cloud_backend.prepare: TARGET is the URL; the token goes in a header. */
+static int gcs_prepare(void *ctx, const void *target, const struct storage_creds *c, char **url,
+		       char **auth)
+{
+	(void)ctx;
+	*auth = NULL;
+	if (!(*url = xstrdup(target)))
+		return -ENOMEM;
+	if (!str_empty(c->gcp_oauth_token) &&
+	    !(*auth = xasprintf("Authorization: Bearer %s", c->gcp_oauth_token)))
+		return -ENOMEM;
+	return 0;
+}
+
 /*
- * GET URL (from endpoint_gcs_*) with EXTRA headers (NULL-terminated, at most 3) and the
- * bearer token. 0 with *resp set (any status), or a negative errno for
- * transport failures / missing credentials (logged).
+ * GET URL (from endpoint_gcs_*) with EXTRA headers (NULL-terminated, at most 4) and the
+ * bearer token: cloud_request.
  */
 static int gcs_request(struct gcs_storage *gs, const char *url, const char *const *extra,
 		       struct http_response *resp)
 {
-	memset(resp, 0, sizeof(*resp));
-	for (int attempt = 0;; attempt++) {
-		const char *hdrs[5];
-		size_t nh = 0;
-		char *auth = NULL;
-		if (gs->has_creds) {
-			struct storage_creds c = {0};
-			char *cerr = NULL;
-			int r = gs->creds.get(gs->creds.ctx, &c, &cerr);
-			if (r) {
-				log_warn("%s: no storage credentials: %s", gs->what,
-					 cerr ? redact(cerr) : strerror(-r));
-				free(cerr);
-				storage_creds_clear(&c);
-				return r;
-			}
-			free(cerr);
-			if (!str_empty(c.gcp_oauth_token) &&
-			    !(auth = xasprintf("Authorization: Bearer %s", c.gcp_oauth_token))) {
-				storage_creds_clear(&c);
-				return -ENOMEM;
-			}
-			storage_creds_clear(&c);
-		}
-		if (auth)
-			hdrs[nh++] = auth;
-		for (const char *const *e = extra; e && *e && nh < 4; e++)
-			hdrs[nh++] = *e;
-		hdrs[nh] = NULL;
-		struct http_request req = {.method = "GET", .url = url, .headers = hdrs};
-		char *herr = NULL;
-		int r = http_perform(gs->http, &req, resp, &herr);
-		cloud_free_secret(auth);
-		if (r) {
-			log_warn("%s: %s", gs->what, herr ? herr : strerror(-r));
-			free(herr);
-			return r;
-		}
-		if ((resp->status == 401 || resp->status == 403) && attempt == 0 && gs->has_creds &&
-		    gs->creds.invalidate) {
-			log_debug("%s: HTTP %ld, retrying with fresh credentials", gs->what, resp->status);
-			gs->creds.invalidate(gs->creds.ctx);
-			http_response_free(resp);
-			continue;
-		}
-		return 0;
-	}
+	return cloud_request(&gs->cb, "GET", url, extra, resp);
 }
 
 /* Google's error message of a JSON error answer (malloc'ed, at most 200
@@ -142,9 +102,9 @@ static char *gcs_error_message(const struct http_response *resp)
 }
 
 /* Final answer RESP was not what OP on KEY needed: log (except 404) and map. */
-static int gcs_fail(struct gcs_storage *gs, const struct http_response *resp, const char *op,
-		    const char *key)
+static int gcs_fail(void *ctx, const struct http_response *resp, const char *op, const char *key)
 {
+	struct gcs_storage *gs = ctx;
 	int e = cloud_status_errno(resp->status);
 	if (e == -ENOENT)
 		return e;
@@ -152,31 +112,24 @@ static int gcs_fail(struct gcs_storage *gs, const struct http_response *resp, co
 	if (e == -EACCES)
 		log_warn("%s: access denied to '%s' (%s: HTTP %ld%s%s): the OAuth token is missing, "
 			 "expired or not valid for this bucket",
-			 gs->what, key, op, resp->status, msg ? ": " : "", msg ? msg : "");
+			 gs->cb.what, key, op, resp->status, msg ? ": " : "", msg ? msg : "");
 	else
-		log_warn("%s: %s '%s' failed: HTTP %ld%s%s", gs->what, op, key, resp->status,
+		log_warn("%s: %s '%s' failed: HTTP %ld%s%s", gs->cb.what, op, key, resp->status,
 			 msg ? ": " : "", msg ? msg : "");
 	free(msg);
 	return e;
 }
 
-static int gcs_list_page(struct gcs_storage *gs, const char *pfx, const char *token, int max,
+static int gcs_list_page(void *ctx, const char *pfx, const char *token, int max,
 			 struct http_response *resp)
 {
+	struct gcs_storage *gs = ctx;
 	char *url = endpoint_gcs_list_url(&gs->ep, pfx, token, max);
 	if (!url)
 		return -ENOMEM;
 	int r = gcs_request(gs, url, NULL, resp);
 	free(url);
 	return r;
-}
-
-static int fill_dir(struct storage_entry *e, const char *rel)
-{
-	memset(e, 0, sizeof(*e));
-	e->is_dir = true;
-	e->name = xstrdup(cloud_basename(rel));
-	return e->name ? 0 : -ENOMEM;
 }
 
 static bool json_array_nonempty(const cJSON *root, const char *name)
@@ -186,8 +139,9 @@ static bool json_array_nonempty(const cJSON *root, const char *name)
 }
 
 /* Is there anything under KEY/ (a marker object "KEY/" counts)? 1, 0 or -errno. */
-static int gcs_dir_exists(struct gcs_storage *gs, const char *key)
+static int gcs_dir_exists(void *ctx, const char *key)
 {
+	struct gcs_storage *gs = ctx;
 	char *pfx = endpoint_dir_prefix(key);
 	if (!pfx)
 		return -ENOMEM;
@@ -198,7 +152,7 @@ static int gcs_dir_exists(struct gcs_storage *gs, const char *key)
 	if (!r) {
 		cJSON *root = cJSON_ParseWithLength(resp.body, resp.body_len);
 		if (!cJSON_IsObject(root) || cJSON_GetObjectItemCaseSensitive(root, "error")) {
-			log_warn("%s: unexpected listing answer for '%s'", gs->what, key);
+			log_warn("%s: unexpected listing answer for '%s'", gs->cb.what, key);
 			r = -EIO;
 		} else {
 			r = (!*key || json_array_nonempty(root, "items") ||
@@ -213,11 +167,13 @@ static int gcs_dir_exists(struct gcs_storage *gs, const char *key)
 	return r;
 }
 
-/* An objects.get answer -> entry (and *generation when wanted). */
-static int parse_object(struct gcs_storage *gs, const char *rel, const char *key,
-			const struct http_response *resp, struct storage_entry *out,
-			char **generation)
+/* cloud_backend_ops.stat_parse: an objects.get answer -> entry (and the
+ * generation into *(char **)ARG when ARG is not NULL). */
+static int gcs_stat_parse(void *ctx, const char *rel, const char *key,
+			  const struct http_response *resp, struct storage_entry *out, void *arg)
 {
+	struct gcs_storage *gs = ctx;
+	char **generation = arg;
 	const char *slash = strrchr(key, '/');
 	char *pfx = xstrndup(key, slash ? (size_t)(slash - key) + 1 : 0);
 	char *wrapped = xasprintf("{\"items\":[%s]}", resp->body);
@@ -228,7 +184,7 @@ static int parse_object(struct gcs_storage *gs, const char *rel, const char *key
 	    (l.n != 1 || l.items[0].is_dir))
 		r = -EBADMSG;
 	if (r == -EBADMSG) {
-		log_warn("%s: unexpected metadata answer for '%s': %s", gs->what, key,
+		log_warn("%s: unexpected metadata answer for '%s': %s", gs->cb.what, key,
 			 perr ? perr : "not one object");
 		r = -EIO;
 	}
@@ -256,106 +212,34 @@ static int parse_object(struct gcs_storage *gs, const char *rel, const char *key
 	return r;
 }
 
-static int gcs_stat_key(struct gcs_storage *gs, const char *rel, const char *key,
-			struct storage_entry *out, char **generation)
+/* cloud_backend_ops.stat_get: objects.get (metadata). */
+static int gcs_stat_get(void *ctx, const char *key, struct http_response *resp)
 {
-	memset(out, 0, sizeof(*out));
-	if (!*key) {
-		int d = gcs_dir_exists(gs, key);
-		return d < 0 ? d : fill_dir(out, rel);
-	}
+	struct gcs_storage *gs = ctx;
 	char *url = endpoint_gcs_object_url(&gs->ep, key);
 	if (!url)
 		return -ENOMEM;
-	struct http_response resp;
-	int r = gcs_request(gs, url, NULL, &resp);
+	int r = gcs_request(gs, url, NULL, resp);
 	free(url);
-	if (r)
-		return r;
-	if (resp.status == 200) {
-		r = parse_object(gs, rel, key, &resp, out, generation);
-	} else if (resp.status == 404) {
-		int d = gcs_dir_exists(gs, key);
-		r = d < 0 ? d : d ? fill_dir(out, rel) : -ENOENT;
-	} else {
-		r = gcs_fail(gs, &resp, "stat", key);
-	}
-	http_response_free(&resp);
 	return r;
 }
 
 static int gcs_stat(struct storage *st, const char *rel, struct storage_entry *out)
 {
 	struct gcs_storage *gs = gcs_of(st);
-	char *key = endpoint_join_key(gs->ep.prefix, rel);
-	if (!key)
-		return -ENOMEM;
-	int r = gcs_stat_key(gs, rel ? rel : "", key, out, NULL);
-	free(key);
-	return r;
+	return cloud_stat(&gs->cb, gs->ep.prefix, rel, out);
 }
 
 static int gcs_list(struct storage *st, const char *rel, struct storage_list *out)
 {
 	struct gcs_storage *gs = gcs_of(st);
-	out->items = NULL;
-	out->n = 0;
-	if (!rel)
-		rel = "";
-	char *key = endpoint_join_key(gs->ep.prefix, rel);
-	char *pfx = key ? endpoint_dir_prefix(key) : NULL;
-	char *token = NULL;
-	int r = pfx ? 0 : -ENOMEM;
-	for (int page = 0; !r; page++) {
-		struct http_response resp;
-		if (page >= GCS_MAX_PAGES) {
-			log_warn("%s: listing '%s' does not end", gs->what, key);
-			r = -EIO;
-			break;
-		}
-		r = gcs_list_page(gs, pfx, token, gs->page_size, &resp);
-		if (r)
-			break;
-		if (resp.status != 200) {
-			r = gcs_fail(gs, &resp, "list", key);
-		} else {
-			char *next = NULL, *perr = NULL;
-			r = listing_parse_gcs(resp.body, resp.body_len, pfx, out, &next, &perr);
-			if (r) {
-				log_warn("%s: unexpected listing answer for '%s': %s", gs->what, key,
-					 perr ? perr : strerror(-r));
-				r = -EIO;
-			} else if (next && token && !strcmp(next, token)) {
-				log_warn("%s: listing '%s' repeats its page token", gs->what, key);
-				r = -EIO;
-			}
-			free(perr);
-			free(token);
-			token = next;
-		}
-		http_response_free(&resp);
-		if (!token)
-			break;
-	}
-	free(token);
-	if (!r && out->n == 0 && *key) {
-		struct storage_entry e;
-		r = gcs_stat_key(gs, rel, key, &e, NULL);
-		if (!r && !e.is_dir)
-			r = -ENOTDIR;
-		storage_entry_clear(&e);
-	}
-	if (r)
-		storage_list_free(out);
-	free(pfx);
-	free(key);
-	return r;
+	return cloud_list(&gs->cb, gs->ep.prefix, rel, out);
 }
 
 static void gcs_file_free(struct gcs_file *f)
 {
-	free(f->key);
-	free(f->etag);
+	free(f->cf.key);
+	free(f->cf.etag);
 	free(f->generation);
 	pthread_mutex_destroy(&f->mu);
 	free(f);
@@ -369,30 +253,11 @@ static int gcs_open(struct storage *st, const char *rel, const struct storage_en
 	if (!f)
 		return -ENOMEM;
 	pthread_mutex_init(&f->mu, NULL);
-	f->st = st;
-	f->key = endpoint_join_key(gs->ep.prefix, rel);
-	int r = f->key ? 0 : -ENOMEM;
-	if (!r && !*f->key)
-		r = -EISDIR;
-	if (!r && known && !known->is_dir && known->etag) {
-		f->size = known->size;
-		f->etag = xstrdup(known->etag);
-		r = f->etag ? 0 : -ENOMEM;
-	} else if (!r) {
-		struct storage_entry e;
-		r = gcs_stat_key(gs, rel, f->key, &e, &f->generation);
-		if (!r && e.is_dir)
-			r = -EISDIR;
-		if (!r) {
-			f->size = e.size;
-			f->etag = e.etag;
-			e.etag = NULL;
-		}
-		storage_entry_clear(&e);
-	}
-	if (!r && f->etag) {
+	f->cf.st = st;
+	int r = cloud_file_open(&gs->cb, gs->ep.prefix, rel, known, &f->cf, &f->generation);
+	if (!r && f->cf.etag) {
 		/* listing_parse_gcs makes "md5#generation" when there is no etag. */
-		const char *hash = strrchr(f->etag, '#');
+		const char *hash = strrchr(f->cf.etag, '#');
 		f->etag_is_gcs = !hash;
 		if (hash && hash[1] && !f->generation && !(f->generation = xstrdup(hash + 1)))
 			r = -ENOMEM;
@@ -424,75 +289,43 @@ static int check_generation(struct gcs_file *f, const struct http_response *resp
 	return r;
 }
 
-/* Exactly WANT bytes at OFF (OFF+WANT <= size) into BUF. */
-static int gcs_read_range(struct gcs_file *f, char *buf, size_t want, uint64_t off)
+/* cloud_backend_ops.read_get: ranged GET of the media, pinned to the generation. */
+static int gcs_get_range(struct cloud_file *cf, uint64_t off, size_t want,
+			 struct http_response *resp)
 {
-	struct gcs_storage *gs = gcs_of(f->st);
+	struct gcs_file *f = (struct gcs_file *)cf;
+	struct gcs_storage *gs = gcs_of(cf->st);
 	pthread_mutex_lock(&f->mu);
-	char *url = endpoint_gcs_media_url(&gs->ep, f->key, f->generation);
+	char *url = endpoint_gcs_media_url(&gs->ep, cf->key, f->generation);
 	pthread_mutex_unlock(&f->mu);
 	char *range = xasprintf("Range: bytes=%" PRIu64 "-%" PRIu64, off, off + want - 1);
 	const char *extra[] = {range, NULL};
-	struct http_response resp = {0};
 	int r = url && range ? 0 : -ENOMEM;
 	if (!r)
-		r = gcs_request(gs, url, extra, &resp);
+		r = gcs_request(gs, url, extra, resp);
 	free(url);
 	free(range);
-	if (r)
-		return r;
-	const char *why = NULL;
-	if (resp.status == 412 || resp.status == 404 || resp.status == 416) {
-		log_warn("%s: '%s' was %s since it was opened (HTTP %ld)", gs->what, f->key,
-			 resp.status == 404 ? "deleted" : "changed", resp.status);
+	return r;
+}
+
+/* cloud_backend_ops.read_identity: the service's ETag (when that is what
+ * was opened), then the generation (pinned by the first answer that has one). */
+static int gcs_identity(struct cloud_file *cf, const struct http_response *resp,
+			const char **differs)
+{
+	struct gcs_file *f = (struct gcs_file *)cf;
+	int r = f->etag_is_gcs ? cloud_etag_check(resp, cf->etag, differs) : 0;
+	if (!r && check_generation(f, resp) == -EIO) {
+		*differs = "generation";
 		r = -EIO;
-	} else if (resp.status != 200 && resp.status != 206) {
-		r = gcs_fail(gs, &resp, "read", f->key);
-		if (r == -ENOENT)
-			r = -EIO;
-	} else {
-		char *et = f->etag_is_gcs ? http_response_header(&resp, "ETag") : NULL;
-		char *uq = et ? cloud_unquote_etag(et) : NULL;
-		if (et && !uq) {
-			r = -ENOMEM;
-		} else if ((uq && strcmp(uq, f->etag)) || (r = check_generation(f, &resp)) == -EIO) {
-			log_warn("%s: '%s' changed since it was opened (%s differs)", gs->what, f->key,
-				 uq && strcmp(uq, f->etag) ? "ETag" : "generation");
-			r = -EIO;
-		} else if (!r && cloud_check_range(&resp, off, want, f->size, &why)) {
-			log_warn("%s: read of '%s' at %" PRIu64 "+%zu: %s", gs->what, f->key, off,
-				 want, why);
-			r = -EIO;
-		} else if (!r) {
-			memcpy(buf, resp.body, want);
-		}
-		free(et);
-		free(uq);
 	}
-	http_response_free(&resp);
 	return r;
 }
 
 static ssize_t gcs_read(struct storage_file *sf, void *buf, size_t len, uint64_t off)
 {
 	struct gcs_file *f = (struct gcs_file *)sf;
-	if (off >= f->size || len == 0)
-		return 0;
-	uint64_t left = f->size - off;
-	size_t total = left < len ? (size_t)left : len;
-	if (total > (size_t)SSIZE_MAX)
-		total = (size_t)SSIZE_MAX;
-	size_t done = 0;
-	while (done < total) {
-		size_t want = total - done;
-		if (want > CLOUD_MAX_REQUEST_BYTES)
-			want = CLOUD_MAX_REQUEST_BYTES;
-		int r = gcs_read_range(f, (char *)buf + done, want, off + done);
-		if (r)
-			return r;
-		done += want;
-	}
-	return (ssize_t)done;
+	return cloud_read(&gcs_of(f->cf.st)->cb, &f->cf, buf, len, off);
 }
 
 static void gcs_close(struct storage_file *sf) { gcs_file_free((struct gcs_file *)sf); }
@@ -502,9 +335,22 @@ static void gcs_destroy(struct storage *st)
 	struct gcs_storage *gs = gcs_of(st);
 	free(gs->base.location);
 	endpoint_gcs_free(&gs->ep);
-	free(gs->what);
+	free(gs->cb.what);
 	free(gs);
 }
+
+static const struct cloud_backend_ops gcs_cb_ops = {
+	.token_name = "page token",
+	.prepare = gcs_prepare,
+	.list_page = gcs_list_page,
+	.parse = listing_parse_gcs,
+	.fail = gcs_fail,
+	.dir_exists = gcs_dir_exists,
+	.stat_get = gcs_stat_get,
+	.stat_parse = gcs_stat_parse,
+	.read_get = gcs_get_range,
+	.read_identity = gcs_identity,
+};
 
 static const struct storage_ops gcs_ops = {
 	.name = "gcs",
@@ -521,30 +367,20 @@ int storage_gcs_new(const char *location, const struct storage_url *u,
 		    struct storage **out, char **err)
 {
 	*out = NULL;
-	if (!env || !env->http) {
-		if (err)
-			*err = xasprintf("storage location '%s': no HTTP client for gcs storage",
-					 location);
-		return -EINVAL;
-	}
+	int r = cloud_need_http(location, env, "gcs storage", err);
+	if (r)
+		return r;
 	struct gcs_storage *gs = calloc(1, sizeof(*gs));
 	if (!gs)
 		return -ENOMEM;
-	gs->base.ops = &gcs_ops;
-	gs->http = env->http;
-	gs->page_size = endpoint_page_size(getenv("UCFS_LIST_PAGE_SIZE"));
-	if (creds && creds->get) {
-		gs->creds = *creds;
-		gs->has_creds = true;
-	}
-	gs->base.location = xstrdup(location);
-	int r = gs->base.location ? 0 : -ENOMEM;
+	r = cloud_backend_init(&gs->base, &gcs_ops, &gs->cb, &gcs_cb_ops, gs, location, env,
+			       creds);
 	if (!r)
 		r = endpoint_gcs_init(&gs->ep, location, u,
 				      endpoint_pick(env->gcs_endpoint, getenv("STORAGE_EMULATOR_HOST"),
 						    NULL),
 				      err);
-	if (!r && !(gs->what = xasprintf("gcs %s", u->bucket)))
+	if (!r && !(gs->cb.what = xasprintf("gcs %s", u->bucket)))
 		r = -ENOMEM;
 	if (r) {
 		gcs_destroy(&gs->base);

@@ -56,6 +56,7 @@
 #include <time.h>
 
 #include "net/http.h"
+#include "storage/cloud_util.h"
 #include "storage/endpoint.h"
 #include "storage/listing.h"
 #include "storage/sigv4.h"
@@ -740,11 +741,9 @@ int storage_s3_new(const char *location, const struct storage_url *u,
 		   struct storage **out, char **err)
 {
 	*out = NULL;
-	if (!env || !env->http) {
-		if (err)
-			*err = xasprintf("storage location '%s': no HTTP client for s3", location);
-		return -EINVAL;
-	}
+	int r = cloud_need_http(location, env, "s3", err);
+	if (r)
+		return r;
 	struct s3_storage *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -756,7 +755,7 @@ int storage_s3_new(const char *location, const struct storage_url *u,
 		s->has_creds = true;
 	}
 	s->base.location = xstrdup(location);
-	int r = s->base.location ? 0 : -ENOMEM;
+	r = s->base.location ? 0 : -ENOMEM;
 	if (!r)
 		r = endpoint_s3_init(&s->ep, location, u,
 				     endpoint_pick(env->s3_endpoint, getenv("AWS_ENDPOINT_URL_S3"),
