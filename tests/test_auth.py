@@ -22,7 +22,6 @@ import base64
 import http.client
 import json
 import secrets
-import socket
 import threading
 import time
 import urllib.parse
@@ -37,6 +36,7 @@ from deltalake import write_deltalake
 from mountutil import Mount, env_for, run
 from ucapi import UCClient
 from ucserver import UCServer
+from netutil import free_port  # noqa: E402
 
 CAT = "auth_cat"
 TABLES = {"sales": ["orders", "returns"], "hr": ["people"]}
@@ -71,12 +71,6 @@ def state_bytes(state: Path) -> bytes:
     files = sorted(state.parent.glob(state.name + "*"))
     assert files, f"no state database at {state}"
     return b"".join(f.read_bytes() for f in files)
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # ----------------------------------------------------------------------------- PAT
@@ -134,7 +128,7 @@ def test_token_never_stored_in_state(srv, tmp_path, mountpoint):
 def cfg(srv, tmp_path) -> Path:
     """[DEFAULT] points at a closed port, [dev] at the server with the admin token."""
     p = tmp_path / "databrickscfg"
-    p.write_text(f"[DEFAULT]\nhost = http://127.0.0.1:{closed_port()}\ntoken = default-tok\n\n"
+    p.write_text(f"[DEFAULT]\nhost = http://127.0.0.1:{free_port()}\ntoken = default-tok\n\n"
                  f"[dev]\nhost = {srv.url}\ntoken = {srv.admin_token}\n\n"
                  f"[staging]\nhost = {srv.url}\ntoken = staging-tok\n")
     return p
@@ -332,7 +326,7 @@ def test_m2m_token_refreshed_before_expiry(proxy, tmp_path, mountpoint):
                                    {"DATABRICKS_CLIENT_ID": "a", "DATABRICKS_CLIENT_SECRET": "b"}],
                          ids=["none", "pat", "m2m"])
 def test_closed_port_fails_fast_naming_the_host(creds):
-    host = f"http://127.0.0.1:{closed_port()}"
+    host = f"http://127.0.0.1:{free_port()}"
     t0 = time.monotonic()
     p = run(["catalogs", "--host", host], env=env_for(**creds), timeout=60)
     assert time.monotonic() - t0 < 30

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import time
@@ -15,17 +14,12 @@ import pytest
 import mountutil
 from conftest import CATALOG
 from mountutil import Mount, env_for, is_mounted, run
+from netutil import free_port  # noqa: E402
 
 COMMANDS = [["catalogs"], ["browse"], ["mirror"], ["mirror", "create"], ["mirror", "list"],
             ["mirror", "rm"], ["mirror", "edit"], ["mirror", "show"], ["sync"], ["status"],
             ["lakehouse"], ["lakehouse", "create"], ["shortcut"], ["shortcut", "create"],
             ["storage"], ["mount"], ["umount"]]
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def items(state: Path) -> list[dict]:
@@ -98,7 +92,7 @@ def test_no_host_is_a_clear_error():
 
 
 def test_server_down_and_wrong_host_fail_fast():
-    port = closed_port()
+    port = free_port()
     t0 = time.monotonic()
     p = run(["catalogs", "--host", f"http://127.0.0.1:{port}"], env=env_for(), timeout=60)
     assert p.returncode == 1
@@ -151,7 +145,7 @@ def test_mirror_create_bad_input_leaves_no_state(uc_server, catalog, fresh_state
 
 def test_mirror_create_server_down_leaves_no_state(fresh_state):
     p = run(["mirror", "create", "--catalog", CATALOG, "--host",
-             f"http://127.0.0.1:{closed_port()}"], env=env_for(fresh_state))
+             f"http://127.0.0.1:{free_port()}"], env=env_for(fresh_state))
     assert p.returncode == 1 and "reach" in p.stderr
     assert not fresh_state.exists() or items(fresh_state) == []
 
@@ -201,7 +195,7 @@ def test_mount_server_down_reports_before_daemonizing(uc_server, catalog, tmp_pa
     run(["mirror", "create", "--catalog", CATALOG, "--host", uc_server.url],
         env=env_for(state), check=True)
     db = sqlite3.connect(state)
-    db.execute("UPDATE items SET host = ?", (f"http://127.0.0.1:{closed_port()}",))
+    db.execute("UPDATE items SET host = ?", (f"http://127.0.0.1:{free_port()}",))
     db.commit()
     db.close()
     p = run(["mount", str(mountpoint)], env=env_for(state), timeout=120)

@@ -134,6 +134,22 @@ int sdb_step_done(struct state *st, sqlite3_stmt *s, const char *what, char **er
 	return sqlite3_step(s) == SQLITE_DONE ? 0 : sdb_err(st, what, err);
 }
 
+void *sdb_append(void *arr_ptr, size_t *n, size_t *cap, size_t size)
+{
+	void **arr = arr_ptr;
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		void *v = realloc(*arr, c * size);
+		if (!v)
+			return NULL;
+		*arr = v;
+		*cap = c;
+	}
+	char *el = (char *)*arr + (*n)++ * size;
+	memset(el, 0, size);
+	return el;
+}
+
 int sdb_name_taken(struct state *st, const char *name, int64_t except_item_id)
 {
 	sqlite3_stmt *s;
@@ -361,17 +377,12 @@ int state_items_list(struct state *st, struct item **out, size_t *n)
 	size_t cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			struct item *v = realloc(*out, cap * sizeof(*v));
-			if (!v) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			*out = v;
+		struct item *it = sdb_append(out, n, &cap, sizeof(*it));
+		if (!it) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
-		memset(&(*out)[*n], 0, sizeof(struct item));
-		read_item(s, &(*out)[(*n)++]);
+		read_item(s, it);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {

@@ -25,6 +25,10 @@ char *sdb_col_str(sqlite3_stmt *s, int i);
 void sdb_bind_str(sqlite3_stmt *s, int i, const char *v);
 /* Step a statement expected to finish (INSERT/UPDATE/DELETE). */
 int sdb_step_done(struct state *st, sqlite3_stmt *s, const char *what, char **err);
+/* Append one zeroed element of `size` bytes to the array *arr of *n
+ * elements (capacity *cap, doubled as needed); NULL on ENOMEM (the array is
+ * left as it was). For the list readers. */
+void *sdb_append(void *arr_ptr, size_t *n, size_t *cap, size_t size);
 /* Is NAME taken by an item or a lakehouse? 1 yes, 0 no, <0 error. */
 int sdb_name_taken(struct state *st, const char *name, int64_t except_item_id);
 

@@ -70,16 +70,11 @@ int state_lakehouses_list(struct state *st, struct lakehouse **out, size_t *n)
 	size_t cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			struct lakehouse *v = realloc(*out, cap * sizeof(*v));
-			if (!v) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			*out = v;
+		struct lakehouse *l = sdb_append(out, n, &cap, sizeof(*l));
+		if (!l) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
-		struct lakehouse *l = &(*out)[(*n)++];
 		l->id = sqlite3_column_int64(s, 0);
 		l->name = sdb_col_str(s, 1);
 		l->created_at = sqlite3_column_int64(s, 2);
@@ -171,16 +166,11 @@ int state_shortcuts_list(struct state *st, struct shortcut **out, size_t *n)
 	size_t cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			struct shortcut *v = realloc(*out, cap * sizeof(*v));
-			if (!v) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			*out = v;
+		struct shortcut *c = sdb_append(out, n, &cap, sizeof(*c));
+		if (!c) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
-		struct shortcut *c = &(*out)[(*n)++];
 		c->lakehouse = sdb_col_str(s, 0);
 		c->name = sdb_col_str(s, 1);
 		c->item_id = sqlite3_column_int64(s, 2);

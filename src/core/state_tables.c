@@ -58,16 +58,11 @@ int state_tables_list(struct state *st, int64_t item_id, struct table_row **out,
 	size_t cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct table_row *v = realloc(*out, cap * sizeof(*v));
-			if (!v) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			*out = v;
+		struct table_row *t = sdb_append(out, n, &cap, sizeof(*t));
+		if (!t) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
-		struct table_row *t = &(*out)[(*n)++];
 		t->schema_name = sdb_col_str(s, 0);
 		t->name = sdb_col_str(s, 1);
 		t->table_id = sdb_col_str(s, 2);
@@ -139,17 +134,11 @@ int state_selection_get(struct state *st, int64_t item_id, struct selection *out
 	int rc;
 	size_t cap = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (out->n == cap) {
-			cap = cap ? cap * 2 : 8;
-			struct sel_rule *v = realloc(out->rules, cap * sizeof(*v));
-			if (!v) {
-				r = -ENOMEM;
-				break;
-			}
-			out->rules = v;
+		struct sel_rule *ru = sdb_append(&out->rules, &out->n, &cap, sizeof(*ru));
+		if (!ru) {
+			r = -ENOMEM;
+			break;
 		}
-		struct sel_rule *ru = &out->rules[out->n++];
-		memset(ru, 0, sizeof(*ru));
 		ru->schema = sdb_col_str(s, 0);
 		const char *t = (const char *)sqlite3_column_text(s, 1);
 		ru->table = (t && *t) ? xstrdup(t) : NULL;
