@@ -21,6 +21,9 @@
 #endif
 
 #define POOL_MAX 16
+/* libcurl's receive buffer for streamed transfers (its default is 16 KiB):
+ * fewer, larger callbacks and recv() calls per byte. */
+#define SINK_BUFFER_BYTES (512L << 10)
 #define RETRY_BASE_MS 250
 #define RETRY_MAX_DELAY_MS 8000
 
@@ -190,12 +193,47 @@ struct xfer {
 	bool too_big, oom;
 	char *retry_after;
 	struct strbuf headers;
+	/* streaming (http_perform_sink) */
+	const struct http_sink *sink;
+	CURL *h;
+	int decided;    /* -1: on_head not called yet, else its answer */
+	int sink_err;   /* a sink's negative errno: the transfer was aborted */
+	size_t delivered; /* bytes given to on_data */
 };
+
+/* Ask the sink what to do with this answer's body. False: abort. */
+static bool sink_decide(struct xfer *x)
+{
+	long status = 0;
+	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+	struct http_response head = {.status = status, .body = "",
+				     .headers = x->headers.buf ? x->headers.buf : ""};
+	int r = x->sink->on_head(x->sink->ctx, &head);
+	if (r < 0) {
+		x->sink_err = r;
+		return false;
+	}
+	x->decided = r == HTTP_SINK_ACCEPT ? HTTP_SINK_ACCEPT : HTTP_SINK_BUFFER;
+	return true;
+}
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userp)
 {
 	struct xfer *x = userp;
 	size_t n = size * nmemb;
+	if (x->sink) {
+		if (x->decided < 0 && !sink_decide(x))
+			return 0;
+		if (x->decided == HTTP_SINK_ACCEPT) {
+			int r = x->sink->on_data(x->sink->ctx, ptr, n);
+			if (r) {
+				x->sink_err = r < 0 ? r : -EIO;
+				return 0;
+			}
+			x->delivered += n;
+			return n;
+		}
+	}
 	if (x->body.len + n > x->max) {
 		x->too_big = true;
 		return 0;
@@ -389,6 +427,8 @@ static CURLcode setup(struct http_client *c, CURL *h, const struct http_request 
 	SET(CURLOPT_WRITEDATA, x);
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_HEADERDATA, x);
+	if (x->sink)
+		SET(CURLOPT_BUFFERSIZE, SINK_BUFFER_BYTES);
 	if (c->ca_file)
 		SET(CURLOPT_CAINFO, c->ca_file);
 	if (!strcmp(m, "GET")) {
@@ -421,8 +461,8 @@ static const char *errno_text(int e)
 	}
 }
 
-int http_perform(struct http_client *c, const struct http_request *req, struct http_response *out,
-		 char **errmsg)
+static int perform(struct http_client *c, const struct http_request *req,
+		   const struct http_sink *sink, struct http_response *out, char **errmsg)
 {
 	if (errmsg)
 		*errmsg = NULL;
@@ -442,7 +482,7 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 	int ret = 0;
 	char errbuf[CURL_ERROR_SIZE];
 	for (int attempt = 0;; attempt++) {
-		struct xfer x = {.max = c->max_body};
+		struct xfer x = {.max = c->max_body, .sink = sink, .h = h, .decided = -1};
 		errbuf[0] = '\0';
 		CURLcode rc = setup(c, h, req, hdrs, &x, errbuf);
 		atomic_fetch_add(&n_requests, 1);
@@ -451,9 +491,13 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 		long status = 0, os_errno = 0;
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 		curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+		if (rc == CURLE_OK && sink && x.decided < 0 && !sink_decide(&x))
+			rc = CURLE_WRITE_ERROR; /* no body at all: the sink still decides */
 
 		bool transient;
-		if (rc == CURLE_OK)
+		if (x.sink_err || x.delivered)
+			transient = false; /* the sink has bytes, or said stop: no retry */
+		else if (rc == CURLE_OK)
 			transient = retry_status_is_transient(status);
 		else
 			transient = !x.too_big && !x.oom && curl_is_retryable(rc);
@@ -504,11 +548,12 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 			break;
 		}
 		/* Transport failure, final. */
-		ret = x.too_big ? -EFBIG : x.oom ? -ENOMEM : curl_to_errno(rc, os_errno);
+		ret = x.sink_err ? x.sink_err
+		      : x.too_big ? -EFBIG : x.oom ? -ENOMEM : curl_to_errno(rc, os_errno);
 		sb_free(&x.body);
 		sb_free(&x.headers);
 		free(x.retry_after);
-		if (errmsg) {
+		if (errmsg && !x.sink_err) {
 			char *origin = http_url_origin(req->url);
 			/* errbuf may quote the URL; keep only curl's generic text then. */
 			const char *detail = errbuf[0] && !strstr(errbuf, "?") ? errbuf : curl_easy_strerror(rc);
@@ -526,6 +571,24 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 	curl_slist_free_all(hdrs);
 	pool_put(c, h);
 	return ret;
+}
+
+int http_perform(struct http_client *c, const struct http_request *req, struct http_response *out,
+		 char **errmsg)
+{
+	return perform(c, req, NULL, out, errmsg);
+}
+
+int http_perform_sink(struct http_client *c, const struct http_request *req,
+		      const struct http_sink *sink, struct http_response *out, char **errmsg)
+{
+	if (!sink || !sink->on_head || !sink->on_data) {
+		if (errmsg)
+			*errmsg = NULL;
+		memset(out, 0, sizeof(*out));
+		return -EINVAL;
+	}
+	return perform(c, req, sink, out, errmsg);
 }
 
 void http_response_free(struct http_response *r)

@@ -55,6 +55,30 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 		 char **errmsg);
 void http_response_free(struct http_response *r);
 
+/*
+ * Streaming: the body of an accepted answer goes to on_data as it arrives,
+ * with no copy in between (libcurl's receive buffer is handed over).
+ * on_head sees the final answer's status and headers (head->status,
+ * head->headers; body empty) once, before any body byte - or after the
+ * transfer when the answer has no body - and returns HTTP_SINK_ACCEPT (the
+ * body goes to on_data), HTTP_SINK_BUFFER (the body is kept in out->body,
+ * e.g. an error document; at most max_body_bytes) or a negative errno
+ * (the transfer is aborted and http_perform_sink returns it). on_data
+ * returns 0 or a negative errno (abort, returned). Transient answers and
+ * transport failures are retried only while no byte has reached on_data;
+ * after that a failure is returned as it is (the sink knows how far it
+ * got). On return 0, out holds the status and headers (and the buffered
+ * body, if any).
+ */
+enum { HTTP_SINK_ACCEPT = 0, HTTP_SINK_BUFFER = 1 };
+struct http_sink {
+	int (*on_head)(void *ctx, const struct http_response *head);
+	int (*on_data)(void *ctx, const char *data, size_t len);
+	void *ctx;
+};
+int http_perform_sink(struct http_client *c, const struct http_request *req,
+		      const struct http_sink *sink, struct http_response *out, char **errmsg);
+
 /* Value of response header NAME (case-insensitive), malloc'ed, or NULL. */
 char *http_response_header(const struct http_response *r, const char *name);
 

@@ -80,11 +80,18 @@ static int az_prepare(void *ctx, const void *target, const struct storage_creds 
  * METHOD base_url + PATH [? QUERY] [& SAS] with x-ms-version and EXTRA
  * headers (NULL-terminated, at most 4): cloud_request.
  */
+static int az_request_sink(struct az_storage *as, const char *method, const char *path,
+			   const char *query, const char *const *extra,
+			   const struct http_sink *sink, struct http_response *resp)
+{
+	struct az_target t = {.path = path, .query = query};
+	return cloud_request_sink(&as->cb, method, &t, extra, sink, resp);
+}
+
 static int az_request(struct az_storage *as, const char *method, const char *path,
 		      const char *query, const char *const *extra, struct http_response *resp)
 {
-	struct az_target t = {.path = path, .query = query};
-	return cloud_request(&as->cb, method, &t, extra, resp);
+	return az_request_sink(as, method, path, query, extra, NULL, resp);
 }
 
 /* Final answer RESP was not what OP on KEY needed: log (except 404) and map. */
@@ -242,7 +249,7 @@ static int az_open(struct storage *st, const char *rel, const struct storage_ent
 
 /* cloud_backend_ops.read_get: ranged GET with If-Match on the opened ETag. */
 static int az_get_range(struct cloud_file *f, uint64_t off, size_t want,
-			struct http_response *resp)
+			const struct http_sink *sink, struct http_response *resp)
 {
 	struct az_storage *as = az_of(f->st);
 	char *path = endpoint_azure_blob_path(f->key);
@@ -251,7 +258,7 @@ static int az_get_range(struct cloud_file *f, uint64_t off, size_t want,
 	const char *extra[] = {range, ifm, NULL};
 	int r = path && range && (!f->etag || ifm) ? 0 : -ENOMEM;
 	if (!r)
-		r = az_request(as, "GET", path, NULL, extra, resp);
+		r = az_request_sink(as, "GET", path, NULL, extra, sink, resp);
 	free(path);
 	free(range);
 	free(ifm);
@@ -265,10 +272,11 @@ static int az_identity(struct cloud_file *f, const struct http_response *resp,
 	return cloud_etag_check(resp, f->etag, differs);
 }
 
-static ssize_t az_read(struct storage_file *sf, void *buf, size_t len, uint64_t off)
+static ssize_t az_read_stream(struct storage_file *sf, uint64_t off, size_t len,
+			      const struct storage_sink *sink)
 {
 	struct cloud_file *f = (struct cloud_file *)sf;
-	return cloud_read(&az_of(f->st)->cb, f, buf, len, off);
+	return cloud_read_stream(&az_of(f->st)->cb, f, off, len, sink);
 }
 
 static void az_destroy(struct storage *st)
@@ -299,7 +307,7 @@ static const struct storage_ops az_ops = {
 	.list = az_list,
 	.stat = az_stat,
 	.open = az_open,
-	.read = az_read,
+	.read_stream = az_read_stream,
 	.close = az_close,
 	.destroy = az_destroy,
 };

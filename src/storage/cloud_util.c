@@ -33,8 +33,8 @@ char *cloud_unquote_etag(const char *e)
 	return xstrdup(e);
 }
 
-int cloud_check_range(const struct http_response *r, uint64_t off, size_t want, uint64_t size,
-		      const char **why)
+int cloud_check_head(const struct http_response *r, uint64_t off, size_t want, uint64_t size,
+		     const char **why)
 {
 	char *enc = http_response_header(r, "Content-Encoding");
 	bool encoded = enc && *enc && strcasecmp(enc, "identity");
@@ -44,7 +44,7 @@ int cloud_check_range(const struct http_response *r, uint64_t off, size_t want, 
 		return -EIO;
 	}
 	if (r->status == 200) {
-		if (off == 0 && want == size && r->body_len == want)
+		if (off == 0 && want == size)
 			return 0;
 		*why = "the server ignored the byte range (200 instead of 206)";
 		return -EIO;
@@ -69,11 +69,18 @@ int cloud_check_range(const struct http_response *r, uint64_t off, size_t want, 
 		*why = "object size changed (Content-Range total differs)";
 		return -EIO;
 	}
-	if (r->body_len != want) {
-		*why = "body length differs from the range asked for";
-		return -EIO;
-	}
 	return 0;
+}
+
+int cloud_check_range(const struct http_response *r, uint64_t off, size_t want, uint64_t size,
+		      const char **why)
+{
+	int e = cloud_check_head(r, off, want, size, why);
+	if (!e && r->body_len != want) {
+		*why = "body length differs from the range asked for";
+		e = -EIO;
+	}
+	return e;
 }
 
 int cloud_status_errno(long status)
@@ -126,6 +133,13 @@ int cloud_backend_init(struct storage *base, const struct storage_ops *sops,
 int cloud_request(const struct cloud_backend *b, const char *method, const void *target,
 		  const char *const *extra, struct http_response *resp)
 {
+	return cloud_request_sink(b, method, target, extra, NULL, resp);
+}
+
+int cloud_request_sink(const struct cloud_backend *b, const char *method, const void *target,
+		       const char *const *extra, const struct http_sink *sink,
+		       struct http_response *resp)
+{
 	memset(resp, 0, sizeof(*resp));
 	for (int attempt = 0;; attempt++) {
 		struct storage_creds c = {0};
@@ -160,11 +174,13 @@ int cloud_request(const struct cloud_backend *b, const char *method, const void 
 		hdrs[nh] = NULL;
 		struct http_request req = {.method = method, .url = url, .headers = hdrs};
 		char *herr = NULL;
-		r = http_perform(b->http, &req, resp, &herr);
+		r = sink ? http_perform_sink(b->http, &req, sink, resp, &herr)
+			 : http_perform(b->http, &req, resp, &herr);
 		cloud_free_secret(url);
 		cloud_free_secret(auth);
 		if (r) {
-			log_warn("%s: %s", b->what, herr ? herr : strerror(-r));
+			if (herr) /* NULL: a sink stopped the transfer (it says why) */
+				log_warn("%s: %s", b->what, herr);
 			free(herr);
 			return r;
 		}
@@ -263,40 +279,81 @@ int cloud_etag_check(const struct http_response *resp, const char *expected,
 }
 
 /* Exactly WANT bytes at OFF (OFF+WANT <= size) into BUF. */
-static int read_range(const struct cloud_backend *b, struct cloud_file *file, char *buf,
-		      size_t want, uint64_t off)
+int cloud_rx_data(void *ctx, const char *p, size_t n)
 {
-	const char *key = file->key;
-	uint64_t size = file->size;
-	struct http_response resp;
-	int r = b->ops->read_get(file, off, want, &resp);
+	struct cloud_rx *x = ctx;
+	if (n > x->want - x->got) {
+		log_warn("%s: read of '%s' at %" PRIu64 "+%zu: body longer than the range asked for",
+			 x->what, x->key, x->off, x->want);
+		return x->err = -EIO;
+	}
+	int r = x->out->data(x->out->ctx, p, n);
 	if (r)
-		return r;
+		return x->err = r;
+	x->got += n;
+	return 0;
+}
+
+/* One ranged GET streamed to the caller's sink. */
+struct range_rx {
+	struct cloud_rx rx; /* first: cloud_rx_data gets this struct */
+	const struct cloud_backend *b;
+	struct cloud_file *file;
+};
+
+static int rx_head(void *ctx, const struct http_response *h)
+{
+	struct range_rx *x = ctx;
+	if (h->status != 200 && h->status != 206)
+		return HTTP_SINK_BUFFER; /* an error document: looked at after the transfer */
 	const char *why = NULL;
+	int r = x->b->ops->read_identity(x->file, h, &why);
+	if (r == -EIO)
+		log_warn("%s: '%s' changed since it was opened (%s differs)", x->b->what,
+			 x->file->key, why);
+	else if (!r && cloud_check_head(h, x->rx.off, x->rx.want, x->file->size, &why)) {
+		log_warn("%s: read of '%s' at %" PRIu64 "+%zu: %s", x->b->what, x->file->key,
+			 x->rx.off, x->rx.want, why);
+		r = -EIO;
+	}
+	if (r)
+		return x->rx.err = r;
+	x->rx.accepted = true;
+	return HTTP_SINK_ACCEPT;
+}
+
+static int read_range(const struct cloud_backend *b, struct cloud_file *file, uint64_t off,
+		      size_t want, const struct storage_sink *sink, size_t *got)
+{
+	struct range_rx x = {.rx = {.what = b->what, .key = file->key, .off = off, .want = want,
+				    .out = sink},
+			     .b = b, .file = file};
+	struct http_sink hs = {.on_head = rx_head, .on_data = cloud_rx_data, .ctx = &x};
+	struct http_response resp;
+	int r = b->ops->read_get(file, off, want, &hs, &resp);
+	*got = x.rx.got;
+	if (r)
+		return x.rx.err ? x.rx.err : x.rx.got ? -ECONNRESET : r;
+	const char *key = file->key;
 	if (resp.status == 412 || resp.status == 404 || resp.status == 416) {
 		log_warn("%s: '%s' was %s since it was opened (HTTP %ld)", b->what, key,
 			 resp.status == 404 ? "deleted" : "changed", resp.status);
 		r = -EIO;
-	} else if (resp.status != 200 && resp.status != 206) {
+	} else if (!x.rx.accepted) {
 		r = b->ops->fail(b->ctx, &resp, "read", key);
-		if (r == -ENOENT)
+		if (r == -ENOENT || r == 0)
 			r = -EIO;
-	} else if ((r = b->ops->read_identity(file, &resp, &why)) != 0) {
-		if (r == -EIO)
-			log_warn("%s: '%s' changed since it was opened (%s differs)", b->what, key,
-				 why);
-	} else if (cloud_check_range(&resp, off, want, size, &why)) {
-		log_warn("%s: read of '%s' at %" PRIu64 "+%zu: %s", b->what, key, off, want, why);
-		r = -EIO;
-	} else {
-		memcpy(buf, resp.body, want);
+	} else if (x.rx.got < want) {
+		log_debug("%s: read of '%s' at %" PRIu64 "+%zu: body ended after %zu bytes",
+			  b->what, key, off, want, x.rx.got);
+		r = -ECONNRESET;
 	}
 	http_response_free(&resp);
 	return r;
 }
 
-ssize_t cloud_read(const struct cloud_backend *b, struct cloud_file *file, void *buf, size_t len,
-		   uint64_t off)
+ssize_t cloud_read_stream(const struct cloud_backend *b, struct cloud_file *file, uint64_t off,
+			  size_t len, const struct storage_sink *sink)
 {
 	uint64_t size = file->size;
 	if (off >= size || len == 0)
@@ -307,13 +364,13 @@ ssize_t cloud_read(const struct cloud_backend *b, struct cloud_file *file, void 
 		total = (size_t)SSIZE_MAX;
 	size_t done = 0;
 	while (done < total) {
-		size_t want = total - done;
+		size_t want = total - done, got = 0;
 		if (want > CLOUD_MAX_REQUEST_BYTES)
 			want = CLOUD_MAX_REQUEST_BYTES;
-		int r = read_range(b, file, (char *)buf + done, want, off + done);
+		int r = read_range(b, file, off + done, want, sink, &got);
+		done += got;
 		if (r)
 			return r;
-		done += want;
 	}
 	return (ssize_t)done;
 }

@@ -32,6 +32,7 @@
 
 struct http_response;
 struct http_client;
+struct http_sink;
 struct cloud_file;
 
 /* Last path component of REL ("" for the root). Points into rel. */
@@ -50,6 +51,9 @@ char *cloud_unquote_etag(const char *etag);
  */
 int cloud_check_range(const struct http_response *r, uint64_t off, size_t want, uint64_t size,
 		      const char **why);
+/* The same checks on the status and headers alone (the body is streamed). */
+int cloud_check_head(const struct http_response *r, uint64_t off, size_t want, uint64_t size,
+		     const char **why);
 
 /* Errno for a final non-2xx storage answer: 404 -> -ENOENT, 401/403 ->
  * -EACCES, 400 -> -EINVAL, everything else -EIO. */
@@ -102,10 +106,11 @@ struct cloud_backend_ops {
 	/* A 200 answer to stat_get -> *OUT named after REL (ARG: cloud_stat_key's). */
 	int (*stat_parse)(void *ctx, const char *rel, const char *key,
 			  const struct http_response *resp, struct storage_entry *out, void *arg);
-	/* Send the GET for bytes [OFF, OFF+WANT) of FILE: 0 with *resp (any
-	 * status), or a negative errno (nothing to free then). */
+	/* Send the GET for bytes [OFF, OFF+WANT) of FILE, the body going to
+	 * SINK (cloud_request_sink): 0 with *resp (any status), or a negative
+	 * errno (nothing to free then). */
 	int (*read_get)(struct cloud_file *file, uint64_t off, size_t want,
-			struct http_response *resp);
+			const struct http_sink *sink, struct http_response *resp);
 	/* Is a 200/206 answer from the opened version? 0, -ENOMEM, or -EIO with
 	 * *differs naming what differs ("ETag", "generation"). */
 	int (*read_identity)(struct cloud_file *file, const struct http_response *resp,
@@ -146,6 +151,12 @@ int cloud_backend_init(struct storage *base, const struct storage_ops *sops,
  */
 int cloud_request(const struct cloud_backend *b, const char *method, const void *target,
 		  const char *const *extra, struct http_response *resp);
+/* The same, the body of the answer going to SINK (NULL: buffered, as above);
+ * the retry on 401/403 happens before any byte reaches the sink, because
+ * the sink buffers non-2xx answers (cloud_read_stream's does). */
+int cloud_request_sink(const struct cloud_backend *b, const char *method, const void *target,
+		       const char *const *extra, const struct http_sink *sink,
+		       struct http_response *resp);
 
 /* *e = a directory entry named after REL's last component. 0 or -ENOMEM. */
 int cloud_fill_dir(struct storage_entry *e, const char *rel);
@@ -192,15 +203,32 @@ int cloud_file_open(const struct cloud_backend *b, const char *prefix, const cha
 		    const struct storage_entry *known, struct cloud_file *f, void *stat_arg);
 
 /*
- * Read up to LEN bytes at OFF of FILE (its key, size, etag) into BUF:
- * requests of at most CLOUD_MAX_REQUEST_BYTES, each answer checked (412,
- * 404, 416: changed/deleted; other non-2xx: ->fail(…, "read", KEY) with
- * -ENOENT turned into -EIO; ->read_identity; cloud_check_range), all -EIO
- * and logged. Each request is ->read_get. Bytes read (0 at or past EOF) or
- * a negative errno.
+ * The body side of one streamed ranged GET (s3.c and cloud_read_stream):
+ * cloud_rx_data hands the bytes on to OUT, refusing more than WANT (-EIO,
+ * logged as "WHAT: read of 'KEY' ..."); ERR keeps the first error of the
+ * checks or of OUT, GOT the bytes handed on.
  */
-ssize_t cloud_read(const struct cloud_backend *b, struct cloud_file *file, void *buf, size_t len,
-		   uint64_t off);
+struct cloud_rx {
+	const char *what, *key;
+	uint64_t off;
+	size_t want, got;
+	const struct storage_sink *out;
+	int err;
+	bool accepted; /* the answer's head passed the checks */
+};
+int cloud_rx_data(void *ctx, const char *p, size_t n);
+
+/*
+ * storage_ops.read_stream: bytes [OFF, OFF+LEN) of FILE (clamped to its
+ * size) to SINK, in requests of at most CLOUD_MAX_REQUEST_BYTES (each
+ * ->read_get). Each answer is checked before its first byte is handed on
+ * (412, 404, 416: changed/deleted; other non-2xx: ->fail(…, "read", KEY)
+ * with -ENOENT turned into -EIO; ->read_identity; cloud_check_head), all
+ * -EIO and logged; a body longer than asked is -EIO, a shorter one
+ * -ECONNRESET. Bytes delivered or a negative errno.
+ */
+ssize_t cloud_read_stream(const struct cloud_backend *b, struct cloud_file *file, uint64_t off,
+			  size_t len, const struct storage_sink *sink);
 
 /*
  * The answer's ETag (unquoted) against EXPECTED (NULL: nothing to compare):

@@ -140,6 +140,11 @@ static ssize_t file_read(struct storage_file *f, void *buf, size_t len, uint64_t
 	return (ssize_t)done;
 }
 
+static int file_fd(struct storage_file *f)
+{
+	return ((struct local_handle *)f)->fd;
+}
+
 static void file_close(struct storage_file *f)
 {
 	struct local_handle *h = (struct local_handle *)f;
@@ -162,6 +167,7 @@ static const struct storage_ops file_ops = {
 	.stat = file_stat,
 	.open = file_open,
 	.read = file_read,
+	.fd = file_fd,
 	.close = file_close,
 	.destroy = file_destroy,
 };

@@ -291,7 +291,7 @@ static int check_generation(struct gcs_file *f, const struct http_response *resp
 
 /* cloud_backend_ops.read_get: ranged GET of the media, pinned to the generation. */
 static int gcs_get_range(struct cloud_file *cf, uint64_t off, size_t want,
-			 struct http_response *resp)
+			 const struct http_sink *sink, struct http_response *resp)
 {
 	struct gcs_file *f = (struct gcs_file *)cf;
 	struct gcs_storage *gs = gcs_of(cf->st);
@@ -302,7 +302,7 @@ static int gcs_get_range(struct cloud_file *cf, uint64_t off, size_t want,
 	const char *extra[] = {range, NULL};
 	int r = url && range ? 0 : -ENOMEM;
 	if (!r)
-		r = gcs_request(gs, url, extra, resp);
+		r = cloud_request_sink(&gs->cb, "GET", url, extra, sink, resp);
 	free(url);
 	free(range);
 	return r;
@@ -322,10 +322,11 @@ static int gcs_identity(struct cloud_file *cf, const struct http_response *resp,
 	return r;
 }
 
-static ssize_t gcs_read(struct storage_file *sf, void *buf, size_t len, uint64_t off)
+static ssize_t gcs_read_stream(struct storage_file *sf, uint64_t off, size_t len,
+			       const struct storage_sink *sink)
 {
 	struct gcs_file *f = (struct gcs_file *)sf;
-	return cloud_read(&gcs_of(f->cf.st)->cb, &f->cf, buf, len, off);
+	return cloud_read_stream(&gcs_of(f->cf.st)->cb, &f->cf, off, len, sink);
 }
 
 static void gcs_close(struct storage_file *sf) { gcs_file_free((struct gcs_file *)sf); }
@@ -357,7 +358,7 @@ static const struct storage_ops gcs_ops = {
 	.list = gcs_list,
 	.stat = gcs_stat,
 	.open = gcs_open,
-	.read = gcs_read,
+	.read_stream = gcs_read_stream,
 	.close = gcs_close,
 	.destroy = gcs_destroy,
 };

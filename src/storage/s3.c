@@ -33,10 +33,11 @@
  *    continuation-token). An empty listing of a non-root directory is
  *    -ENOENT (-ENOTDIR when REL is an object). stat(): HEAD; a missing object
  *    is a directory when the prefix REL/ has entries. open(): size and ETag
- *    from `known` (a listed file with an ETag) or a HEAD. read(): one ranged
- *    GET (Range, If-Match) per call; the answer must be 206 with exactly the
- *    Content-Range asked for (200 only when the whole object was asked for),
- *    the same ETag and the full length (short bodies are retried twice);
+ *    from `known` (a listed file with an ETag) or a HEAD. read_stream(): one
+ *    ranged GET (Range, If-Match) per call, streamed; the answer must be 206
+ *    with exactly the Content-Range asked for (200 only when the whole
+ *    object was asked for) and the same ETag before a byte is handed on, and
+ *    the full length (a short body is -ECONNRESET: storage.c resumes it);
  *    412/416 or another ETag is -EIO, never bytes of another version.
  *  - Errors: 404 -ENOENT, 401/403 -EACCES, other statuses and malformed
  *    answers -EIO, transport failures the http layer's errno. Failures other
@@ -66,7 +67,6 @@
 #include "util/strutil.h"
 
 #define S3_DEFAULT_REGION "us-east-1"
-#define S3_READ_ATTEMPTS 3
 
 struct s3_storage {
 	struct storage base;
@@ -222,6 +222,7 @@ struct req {
 	const char *query;  /* encoded with sigv4_uri_encode(v, true), or NULL */
 	const char *const *headers; /* extra "Name: value" lines (signed and sent), or NULL */
 	const char *what;   /* for messages: the key or prefix (NULL: key) */
+	const struct http_sink *sink; /* GET body streamed here (NULL: buffered) */
 };
 
 static int send_once(struct s3_storage *s, const struct storage_creds *c, const char *region,
@@ -281,10 +282,12 @@ static int send_once(struct s3_storage *s, const struct storage_creds *c, const 
 	for (size_t i = 0; i < nsig; i++)
 		hdrs[nx + i] = sig[i];
 	struct http_request hr = {.method = q->method, .url = url, .headers = hdrs};
-	r = http_perform(s->http, &hr, resp, &errmsg);
-	if (r)
-		log_warn("s3: s3://%s/%s: %s", s->ep.bucket, q->key ? q->key : "",
-			 errmsg ? errmsg : strerror(-r));
+	r = q->sink ? http_perform_sink(s->http, &hr, q->sink, resp, &errmsg)
+		    : http_perform(s->http, &hr, resp, &errmsg);
+	if (r && errmsg) /* no message: a sink stopped the transfer (it says why) */
+		log_warn("s3: s3://%s/%s: %s", s->ep.bucket, q->key ? q->key : "", errmsg);
+	else if (r && !q->sink)
+		log_warn("s3: s3://%s/%s: %s", s->ep.bucket, q->key ? q->key : "", strerror(-r));
 out:
 	free(hdrs);
 	if (sig)
@@ -627,7 +630,54 @@ static bool content_range_is(const char *cr, uint64_t a, uint64_t b, uint64_t to
 	return cr && !strcmp(cr, want);
 }
 
-static ssize_t s3_read(struct storage_file *fh, void *buf, size_t len, uint64_t off)
+/* One ranged GET streamed to the caller's sink: the answer is checked
+ * before the first byte is handed on. */
+struct s3_rx {
+	struct cloud_rx rx; /* first: cloud_rx_data gets this struct */
+	struct s3_storage *s;
+	struct s3_file *f;
+	uint64_t last;
+};
+
+static int s3_rx_head(void *ctx, const struct http_response *h)
+{
+	struct s3_rx *x = ctx;
+	if (h->status != 206 && h->status != 200)
+		return HTTP_SINK_BUFFER; /* an error document, looked at by s3_do */
+	char *cr = http_response_header(h, "content-range");
+	char *et_raw = http_response_header(h, "etag");
+	char *et = strip_quotes(et_raw);
+	char *ce = http_response_header(h, "content-encoding");
+	int r = 0;
+	bool range_ok = h->status == 206 ? content_range_is(cr, x->rx.off, x->last, x->f->size)
+					 : (x->rx.off == 0 && x->rx.want == x->f->size);
+	if (!range_ok) {
+		log_warn("s3: GET s3://%s/%s: answer (HTTP %ld, Content-Range %s) is not the range "
+			 "asked for (bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64 ")",
+			 x->s->ep.bucket, x->f->key, h->status, cr ? cr : "none", x->rx.off, x->last,
+			 x->f->size);
+		r = -EIO;
+	} else if (et && x->f->etag && strcmp(et, x->f->etag)) {
+		log_warn("s3: GET s3://%s/%s: object changed since it was opened (ETag differs)",
+			 x->s->ep.bucket, x->f->key);
+		r = -EIO;
+	} else if (ce && *ce && strcasecmp(ce, "identity")) {
+		log_warn("s3: GET s3://%s/%s: stored with Content-Encoding %s, not supported",
+			 x->s->ep.bucket, x->f->key, ce);
+		r = -EIO;
+	}
+	free(cr);
+	free(et_raw);
+	free(et);
+	free(ce);
+	if (r)
+		return x->rx.err = r;
+	x->rx.accepted = true;
+	return HTTP_SINK_ACCEPT;
+}
+
+static ssize_t s3_read_stream(struct storage_file *fh, uint64_t off, size_t len,
+			      const struct storage_sink *sink)
 {
 	struct s3_file *f = (struct s3_file *)fh;
 	struct s3_storage *s = s3_of(f->st);
@@ -643,69 +693,33 @@ static ssize_t s3_read(struct storage_file *fh, void *buf, size_t len, uint64_t 
 	if (etag_sendable(f->etag) && !ifm)
 		return -ENOMEM;
 	const char *hdrs[] = {range, ifm, NULL};
-	struct req q = {.method = "GET", .key = f->key, .headers = hdrs};
-	ssize_t ret = -EIO;
-	for (int attempt = 0; attempt < S3_READ_ATTEMPTS; attempt++) {
-		struct http_response resp;
-		int r = s3_do(s, &q, &resp);
-		if (r) {
-			ret = r;
-			break;
-		}
-		char *cr = http_response_header(&resp, "content-range");
-		char *et_raw = http_response_header(&resp, "etag");
-		char *et = strip_quotes(et_raw);
-		char *ce = http_response_header(&resp, "content-encoding");
-		bool short_body = false;
-		if (resp.status == 206 || resp.status == 200) {
-			bool range_ok = resp.status == 206
-						? content_range_is(cr, off, last, f->size)
-						: (off == 0 && want == f->size);
-			if (!range_ok) {
-				log_warn("s3: GET s3://%s/%s: answer (HTTP %ld, Content-Range %s) "
-					 "is not the range asked for (bytes %" PRIu64 "-%" PRIu64
-					 "/%" PRIu64 ")",
-					 s->ep.bucket, f->key, resp.status, cr ? cr : "none", off, last,
-					 f->size);
-				ret = -EIO;
-			} else if (et && f->etag && strcmp(et, f->etag)) {
-				log_warn("s3: GET s3://%s/%s: object changed since it was opened "
-					 "(ETag differs)", s->ep.bucket, f->key);
-				ret = -EIO;
-			} else if (ce && *ce && strcasecmp(ce, "identity")) {
-				log_warn("s3: GET s3://%s/%s: stored with Content-Encoding %s, "
-					 "not supported", s->ep.bucket, f->key, ce);
-				ret = -EIO;
-			} else if (resp.body_len == want) {
-				memcpy(buf, resp.body, (size_t)want);
-				ret = (ssize_t)want;
-			} else if (resp.body_len < want) {
-				short_body = true;
-				log_debug("s3: GET s3://%s/%s: short body (%zu of %" PRIu64
-					  " bytes), retrying", s->ep.bucket, f->key, resp.body_len, want);
-				ret = -EIO;
-			} else {
-				log_warn("s3: GET s3://%s/%s: body longer than the range asked for",
-					 s->ep.bucket, f->key);
-				ret = -EIO;
-			}
-		} else if (resp.status == 412 || resp.status == 416) {
-			log_warn("s3: GET s3://%s/%s: object changed since it was opened (HTTP %ld)",
-				 s->ep.bucket, f->key, resp.status);
-			ret = -EIO;
-		} else {
-			ret = fail_status(s, &q, &resp);
-		}
-		free(cr);
-		free(et_raw);
-		free(et);
-		free(ce);
-		http_response_free(&resp);
-		if (!short_body)
-			break;
-	}
+	struct s3_rx x = {.rx = {.what = "s3", .key = f->key, .off = off, .want = (size_t)want,
+				 .out = sink},
+			  .s = s, .f = f, .last = last};
+	struct http_sink hs = {.on_head = s3_rx_head, .on_data = cloud_rx_data, .ctx = &x};
+	struct req q = {.method = "GET", .key = f->key, .headers = hdrs, .sink = &hs};
+	struct http_response resp;
+	int r = s3_do(s, &q, &resp);
 	free(ifm);
-	return ret;
+	if (r)
+		return x.rx.err ? x.rx.err : x.rx.got ? -ECONNRESET : r;
+	if (x.rx.accepted && x.rx.got == want) {
+		r = 0;
+	} else if (x.rx.accepted) {
+		log_debug("s3: GET s3://%s/%s: short body (%zu of %" PRIu64 " bytes)",
+			  s->ep.bucket, f->key, x.rx.got, want);
+		r = -ECONNRESET;
+	} else if (resp.status == 412 || resp.status == 416) {
+		log_warn("s3: GET s3://%s/%s: object changed since it was opened (HTTP %ld)",
+			 s->ep.bucket, f->key, resp.status);
+		r = -EIO;
+	} else {
+		r = fail_status(s, &q, &resp);
+		if (r == 0)
+			r = -EIO;
+	}
+	http_response_free(&resp);
+	return r ? r : (ssize_t)x.rx.got;
 }
 
 static void s3_close(struct storage_file *fh)
@@ -731,7 +745,7 @@ static const struct storage_ops s3_ops = {
 	.list = s3_list,
 	.stat = s3_stat,
 	.open = s3_open,
-	.read = s3_read,
+	.read_stream = s3_read_stream,
 	.close = s3_close,
 	.destroy = s3_destroy,
 };

@@ -2,6 +2,7 @@
 #include "storage/storage.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,9 +63,97 @@ struct storage_file {
 	struct storage *st;
 };
 
+/* A sink that copies into a caller's buffer. */
+struct copy_sink {
+	char *buf;
+	size_t at, cap;
+};
+
+static int copy_data(void *ctx, const char *p, size_t n)
+{
+	struct copy_sink *c = ctx;
+	if (n > c->cap - c->at)
+		return -EIO;
+	memcpy(c->buf + c->at, p, n);
+	c->at += n;
+	return 0;
+}
+
 ssize_t storage_read(struct storage_file *f, void *buf, size_t len, uint64_t off)
 {
-	return f->st->ops->read(f, buf, len, off);
+	if (f->st->ops->read)
+		return f->st->ops->read(f, buf, len, off);
+	struct copy_sink c = {.buf = buf, .cap = len};
+	struct storage_sink s = {.data = copy_data, .ctx = &c};
+	ssize_t n = storage_read_stream(f, off, len, &s);
+	return n < 0 ? n : (ssize_t)c.at;
+}
+
+/* Counts what reaches the caller's sink, so a resumed read knows where
+ * the cut-short body stopped. */
+struct count_sink {
+	const struct storage_sink *to;
+	size_t n;
+};
+
+static int count_data(void *ctx, const char *p, size_t n)
+{
+	struct count_sink *c = ctx;
+	int r = c->to->data(c->to->ctx, p, n);
+	if (!r)
+		c->n += n;
+	return r;
+}
+
+#define STREAM_CHUNK ((size_t)256 << 10)
+
+ssize_t storage_read_stream(struct storage_file *f, uint64_t off, size_t len,
+			    const struct storage_sink *sink)
+{
+	const struct storage_ops *ops = f->st->ops;
+	if (len > (size_t)SSIZE_MAX)
+		len = (size_t)SSIZE_MAX;
+	if (!ops->read_stream) {
+		/* A backend with positioned reads: hand over in chunks. */
+		char *buf = malloc(len < STREAM_CHUNK ? (len ? len : 1) : STREAM_CHUNK);
+		if (!buf)
+			return -ENOMEM;
+		size_t done = 0;
+		ssize_t r = 0;
+		while (done < len) {
+			size_t want = len - done < STREAM_CHUNK ? len - done : STREAM_CHUNK;
+			r = ops->read(f, buf, want, off + done);
+			if (r <= 0)
+				break;
+			int e = sink->data(sink->ctx, buf, (size_t)r);
+			if (e) {
+				r = e;
+				break;
+			}
+			done += (size_t)r;
+		}
+		free(buf);
+		return r < 0 ? r : (ssize_t)done;
+	}
+	struct count_sink c = {.to = sink};
+	struct storage_sink cs = {.data = count_data, .ctx = &c};
+	ssize_t r = 0;
+	for (int attempt = 0; attempt < STORAGE_STREAM_ATTEMPTS; attempt++) {
+		size_t before = c.n;
+		r = ops->read_stream(f, off + c.n, len - c.n, &cs);
+		if (r != -ECONNRESET)
+			break;
+		if (c.n == before && attempt > 0)
+			break; /* no progress twice: give up */
+	}
+	if (r == -ECONNRESET)
+		r = -EIO;
+	return r < 0 ? r : (ssize_t)c.n;
+}
+
+int storage_file_fd(struct storage_file *f)
+{
+	return f && f->st->ops->fd ? f->st->ops->fd(f) : -1;
 }
 
 void storage_close(struct storage_file *f)

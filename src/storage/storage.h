@@ -15,6 +15,12 @@
  * object still has the identity (ETag, size) it was opened with: a changed
  * object fails with -EIO rather than mixing versions. Secrets never reach a
  * log or an error message.
+ *
+ * Streamed reads (storage_read_stream) hand the bytes of a range to a sink
+ * as they arrive from the network, in order, with no buffer in between;
+ * the answer's status, range and identity are checked before the first
+ * byte is handed over. A body cut short is resumed from where it stopped
+ * (at most STORAGE_STREAM_ATTEMPTS requests in all).
  */
 #ifndef UCFS_STORAGE_H
 #define UCFS_STORAGE_H
@@ -73,6 +79,16 @@ struct storage_env {
 	const char *gcs_endpoint;   /* NULL: STORAGE_EMULATOR_HOST, else Google */
 };
 
+/* Where a streamed read delivers its bytes: data() is called with
+ * consecutive pieces of the range; it returns 0, or a negative errno that
+ * stops the read (and is returned by it). */
+struct storage_sink {
+	int (*data)(void *ctx, const char *p, size_t n);
+	void *ctx;
+};
+
+#define STORAGE_STREAM_ATTEMPTS 3
+
 struct storage_ops {
 	const char *name;
 	int (*list)(struct storage *st, const char *rel, struct storage_list *out);
@@ -80,7 +96,16 @@ struct storage_ops {
 	/* known: the entry as listed (size, etag), or NULL to look it up. */
 	int (*open)(struct storage *st, const char *rel, const struct storage_entry *known,
 		    struct storage_file **out);
+	/* One of read / read_stream is required; storage.c builds the other. */
 	ssize_t (*read)(struct storage_file *f, void *buf, size_t len, uint64_t off);
+	/* Bytes [off, off+len) (clamped to the object's size) to sink: the count
+	 * delivered, or -errno; -ECONNRESET when the body ended early or the
+	 * transfer broke after some bytes were delivered (the caller resumes). */
+	ssize_t (*read_stream)(struct storage_file *f, uint64_t off, size_t len,
+			       const struct storage_sink *sink);
+	/* The open file's descriptor (read-only, positioned reads), for replies
+	 * spliced straight from it; NULL or -1 when there is none. */
+	int (*fd)(struct storage_file *f);
 	void (*close)(struct storage_file *f);
 	void (*destroy)(struct storage *st);
 };
@@ -101,6 +126,12 @@ int storage_stat(struct storage *st, const char *rel, struct storage_entry *out)
 int storage_open(struct storage *st, const char *rel, const struct storage_entry *known,
 		 struct storage_file **out);
 ssize_t storage_read(struct storage_file *f, void *buf, size_t len, uint64_t off);
+/* Stream [off, off+len) (clamped to EOF) to sink, resuming a body that was
+ * cut short: bytes delivered, or -errno (the sink may have had some). */
+ssize_t storage_read_stream(struct storage_file *f, uint64_t off, size_t len,
+			    const struct storage_sink *sink);
+/* The file's descriptor for spliced replies, or -1 (cloud objects). */
+int storage_file_fd(struct storage_file *f);
 void storage_close(struct storage_file *f);
 
 void storage_entry_clear(struct storage_entry *e);
