@@ -3,225 +3,135 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "cache/pqfooter.h"
+#include "cache/readpolicy.h"
 #include "util/log.h"
 #include "util/strutil.h"
 
-/* One range request fetches up to this many consecutive blocks. */
-#define RUN_BLOCKS 8
+/* A demand fetch claims at most this much past the read (the tail). */
+#define MAX_DEMAND_RUN (8U << 20)
 
 struct cached_file {
 	struct reader_pool *pool;
 	struct storage_file *f;
-	char *identity;
+	struct oc_obj *o;
 	uint64_t size;
+	uint32_t bs;
 	struct io_stats *stats;
-	int refs;            /* the handle + queued prefetch jobs; pool lock */
-	uint64_t next_off;   /* where a sequential reader reads next; pool lock */
-	unsigned window;     /* readahead window in blocks, 0 = random access */
-	uint64_t ahead_upto; /* blocks below this have been scheduled */
-	/* The block the last read ended in, kept in memory: the kernel reads in
-	 * pieces much smaller than a block. */
-	pthread_mutex_t memo_lock;
-	char *memo;
-	uint64_t memo_block;
-	size_t memo_len;
-	bool memo_valid;
+	int refs;     /* the handle + queued jobs; pool lock */
+	bool closing; /* pool lock */
+	pthread_mutex_t plock; /* ps, footer_tried */
+	struct rp_state ps;
+	bool footer_tried;
 };
 
-/* A block being fetched. Freed by whoever is last: the fetcher when no one
- * waits, else the last waiter. Pool lock guards every field. */
-struct inflight {
-	char *identity;
-	uint64_t block;
-	bool done;
-	int err;
-	int waiters;
-	struct inflight *next;
-};
-
+/* Blocks claimed ahead, waiting for a worker. */
 struct job {
 	struct cached_file *cf;
-	uint64_t block;
-	unsigned nblocks;
+	uint64_t first;
+	unsigned n;
 	struct job *next;
 };
 
 struct reader_pool {
-	struct bcache *cache;
-	uint32_t bs;
-	unsigned max_window;
+	struct ocache *cache;
+	struct rp_config cfg;
+	uint64_t max_inflight;
 	pthread_mutex_t lock;
-	pthread_cond_t changed; /* an in-flight fetch finished / a job arrived */
-	struct inflight *inflight;
+	pthread_cond_t changed; /* a job arrived, a fetch ended, stop */
 	struct job *jobs, *jobs_tail;
+	uint64_t inflight;
 	bool stop;
 	int nthreads;
 	pthread_t *threads;
-	struct reader_stats stats;
+	_Atomic uint64_t fetches, bytes_fetched, prefetches, errors, fallbacks, parquet;
+	uint64_t inflight_peak; /* pool lock */
 };
+
+/* What the policy knows of an object: its Parquet column chunks. */
+struct pq_hint {
+	struct rp_extent *v;
+	size_t n;
+};
+
+static void free_hint(void *h)
+{
+	struct pq_hint *x = h;
+	free(x->v);
+	free(x);
+}
 
 static void file_unref(struct cached_file *cf)
 {
 	/* pool lock held */
 	if (--cf->refs > 0)
 		return;
+	oc_close(cf->o);
 	storage_close(cf->f);
-	pthread_mutex_destroy(&cf->memo_lock);
-	free(cf->memo);
-	free(cf->identity);
+	pthread_mutex_destroy(&cf->plock);
 	free(cf);
 }
 
-static struct inflight *find_inflight(const struct reader_pool *p, const char *identity,
-				      uint64_t block)
+static uint64_t job_bytes(const struct cached_file *cf, uint64_t first, unsigned n)
 {
-	for (struct inflight *x = p->inflight; x; x = x->next)
-		if (x->block == block && !strcmp(x->identity, identity))
-			return x;
-	return NULL;
+	uint64_t a = first * cf->bs, b = (first + n) * cf->bs;
+	return (b < cf->size ? b : cf->size) - a;
 }
 
-static size_t block_len(const struct cached_file *cf, uint64_t b)
+static void inflight_add(struct reader_pool *p, uint64_t n)
 {
-	uint64_t off = b * cf->pool->bs;
-	if (off >= cf->size)
-		return 0;
-	return cf->size - off < cf->pool->bs ? (size_t)(cf->size - off) : cf->pool->bs;
-}
-
-/*
- * Fetch blocks [first, first+n) in one range request, stopping the run at
- * the first block that is cached or being fetched by someone else; store them
- * in the cache. Copies block `first` into `out` (when not NULL). Returns the
- * length of block `first`, or a negative errno; -EAGAIN when `first` itself
- * is being fetched by another thread.
- */
-static ssize_t fetch_run(struct cached_file *cf, uint64_t first, unsigned n, char *out,
-			 bool prefetch)
-{
-	struct reader_pool *p = cf->pool;
-	struct inflight *mine[RUN_BLOCKS];
-	unsigned got = 0;
-	if (n > RUN_BLOCKS)
-		n = RUN_BLOCKS;
 	pthread_mutex_lock(&p->lock);
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t b = first + i;
-		if (!block_len(cf, b) || find_inflight(p, cf->identity, b) ||
-		    (i > 0 && bcache_contains(p->cache, cf->identity, b)))
-			break;
-		struct inflight *x = calloc(1, sizeof(*x));
-		if (!x || !(x->identity = xstrdup(cf->identity))) {
-			free(x);
-			break;
-		}
-		x->block = b;
-		x->next = p->inflight;
-		p->inflight = x;
-		mine[got++] = x;
-	}
-	bool busy = !got && find_inflight(p, cf->identity, first);
+	p->inflight += n;
+	if (p->inflight > p->inflight_peak)
+		p->inflight_peak = p->inflight;
 	pthread_mutex_unlock(&p->lock);
-	if (!got)
-		return busy ? -EAGAIN : -ENOMEM;
+}
 
-	uint64_t off = first * p->bs;
-	size_t want = 0;
-	for (unsigned i = 0; i < got; i++)
-		want += block_len(cf, first + i);
-	char *buf = malloc(want);
-	ssize_t n_read = buf ? storage_read(cf->f, buf, want, off) : -ENOMEM;
-	if (n_read >= 0 && (size_t)n_read != want)
-		n_read = -EIO; /* shorter than listed: the object changed */
-	ssize_t ret = n_read;
-	if (n_read >= 0) {
-		size_t at = 0;
-		for (unsigned i = 0; i < got; i++) {
-			size_t bl = block_len(cf, first + i);
-			bcache_put(p->cache, cf->identity, first + i, buf + at, bl);
-			if (i == 0) {
-				ret = (ssize_t)bl;
-				if (out)
-					memcpy(out, buf, bl);
-			}
-			at += bl;
-		}
-	}
-	free(buf);
-	if (cf->stats) {
-		io_add(&cf->stats->cache_misses, got);
-		io_add(&cf->stats->fetches, 1);
-		if (n_read >= 0)
-			io_add(&cf->stats->bytes_fetched, (uint64_t)n_read);
-		else
-			io_add(&cf->stats->errors, 1);
-	}
-
+static void inflight_sub(struct reader_pool *p, uint64_t n)
+{
 	pthread_mutex_lock(&p->lock);
-	p->stats.fetches++;
-	if (n_read >= 0)
-		p->stats.bytes_fetched += (uint64_t)n_read;
-	else
-		p->stats.errors++;
-	if (prefetch)
-		p->stats.prefetches++;
-	for (unsigned i = 0; i < got; i++) {
-		struct inflight *x = mine[i];
-		for (struct inflight **pp = &p->inflight; *pp; pp = &(*pp)->next)
-			if (*pp == x) {
-				*pp = x->next;
-				break;
-			}
-		x->done = true;
-		x->err = n_read < 0 ? (int)n_read : 0;
-		if (x->waiters == 0) {
-			free(x->identity);
-			free(x);
-		}
-	}
+	p->inflight -= n;
 	pthread_cond_broadcast(&p->changed);
 	pthread_mutex_unlock(&p->lock);
-	return ret;
 }
 
-/* Block `b` into buf (block_size bytes): from the cache, by waiting for a
- * fetch in flight, or by fetching it. Returns its length or -errno. */
-static ssize_t get_block(struct cached_file *cf, uint64_t b, char *buf)
+/* Stream claimed blocks [first, first+n) from storage into the cache.
+ * 0 or -errno; *cache_err: the cache file could not be written. */
+static int fetch_blocks(struct cached_file *cf, uint64_t first, unsigned n, bool prefetch,
+			int *cache_err)
 {
 	struct reader_pool *p = cf->pool;
-	for (int tries = 0; tries < 100; tries++) {
-		size_t len = 0;
-		if (bcache_get(p->cache, cf->identity, b, buf, p->bs, &len) == 0) {
-			if (cf->stats)
-				io_add(&cf->stats->cache_hits, 1);
-			return (ssize_t)len;
-		}
-		pthread_mutex_lock(&p->lock);
-		struct inflight *x = find_inflight(p, cf->identity, b);
-		if (x) {
-			x->waiters++;
-			while (!x->done)
-				pthread_cond_wait(&p->changed, &p->lock);
-			int err = x->err;
-			if (--x->waiters == 0) {
-				free(x->identity);
-				free(x);
-			}
-			pthread_mutex_unlock(&p->lock);
-			if (err)
-				return err;
-			continue; /* now in the cache (unless it could not be kept) */
-		}
-		pthread_mutex_unlock(&p->lock);
-		ssize_t n = fetch_run(cf, b, 1, buf, false);
-		if (n != -EAGAIN)
-			return n;
+	struct oc_writer w;
+	oc_writer_init(&w, cf->o, first, n);
+	uint64_t off = first * cf->bs, want = job_bytes(cf, first, n);
+	struct storage_sink s = {.data = oc_writer_data, .ctx = &w};
+	ssize_t r = storage_read_stream(cf->f, off, (size_t)want, &s);
+	oc_writer_end(&w);
+	if (r >= 0 && (uint64_t)r != want)
+		r = -EIO; /* shorter than listed: the object changed */
+	atomic_fetch_add(&p->fetches, 1);
+	atomic_fetch_add(&p->bytes_fetched, w.bytes);
+	if (prefetch)
+		atomic_fetch_add(&p->prefetches, 1);
+	if (r < 0)
+		atomic_fetch_add(&p->errors, 1);
+	if (cf->stats) {
+		io_add(&cf->stats->fetches, 1);
+		io_add(&cf->stats->bytes_fetched, w.bytes);
+		if (r < 0)
+			io_add(&cf->stats->errors, 1);
 	}
-	return -EIO;
+	if (cache_err)
+		*cache_err = w.cache_err;
+	if (w.cache_err && r < 0)
+		log_warn("disk cache: cannot write (%s): reading without it", strerror(-w.cache_err));
+	return r < 0 ? (int)r : 0;
 }
 
 static void *worker(void *arg)
@@ -229,45 +139,69 @@ static void *worker(void *arg)
 	struct reader_pool *p = arg;
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
-		while (!p->stop && !p->jobs)
+		while (!p->stop &&
+		       (!p->jobs || (p->inflight &&
+				     p->inflight + job_bytes(p->jobs->cf, p->jobs->first, p->jobs->n) >
+					     p->max_inflight)))
 			pthread_cond_wait(&p->changed, &p->lock);
-		if (p->stop && !p->jobs)
+		if (p->stop)
 			break;
 		struct job *j = p->jobs;
 		p->jobs = j->next;
 		if (!p->jobs)
 			p->jobs_tail = NULL;
-		bool stopping = p->stop;
+		uint64_t bytes = job_bytes(j->cf, j->first, j->n);
+		p->inflight += bytes;
+		if (p->inflight > p->inflight_peak)
+			p->inflight_peak = p->inflight;
+		bool skip = j->cf->closing;
 		pthread_mutex_unlock(&p->lock);
-		if (!stopping && !bcache_contains(p->cache, j->cf->identity, j->block))
-			fetch_run(j->cf, j->block, j->nblocks, NULL, true);
+		if (skip)
+			oc_unclaim(j->cf->o, j->first, j->n);
+		else
+			fetch_blocks(j->cf, j->first, j->n, true, NULL);
 		pthread_mutex_lock(&p->lock);
+		p->inflight -= bytes;
 		file_unref(j->cf);
 		free(j);
+		pthread_cond_broadcast(&p->changed);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
 }
 
-struct reader_pool *reader_pool_new(struct bcache *cache, int threads, unsigned max_window)
+struct reader_pool *reader_pool_new(struct ocache *cache, const struct reader_opts *o)
 {
 	struct reader_pool *p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
+	int threads = o && o->threads ? o->threads : READER_DEFAULT_THREADS;
 	p->cache = cache;
-	p->bs = bcache_block_size(cache);
-	p->max_window = max_window ? max_window : 1;
+	rp_config_default(&p->cfg);
+	p->max_inflight = o && o->max_inflight ? o->max_inflight : READER_DEFAULT_INFLIGHT;
+	if (p->cfg.max_window > p->max_inflight)
+		p->cfg.max_window = p->max_inflight;
+	/* Read-ahead never outgrows a quarter of the cache: what is fetched ahead
+	 * must still be there when it is read. */
+	uint64_t quarter = ocache_max_bytes(cache) / 4;
+	if (p->cfg.max_window > quarter)
+		p->cfg.max_window = quarter > p->cfg.min_part ? quarter : p->cfg.min_part;
+	if (p->cfg.min_window > p->cfg.max_window)
+		p->cfg.min_window = p->cfg.max_window;
+	if (p->cfg.max_part > p->cfg.max_window / 2)
+		p->cfg.max_part = p->cfg.max_window / 2 > p->cfg.min_part ? p->cfg.max_window / 2
+									     : p->cfg.min_part;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->changed, NULL);
 	p->threads = calloc(threads > 0 ? (size_t)threads : 1, sizeof(pthread_t));
-	for (int i = 0; p->threads && i < threads; i++) {
-		if (pthread_create(&p->threads[i], NULL, worker, p))
-			break;
-		p->nthreads++;
-	}
 	if (!p->threads) {
 		reader_pool_free(p);
 		return NULL;
+	}
+	for (int i = 0; i < threads; i++) {
+		if (pthread_create(&p->threads[i], NULL, worker, p))
+			break;
+		p->nthreads++;
 	}
 	return p;
 }
@@ -282,6 +216,14 @@ void reader_pool_free(struct reader_pool *p)
 	pthread_mutex_unlock(&p->lock);
 	for (int i = 0; i < p->nthreads; i++)
 		pthread_join(p->threads[i], NULL);
+	/* Jobs never started: give their blocks back. */
+	while (p->jobs) {
+		struct job *j = p->jobs;
+		p->jobs = j->next;
+		oc_unclaim(j->cf->o, j->first, j->n);
+		file_unref(j->cf);
+		free(j);
+	}
 	free(p->threads);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->changed);
@@ -290,136 +232,247 @@ void reader_pool_free(struct reader_pool *p)
 
 void reader_pool_stats(struct reader_pool *p, struct reader_stats *out)
 {
+	out->fetches = atomic_load(&p->fetches);
+	out->bytes_fetched = atomic_load(&p->bytes_fetched);
+	out->prefetches = atomic_load(&p->prefetches);
+	out->errors = atomic_load(&p->errors);
+	out->fallbacks = atomic_load(&p->fallbacks);
+	out->parquet = atomic_load(&p->parquet);
 	pthread_mutex_lock(&p->lock);
-	*out = p->stats;
+	out->inflight_peak = p->inflight_peak;
 	pthread_mutex_unlock(&p->lock);
 }
 
-struct bcache *reader_pool_cache(struct reader_pool *p) { return p->cache; }
+struct ocache *reader_pool_cache(struct reader_pool *p) { return p->cache; }
 
 int cached_open(struct reader_pool *p, struct storage_file *f, const char *identity,
 		uint64_t size, struct io_stats *stats, struct cached_file **out)
 {
 	struct cached_file *cf = calloc(1, sizeof(*cf));
-	if (!cf || !(cf->identity = xstrdup(identity))) {
-		free(cf);
+	if (!cf)
 		return -ENOMEM;
+	int r = oc_open(p->cache, identity, size, &cf->o);
+	if (r) {
+		free(cf);
+		return r;
 	}
 	cf->pool = p;
 	cf->f = f;
 	cf->size = size;
+	cf->bs = oc_block_size(cf->o);
 	cf->stats = stats;
 	cf->refs = 1;
-	pthread_mutex_init(&cf->memo_lock, NULL);
+	pthread_mutex_init(&cf->plock, NULL);
 	*out = cf;
 	return 0;
 }
 
-/* Queue whole runs of blocks ahead of a sequential reader, so that each
- * range request is RUN_BLOCKS long (short only at the end). Pool lock held. */
-static void schedule_ahead(struct cached_file *cf, uint64_t last_block)
+/* Queue fetches of the EMPTY blocks of bytes [a, b), `part` bytes each. */
+static void schedule(struct cached_file *cf, uint64_t a, uint64_t b, uint64_t part)
 {
 	struct reader_pool *p = cf->pool;
-	if (!p->nthreads || p->stop)
+	if (a >= b || !p->nthreads)
 		return;
-	uint64_t nblocks = (cf->size + p->bs - 1) / p->bs;
-	if (cf->ahead_upto <= last_block)
-		cf->ahead_upto = last_block + 1;
-	uint64_t want = last_block + 1 + cf->window;
-	while (cf->ahead_upto < want && cf->ahead_upto < nblocks) {
+	uint64_t fb = a / cf->bs, lb = (b + cf->bs - 1) / cf->bs;
+	unsigned pb = part / cf->bs ? (unsigned)(part / cf->bs) : 1;
+	for (uint64_t blk = fb; (blk = oc_next_empty(cf->o, blk, lb)) < lb;) {
+		unsigned n = oc_claim(cf->o, blk, lb - blk < pb ? (unsigned)(lb - blk) : pb);
+		if (!n) {
+			blk++;
+			continue;
+		}
 		struct job *j = calloc(1, sizeof(*j));
-		if (!j)
-			break;
-		uint64_t b = cf->ahead_upto;
+		if (!j) {
+			oc_unclaim(cf->o, blk, n);
+			return;
+		}
+		j->first = blk;
+		j->n = n;
 		j->cf = cf;
-		j->block = b;
-		j->nblocks = nblocks - b < RUN_BLOCKS ? (unsigned)(nblocks - b) : RUN_BLOCKS;
+		pthread_mutex_lock(&p->lock);
 		cf->refs++;
 		if (p->jobs_tail)
 			p->jobs_tail->next = j;
 		else
 			p->jobs = j;
 		p->jobs_tail = j;
-		cf->ahead_upto = b + j->nblocks;
+		pthread_cond_signal(&p->changed);
+		pthread_mutex_unlock(&p->lock);
+		blk += n;
 	}
-	pthread_cond_broadcast(&p->changed);
 }
 
-/* Copy [from, from+take) of block b into dst: from the handle's memo of its
- * last block when it is that one, else through the cache, leaving the block
- * as the new memo. Returns the block's length or -errno. */
-static ssize_t read_slice(struct cached_file *cf, uint64_t b, size_t from, size_t take, char *dst)
-{
-	pthread_mutex_lock(&cf->memo_lock);
-	if (cf->memo_valid && cf->memo_block == b) {
-		size_t n = cf->memo_len;
-		if (from < n)
-			memcpy(dst, cf->memo + from, take < n - from ? take : n - from);
-		pthread_mutex_unlock(&cf->memo_lock);
-		return (ssize_t)n;
-	}
-	pthread_mutex_unlock(&cf->memo_lock);
-	char *tmp = malloc(cf->pool->bs);
-	if (!tmp)
-		return -ENOMEM;
-	ssize_t n = get_block(cf, b, tmp);
-	if (n < 0) {
-		free(tmp);
-		return n;
-	}
-	if (from < (size_t)n)
-		memcpy(dst, tmp + from, take < (size_t)n - from ? take : (size_t)n - from);
-	pthread_mutex_lock(&cf->memo_lock);
-	char *old = cf->memo; /* the fetched block becomes the memo: no copy */
-	cf->memo = tmp;
-	cf->memo_block = b;
-	cf->memo_len = (size_t)n;
-	cf->memo_valid = true;
-	pthread_mutex_unlock(&cf->memo_lock);
-	free(old);
-	return n;
-}
-
-ssize_t cached_read(struct cached_file *cf, void *buf, size_t len, uint64_t off)
+/* Take the queued jobs of cf's object (of cf itself, with own) that hold
+ * blocks of [first, last] out of the queue, in order. */
+static struct job *unqueue(struct cached_file *cf, bool own, uint64_t first, uint64_t last)
 {
 	struct reader_pool *p = cf->pool;
+	struct job *taken = NULL, **tail = &taken, *prev = NULL;
+	pthread_mutex_lock(&p->lock);
+	for (struct job *j = p->jobs, *nx; j; j = nx) {
+		nx = j->next;
+		bool match = (own ? j->cf == cf : j->cf->o == cf->o) && j->first <= last &&
+			     j->first + j->n > first;
+		if (!match) {
+			prev = j;
+			continue;
+		}
+		if (prev)
+			prev->next = nx;
+		else
+			p->jobs = nx;
+		if (p->jobs_tail == j)
+			p->jobs_tail = prev;
+		j->next = NULL;
+		*tail = j;
+		tail = &j->next;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return taken;
+}
+
+/* Run the queued fetches of blocks of [first, last] here: the read needs
+ * them now. */
+static void steal(struct cached_file *cf, uint64_t first, uint64_t last)
+{
+	struct reader_pool *p = cf->pool;
+	struct job *mine = unqueue(cf, false, first, last);
+	while (mine) {
+		struct job *j = mine;
+		mine = j->next;
+		uint64_t bytes = job_bytes(j->cf, j->first, j->n);
+		inflight_add(p, bytes);
+		fetch_blocks(j->cf, j->first, j->n, false, NULL);
+		inflight_sub(p, bytes);
+		pthread_mutex_lock(&p->lock);
+		file_unref(j->cf);
+		pthread_mutex_unlock(&p->lock);
+		free(j);
+	}
+}
+
+struct demand {
+	struct cached_file *cf;
+	int cache_err;
+};
+
+static int demand_fetch(void *ctx, uint64_t first, unsigned n)
+{
+	struct demand *d = ctx;
+	uint64_t bytes = job_bytes(d->cf, first, n);
+	inflight_add(d->cf->pool, bytes);
+	int r = fetch_blocks(d->cf, first, n, false, &d->cache_err);
+	inflight_sub(d->cf->pool, bytes);
+	return r;
+}
+
+/* Bytes [off, off+len) of the object into buf through the cache: 0 or -errno. */
+static int read_cached(struct cached_file *cf, uint64_t off, size_t len, void *buf)
+{
+	uint64_t first = off / cf->bs, last = (off + len - 1) / cf->bs;
+	struct demand d = {.cf = cf};
+	int r = oc_acquire(cf->o, first, last, last, MAX_DEMAND_RUN / cf->bs, demand_fetch, &d,
+			   NULL);
+	if (r)
+		return r;
+	ssize_t n = pread(oc_fd(cf->o), buf, len, (off_t)off);
+	oc_release(cf->o, first, last);
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+/* After the first read of the tail: learn the column chunks of a Parquet
+ * file from its footer (an empty hint for anything else). */
+static void learn_footer(struct cached_file *cf)
+{
+	if (oc_hint(cf->o))
+		return;
+	struct pq_hint *h = calloc(1, sizeof(*h));
+	if (!h)
+		return;
+	uint8_t tail[8];
+	uint32_t len = 0;
+	if (cf->size >= 12 && !read_cached(cf, cf->size - 8, 8, tail) &&
+	    !pq_footer_len(tail, cf->size, &len)) {
+		uint8_t *meta = malloc(len);
+		if (meta && !read_cached(cf, cf->size - 8 - len, len, meta) &&
+		    !pq_footer_extents(meta, len, cf->size, &h->v, &h->n))
+			atomic_fetch_add(&cf->pool->parquet, 1);
+		free(meta);
+	}
+	if (!oc_set_hint(cf->o, h, free_hint))
+		free_hint(h);
+}
+
+ssize_t cached_read(struct cached_file *cf, size_t len, uint64_t off, struct cached_reply *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->fd = -1;
 	if (off >= cf->size || len == 0)
 		return 0;
 	if (len > cf->size - off)
 		len = (size_t)(cf->size - off);
-	uint64_t first = off / p->bs, last = (off + len - 1) / p->bs;
+	struct reader_pool *p = cf->pool;
+	struct pq_hint *h = oc_hint(cf->o);
+	struct rp_plan plan;
+	pthread_mutex_lock(&cf->plock);
+	rp_next(&cf->ps, &p->cfg, cf->size, h ? h->v : NULL, h ? h->n : 0, off, len, &plan);
+	bool learn = plan.tail && !cf->footer_tried;
+	if (learn)
+		cf->footer_tried = true;
+	pthread_mutex_unlock(&cf->plock);
 
-	pthread_mutex_lock(&p->lock);
-	/* Kernel readahead may reorder slightly: count a read starting within
-	 * one block of where the last one ended as sequential. */
-	bool seq = off >= cf->next_off ? off - cf->next_off <= p->bs : cf->next_off - off <= p->bs;
-	if (seq && cf->next_off) {
-		unsigned w = cf->window ? cf->window * 2 : 1;
-		cf->window = w > p->max_window ? p->max_window : w;
-	} else if (!seq) {
-		cf->window = 0;
-		cf->ahead_upto = 0;
-	}
-	cf->next_off = off + len;
-	if (cf->window)
-		schedule_ahead(cf, last);
-	pthread_mutex_unlock(&p->lock);
-
-	size_t done = 0;
-	for (uint64_t b = first; b <= last && done < len; b++) {
-		uint64_t boff = b * p->bs;
-		size_t from = off + done > boff ? (size_t)(off + done - boff) : 0;
-		size_t take = p->bs - from < len - done ? p->bs - from : len - done;
-		ssize_t n = read_slice(cf, b, from, take, (char *)buf + done);
-		if (n < 0)
+	uint64_t first = plan.fetch_start / cf->bs, last = (off + len - 1) / cf->bs;
+	uint64_t claim_last = (plan.fetch_end - 1) / cf->bs;
+	steal(cf, first, last);
+	schedule(cf, plan.ahead_start, plan.ahead_end, plan.part);
+	struct demand d = {.cf = cf};
+	bool hit = false;
+	int r = oc_acquire(cf->o, first, last, claim_last, MAX_DEMAND_RUN / cf->bs, demand_fetch,
+			   &d, &hit);
+	if (cf->stats)
+		io_add(hit ? &cf->stats->cache_hits : &cf->stats->cache_misses, 1);
+	if (r && d.cache_err) {
+		/* The disk cache cannot take it (full, failing): read around it. */
+		atomic_fetch_add(&p->fallbacks, 1);
+		out->buf = malloc(len);
+		ssize_t n = out->buf ? storage_read(cf->f, out->buf, len, off) : -ENOMEM;
+		if (n < 0) {
+			free(out->buf);
+			out->buf = NULL;
 			return n;
-		if ((size_t)n <= from)
-			break; /* past the end of a short (last) block */
-		done += (size_t)n - from < take ? (size_t)n - from : take;
-		if ((size_t)n < p->bs)
-			break; /* last block of the object */
+		}
+		out->len = (size_t)n;
+		return n;
 	}
-	return (ssize_t)done;
+	if (r)
+		return r;
+	out->fd = oc_fd(cf->o);
+	out->off = off;
+	out->len = len;
+	out->held = cf;
+	out->first = first;
+	out->last = last;
+	pthread_mutex_lock(&p->lock);
+	cf->refs++;
+	pthread_mutex_unlock(&p->lock);
+	if (learn)
+		learn_footer(cf);
+	return (ssize_t)len;
+}
+
+void cached_reply_release(struct cached_reply *r)
+{
+	struct cached_file *cf = r->held;
+	if (cf) {
+		struct reader_pool *p = cf->pool;
+		oc_release(cf->o, r->first, r->last);
+		pthread_mutex_lock(&p->lock);
+		file_unref(cf);
+		pthread_mutex_unlock(&p->lock);
+	}
+	free(r->buf);
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
 }
 
 void cached_close(struct cached_file *cf)
@@ -427,6 +480,20 @@ void cached_close(struct cached_file *cf)
 	if (!cf)
 		return;
 	struct reader_pool *p = cf->pool;
+	pthread_mutex_lock(&p->lock);
+	cf->closing = true;
+	pthread_mutex_unlock(&p->lock);
+	/* Fetches queued for this handle that no worker started: let them go. */
+	struct job *drop = unqueue(cf, true, 0, UINT64_MAX - 1);
+	while (drop) {
+		struct job *j = drop;
+		drop = j->next;
+		oc_unclaim(cf->o, j->first, j->n);
+		pthread_mutex_lock(&p->lock);
+		file_unref(cf);
+		pthread_mutex_unlock(&p->lock);
+		free(j);
+	}
 	pthread_mutex_lock(&p->lock);
 	file_unref(cf);
 	pthread_mutex_unlock(&p->lock);

@@ -21,7 +21,7 @@
 #include "cli/cli.h"
 #include "core/catalog_sync.h"
 #include "core/view.h"
-#include "cache/blockcache.h"
+#include "cache/objcache.h"
 #include "cache/reader.h"
 #include "daemon/creds.h"
 #include "daemon/syncer.h"
@@ -54,7 +54,10 @@ static const char mount_help[] =
 	"      ca_file=PATH      CA bundle for HTTPS (default CURL_CA_BUNDLE or the system's)\n"
 	"      cache_dir=DIR     disk cache of cloud files (default\n"
 	"                        $XDG_CACHE_HOME/ucfs/<mount point>; one mount per dir)\n"
-	"      cache_size=SIZE   its cap, least recently used blocks evicted (default 10G)\n"
+	"      cache_size=SIZE   its cap, least recently used data evicted (default 10G)\n"
+	"      max_inflight=SIZE bytes of storage fetches running at once (default 64M)\n"
+	"      fetch_threads=N   background fetches of data read ahead (default 8)\n"
+	"      threads=N         FUSE worker threads (default 16)\n"
 	"      state_poll=SECS   how often to pick up changes made by other ucfs commands\n"
 	"                        (ucfs sync, mirror edit, shortcuts; default 1)\n"
 	"      allow_other       let other users read the mount (needs user_allow_other)\n"
@@ -70,7 +73,8 @@ struct mount_opts {
 	double sync_interval, poll_interval;
 	const char *s3_endpoint, *s3_region, *azure_endpoint, *gcs_endpoint, *ca_file;
 	const char *cache_dir;
-	uint64_t cache_size;
+	uint64_t cache_size, max_inflight;
+	double fetch_threads, threads;
 	struct fs_config fs;
 	struct strbuf fuse_opts; /* passed to libfuse */
 };
@@ -98,6 +102,17 @@ static int parse_secs(const char *key, const char *v, double *out)
 	if (!*v || *end || d < 0 || d > 86400 * 365)
 		return cli_usage_error("mount", "option %s=%s: expected a number of seconds", key, v);
 	*out = d;
+	return 0;
+}
+
+static int parse_count(const char *key, const char *v, int max, double *out)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+	if (!*v || *end || n < 1 || n > max)
+		return cli_usage_error("mount", "option %s=%s: expected a whole number from 1 to %d",
+				       key, v, max);
+	*out = (double)n;
 	return 0;
 }
 
@@ -159,6 +174,12 @@ static int parse_o(char *arg, struct mount_opts *o)
 			o->cache_dir = val;
 		else if (!strcmp(key, "cache_size") && val)
 			r = parse_size(key, val, &o->cache_size);
+		else if (!strcmp(key, "max_inflight") && val)
+			r = parse_size(key, val, &o->max_inflight);
+		else if (!strcmp(key, "fetch_threads") && val)
+			r = parse_count(key, val, 64, &o->fetch_threads);
+		else if (!strcmp(key, "threads") && val)
+			r = parse_count(key, val, 256, &o->threads);
 		else if (!strcmp(key, "sync_interval") && val)
 			r = parse_secs(key, val, &o->sync_interval);
 		else if (!strcmp(key, "state_poll") && val)
@@ -338,7 +359,7 @@ static int state_view(const char *path, struct mount_view *v)
 static int serve(struct ucfs_fs *fs, const char *real, const struct mount_opts *o,
 		 const char *state_path, struct http_client **keep_http,
 		 struct creds_registry **keep_creds, struct reader_pool **keep_pool,
-		 struct bcache **keep_cache)
+		 struct ocache **keep_cache)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	char *fo = xasprintf("ro,fsname=ucfs,subtype=ucfs,default_permissions%s%s%s",
@@ -381,14 +402,15 @@ static int serve(struct ucfs_fs *fs, const char *real, const struct mount_opts *
 		creds_registry_update(creds, &v);
 		view_free(&v);
 	}
-	struct bcache *cache = NULL;
+	struct ocache *cache = NULL;
 	struct reader_pool *pool = NULL;
 	char *cdir = o->cache_dir ? xstrdup(o->cache_dir) : default_cache_dir(real), *cerr = NULL;
-	struct bcache_opts bo = {.dir = cdir, .max_bytes = o->cache_size ? o->cache_size : 10ULL << 30};
-	if (!cdir || bcache_open(&bo, &cache, &cerr))
+	struct ocache_opts co = {.dir = cdir, .max_bytes = o->cache_size};
+	struct reader_opts ro = {.threads = (int)o->fetch_threads, .max_inflight = o->max_inflight};
+	if (!cdir || ocache_open(&co, &cache, &cerr))
 		log_error("disk cache %s unusable (%s): cloud files are read without it",
 			  cdir ? cdir : "?", cerr ? cerr : "out of memory");
-	else if (!(pool = reader_pool_new(cache, 8, 64)))
+	else if (!(pool = reader_pool_new(cache, &ro)))
 		log_error("out of memory: cloud files are read without the disk cache");
 	free(cerr);
 	free(cdir);
@@ -404,10 +426,20 @@ static int serve(struct ucfs_fs *fs, const char *real, const struct mount_opts *
 				   .creds = creds};
 	if (syncer_start(fs, &sc, &sy))
 		log_error("cannot start the background sync: the mount will not follow changes");
+	/* A fixed pool: up to `threads` workers, all kept when idle (no thread
+	 * created or destroyed per request). */
 	struct fuse_loop_config *lc = fuse_loop_cfg_create();
-	fuse_loop_cfg_set_max_threads(lc, 16);
-	int lr = fuse_session_loop_mt(se, lc);
-	fuse_loop_cfg_destroy(lc);
+	unsigned nthreads = o->threads > 0 ? (unsigned)o->threads : 16;
+	int lr = -1;
+	if (lc) {
+		fuse_loop_cfg_set_max_threads(lc, nthreads);
+		fuse_loop_cfg_set_idle_threads(lc, nthreads);
+		fuse_loop_cfg_set_clone_fd(lc, 0);
+		lr = fuse_session_loop_mt(se, lc);
+		fuse_loop_cfg_destroy(lc);
+	} else {
+		log_error("out of memory: cannot start the FUSE workers");
+	}
 	syncer_stop(sy);
 	fs_set_session(fs, NULL);
 	fuse_session_unmount(se);
@@ -499,14 +531,14 @@ int cmd_mount(int argc, char **argv, struct global_opts *g)
 	struct http_client *http = NULL;
 	struct creds_registry *creds = NULL;
 	struct reader_pool *pool = NULL;
-	struct bcache *cache = NULL;
+	struct ocache *cache = NULL;
 	if (!r)
 		r = spath ? serve(fs, real, &o, spath, &http, &creds, &pool, &cache)
 			  : cli_fail("out of memory");
 	free(spath);
 	reader_pool_free(pool); /* drops queued readahead, which uses tables' storage */
 	fs_free(fs);            /* closes the tables' storage: before what it uses */
-	bcache_close(cache);
+	ocache_close(cache);
 	creds_registry_free(creds);
 	http_client_free(http);
 out:

@@ -277,9 +277,17 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	if (conn->capable & FUSE_CAP_READDIRPLUS_AUTO)
 		conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO; /* always plus: saves a lookup per entry */
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
-	/* Sequential readers get 1 MiB requests (one cache block) instead of
-	 * the kernel's default 128 KiB readahead. */
+	/* Replies of file data go from the cache file (or the local file) to
+	 * /dev/fuse with splice, without a copy through this process. */
+	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
+		conn->want |= FUSE_CAP_SPLICE_WRITE;
+	if (conn->capable & FUSE_CAP_SPLICE_MOVE)
+		conn->want |= FUSE_CAP_SPLICE_MOVE;
+	/* Sequential readers get 1 MiB requests instead of the kernel's default
+	 * 128 KiB readahead, and many of them at once (the default is 12). */
 	conn->max_readahead = 1u << 20;
+	conn->max_background = 64;
+	conn->congestion_threshold = 48;
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -437,6 +445,13 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		r = -EROFS;
 	if (!r)
 		r = ensure_listed(fs, n);
+	bool in_log = !r && n->in_log;
+	uint64_t gen = 0, seen_gen = 0;
+	if (!r) {
+		gen = n->list_gen;
+		seen_gen = n->kernel_gen;
+		n->kernel_gen = gen;
+	}
 	struct dir_snap *d = NULL;
 	if (!r && !(d = calloc(1, sizeof(*d))))
 		r = -ENOMEM;
@@ -462,7 +477,12 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)d;
-	fi->cache_readdir = 0;
+	/* The kernel keeps listings of directories that change only with a
+	 * sync (which invalidates them) or a relisting that finds a change
+	 * (keep_cache 0 then drops the kernel's copy); _delta_log is listed
+	 * afresh within log_ttl, so it is never kept. */
+	fi->cache_readdir = !in_log;
+	fi->keep_cache = !in_log && gen == seen_gen;
 	track(fs, &d->link, true);
 	if (fuse_reply_open(req, fi) != 0) { /* interrupted: no releasedir will come */
 		untrack(fs, &d->link);
@@ -561,6 +581,7 @@ struct fhandle {
 	struct storage_file *f;
 	struct cached_file *cf;
 	struct io_stats *stats;
+	bool direct; /* read with storage_read (the mutable file) */
 	char *data;
 	size_t len;
 };
@@ -640,6 +661,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	h->stats = stats;
+	h->direct = mut;
 	fi->fh = (uint64_t)(uintptr_t)h;
 	/* Table files are write-once: keep the page cache across opens. The one
 	 * file rewritten in place, _delta_log/_last_checkpoint, bypasses it. */
@@ -654,6 +676,28 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 }
 
+/* Reply with len bytes of fd at off, spliced into /dev/fuse when the
+ * kernel and libfuse allow it (else libfuse copies). */
+static void reply_fd(fuse_req_t req, int fd, uint64_t off, size_t len)
+{
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(len);
+	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK | FUSE_BUF_FD_RETRY;
+	bv.buf[0].fd = fd;
+	bv.buf[0].pos = (off_t)off;
+	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+}
+
+static void count_read(struct fhandle *h, ssize_t n)
+{
+	if (!h->stats)
+		return;
+	io_add(&h->stats->reads, 1);
+	if (n >= 0)
+		io_add(&h->stats->bytes_read, (uint64_t)n);
+	else
+		io_add(&h->stats->errors, 1);
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
@@ -664,20 +708,33 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_buf(req, h->data + o, size < h->len - o ? size : h->len - o);
 		return;
 	}
+	if (h->cf) {
+		struct cached_reply cr;
+		ssize_t n = cached_read(h->cf, size, (uint64_t)off, &cr);
+		count_read(h, n);
+		if (n < 0)
+			fuse_reply_err(req, (int)-n);
+		else if (cr.fd >= 0 && n > 0)
+			reply_fd(req, cr.fd, cr.off, cr.len);
+		else
+			fuse_reply_buf(req, cr.buf, (size_t)n);
+		cached_reply_release(&cr);
+		return;
+	}
+	int fd = h->direct ? -1 : storage_file_fd(h->f);
+	if (fd >= 0) {
+		/* A local file (never short before EOF, as the kernel expects). */
+		count_read(h, (ssize_t)size);
+		reply_fd(req, fd, (uint64_t)off, size);
+		return;
+	}
 	char *buf = malloc(size ? size : 1);
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	ssize_t n = h->cf ? cached_read(h->cf, buf, size, (uint64_t)off)
-			  : storage_read(h->f, buf, size, (uint64_t)off);
-	if (h->stats) {
-		io_add(&h->stats->reads, 1);
-		if (n >= 0)
-			io_add(&h->stats->bytes_read, (uint64_t)n);
-		else
-			io_add(&h->stats->errors, 1);
-	}
+	ssize_t n = storage_read(h->f, buf, size, (uint64_t)off);
+	count_read(h, n);
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
 	else

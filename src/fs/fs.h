@@ -16,7 +16,7 @@
 #ifndef UCFS_FS_H
 #define UCFS_FS_H
 
-#define FUSE_USE_VERSION 35
+#define FUSE_USE_VERSION 312 /* 312+: fuse_session_loop_mt takes a fuse_loop_config object */
 #include <fuse_lowlevel.h>
 #include <sys/types.h>
 

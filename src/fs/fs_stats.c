@@ -52,18 +52,25 @@ char *fs_stats_json(struct ucfs_fs *fs)
 	num(h, "retries", retries);
 	num(h, "failures", failures);
 	if (fs->backend.pool) {
-		struct bcache_stats bs;
+		struct ocache_stats bs;
 		struct reader_stats rs;
-		bcache_stats(reader_pool_cache(fs->backend.pool), &bs);
+		ocache_stats(reader_pool_cache(fs->backend.pool), &bs);
 		reader_pool_stats(fs->backend.pool, &rs);
 		cJSON *c = cJSON_AddObjectToObject(root, "cache");
 		num(c, "bytes_used", bs.bytes_used);
-		num(c, "entries", bs.entries);
+		num(c, "objects", bs.objects);
 		num(c, "hits", bs.hits);
 		num(c, "misses", bs.misses);
+		num(c, "bytes_written", bs.bytes_written);
 		num(c, "evictions", bs.evictions);
 		num(c, "corrupt", bs.corrupt);
+		num(c, "fetches", rs.fetches);
+		num(c, "bytes_fetched", rs.bytes_fetched);
 		num(c, "prefetches", rs.prefetches);
+		num(c, "fetch_errors", rs.errors);
+		num(c, "fallbacks", rs.fallbacks);
+		num(c, "parquet_footers", rs.parquet);
+		num(c, "inflight_peak", rs.inflight_peak);
 	}
 	char *out = cJSON_Print(root);
 	cJSON_Delete(root);

@@ -148,6 +148,7 @@ struct node *node_add(struct tree *t, struct node *dir, const char *name, enum n
 	memmove(dir->kids + i + 1, dir->kids + i, (dir->nkids - i) * sizeof(*dir->kids));
 	dir->kids[i] = n;
 	dir->nkids++;
+	dir->list_gen++;
 	return n;
 }
 
@@ -174,6 +175,7 @@ void node_unlink(struct node *n)
 			memmove(dir->kids + i, dir->kids + i + 1,
 				(dir->nkids - i - 1) * sizeof(*dir->kids));
 			dir->nkids--;
+			dir->list_gen++;
 		}
 	}
 	mark_removed(n);

@@ -63,6 +63,8 @@ struct node {
 	char *vdata;    /* N_VFILE: content */
 	size_t vlen;
 	struct timespec listed_at;
+	uint64_t list_gen;   /* bumped whenever a child is added or removed */
+	uint64_t kernel_gen; /* list_gen of the listing the kernel was last given */
 	uint64_t size;
 	struct timespec mtime;
 	char *etag; /* object identity from the listing (cloud storage) */

@@ -1,0 +1,141 @@
+/*
+ * objcache.h - the disk cache of immutable storage objects: one sparse file
+ * per object, filled in blocks as ranges arrive from storage.
+ *
+ * Contract:
+ *  - An object is named by an opaque identity that changes whenever its
+ *    bytes can (callers pass location + path + ETag + size); h = hex
+ *    SHA-256(identity). Its bytes live at their own offsets in
+ *    <dir>/<h[0..1]>/<h>.dat (sparse, the object's size); <h>.idx holds a
+ *    96-byte header (magic, version, block size, object size, block count,
+ *    SHA-256 of the identity, header CRC32C) and one 8-byte entry per block:
+ *    the block's CRC32C and a check word binding it to the block number and
+ *    identity. A zero or damaged entry means "not cached".
+ *  - Blocks are oc_block_size() bytes (32 KiB, doubled until an object has
+ *    at most OC_MAX_BLOCKS); only the last one may be shorter. Each block is
+ *    EMPTY, BUSY (claimed by one fetcher or verifier) or VALID. A block
+ *    becomes VALID only when all its bytes were written and checksummed; a
+ *    VALID block is served only after its CRC was checked against the disk
+ *    once in this process (blocks written by this process were checksummed
+ *    from the bytes received). A mismatch punches the block out, counts it
+ *    in `corrupt` and makes it EMPTY: damaged data is refetched, never
+ *    served.
+ *  - Crash safety without fsync: data is written before its index entry, and
+ *    a torn or lost write shows as a checksum mismatch or a missing entry.
+ *    ocache_open removes temporary files, index files with a bad header,
+ *    data files without an index and files of the old block layout
+ *    (<h>-<n>.blk); it does not read data.
+ *  - LRU under max_bytes (bytes of VALID blocks): objects least recently
+ *    used first; a closed object is deleted whole, an open one loses its
+ *    least recently read blocks. Eviction goes down to 15/16 of the cap and
+ *    never touches BUSY blocks or blocks held by an oc_acquire (from its
+ *    start until oc_release): a read never loses what it waits for. Recency
+ *    survives a restart (index file mtime). <dir>/.lock is held with
+ *    flock(LOCK_EX): one process per cache directory. Directories 0700,
+ *    files 0600.
+ *  - Thread-safe: a cache mutex guards the object registry, a mutex per
+ *    object its block states (lock order: cache, then object). Disk I/O of
+ *    data runs outside both. Errors are negative errno.
+ */
+#ifndef UCFS_CACHE_OBJCACHE_H
+#define UCFS_CACHE_OBJCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define OC_MIN_BLOCK (32U << 10)
+#define OC_MAX_BLOCKS 65536U
+#define OC_DEFAULT_MAX_BYTES (10ULL << 30)
+
+struct ocache;
+struct oc_obj;
+
+struct ocache_opts {
+	const char *dir;    /* created (with parents) if missing, mode 0700 */
+	uint64_t max_bytes; /* LRU cap; 0 = OC_DEFAULT_MAX_BYTES */
+};
+
+struct ocache_stats {
+	uint64_t hits, misses;  /* blocks found VALID / needing a fetch, by oc_acquire */
+	uint64_t bytes_written; /* block bytes written from storage */
+	uint64_t evictions;     /* blocks evicted */
+	uint64_t corrupt;       /* blocks whose checksum failed */
+	uint64_t objects, bytes_used;
+};
+
+/* Open (creating) the cache dir, take its lock, scan it (see above) and
+ * evict down to the cap. On error -errno and, if err is not NULL, *err a
+ * malloc'ed message naming the directory. */
+int ocache_open(const struct ocache_opts *o, struct ocache **out, char **err);
+void ocache_close(struct ocache *c); /* NULL-safe; every object must be closed */
+void ocache_stats(struct ocache *c, struct ocache_stats *out);
+uint64_t ocache_max_bytes(const struct ocache *c);
+
+/* The object with this identity and size, created when new. Reference
+ * counted: every oc_open is matched by one oc_close. */
+int oc_open(struct ocache *c, const char *identity, uint64_t size, struct oc_obj **out);
+void oc_close(struct oc_obj *o);
+uint32_t oc_block_size(const struct oc_obj *o);
+uint64_t oc_nblocks(const struct oc_obj *o);
+uint64_t oc_size(const struct oc_obj *o);
+int oc_fd(const struct oc_obj *o); /* the data file, for spliced replies */
+
+/*
+ * Fetch callback of oc_acquire: bring blocks [first, first+n), which the
+ * caller has claimed (BUSY), into the object with an oc_writer, then
+ * return 0 or a negative errno. oc_writer_end has released what it did not
+ * complete.
+ */
+typedef int (*oc_fetch_fn)(void *ctx, uint64_t first, unsigned n);
+
+/*
+ * Make blocks [first, last] VALID and checked: EMPTY runs are claimed (a
+ * run may extend up to claim_last, stopping at the first block that is not
+ * EMPTY, at most max_run blocks) and fetched with fetch(ctx, ...) in this
+ * thread; blocks others fetch are waited for; blocks read from disk are
+ * verified. On 0 the blocks are held: their bytes may be served from
+ * oc_fd() until oc_release(o, first, last). A fetch error of this thread is
+ * returned (nothing held then); a failed fetch of another thread is retried
+ * here. *hit (may be NULL): every block was VALID on the first look.
+ */
+int oc_acquire(struct oc_obj *o, uint64_t first, uint64_t last, uint64_t claim_last,
+	       unsigned max_run, oc_fetch_fn fetch, void *ctx, bool *hit);
+void oc_release(struct oc_obj *o, uint64_t first, uint64_t last);
+
+/* Claim up to max EMPTY blocks from first (stopping at the first one that
+ * is not EMPTY): the number claimed, 0 when first is not EMPTY. */
+unsigned oc_claim(struct oc_obj *o, uint64_t first, unsigned max);
+/* Give back claimed blocks that will not be fetched (EMPTY again). */
+void oc_unclaim(struct oc_obj *o, uint64_t first, unsigned n);
+/* The first EMPTY block in [from, to), or to. */
+uint64_t oc_next_empty(struct oc_obj *o, uint64_t from, uint64_t to);
+/* Is every block of [first, last] VALID or BUSY (nothing left to claim)? */
+bool oc_covered(struct oc_obj *o, uint64_t first, uint64_t last);
+
+/*
+ * Writes claimed blocks [first, first+n) as their bytes arrive, in order:
+ * each piece is written to the data file at its offset and checksummed;
+ * every block completed becomes VALID (waiters wake) and gets its index
+ * entry. oc_writer_data has the storage_sink signature.
+ */
+struct oc_writer {
+	struct oc_obj *o;
+	uint64_t next;     /* first block not completed yet */
+	uint64_t end;      /* one past the last claimed block */
+	uint64_t pos;      /* object offset of the next byte */
+	uint32_t crc;      /* of the bytes of block `next` so far */
+	int cache_err;     /* a write to the data file failed (-errno) */
+	uint64_t bytes;    /* bytes received */
+};
+void oc_writer_init(struct oc_writer *w, struct oc_obj *o, uint64_t first, unsigned n);
+int oc_writer_data(void *w, const char *p, size_t n);
+/* Release what was not completed (EMPTY again, waiters wake). */
+void oc_writer_end(struct oc_writer *w);
+
+/* A small object of the caller's, kept with the cache object while it is
+ * open (freed with free_fn when the last reference goes). */
+void *oc_hint(struct oc_obj *o);
+bool oc_set_hint(struct oc_obj *o, void *hint, void (*free_fn)(void *)); /* false: one is set */
+
+#endif
