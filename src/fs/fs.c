@@ -445,7 +445,6 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		r = -EROFS;
 	if (!r)
 		r = ensure_listed(fs, n);
-	bool in_log = !r && n->in_log;
 	uint64_t gen = 0, seen_gen = 0;
 	if (!r) {
 		gen = n->list_gen;
@@ -477,12 +476,12 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)d;
-	/* The kernel keeps listings of directories that change only with a
-	 * sync (which invalidates them) or a relisting that finds a change
-	 * (keep_cache 0 then drops the kernel's copy); _delta_log is listed
-	 * afresh within log_ttl, so it is never kept. */
-	fi->cache_readdir = !in_log;
-	fi->keep_cache = !in_log && gen == seen_gen;
+	/* The kernel keeps every listing, and each opendir still comes here:
+	 * ensure_listed above re-lists after log_ttl/dir_ttl, and when that
+	 * (or a sync) changed the children, keep_cache 0 drops the kernel's
+	 * copy. So _delta_log stays as fresh as log_ttl says. */
+	fi->cache_readdir = 1;
+	fi->keep_cache = gen == seen_gen;
 	track(fs, &d->link, true);
 	if (fuse_reply_open(req, fi) != 0) { /* interrupted: no releasedir will come */
 		untrack(fs, &d->link);
