@@ -104,6 +104,7 @@ static int create_item(struct global_opts *g, const char *name, const char *cata
 		.last_sync_at = (int64_t)time(NULL),
 		.sync_status = "Success",
 		.selection_issues = issues,
+		.skipped_names = l.skipped_json,
 	};
 	if (state_item_create(st, &it, sel, l.rows, l.n, &err)) {
 		r = cli_fail("%s", err ? err : "cannot store the mirrored item");
@@ -113,6 +114,7 @@ static int create_item(struct global_opts *g, const char *name, const char *cata
 	printf("created mirrored item '%s' for catalog '%s' at %s: %zu tables mirrored, "
 	       "%zu skipped\n", name, catalog, conn.host, res.mirrored, res.skipped);
 	print_issues(issues);
+	cli_print_skipped(stderr, "ucfs: warning: ", l.skipped_json);
 	r = 0;
 out:
 	free(issues);

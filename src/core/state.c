@@ -68,6 +68,8 @@ static const char *const migrations[] = {
 	"  table_name TEXT NOT NULL,"
 	"  created_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (lakehouse_id, name));",
+	/* 3: schema and table names a sync skipped (duplicates, unusable names) */
+	"ALTER TABLE items ADD COLUMN skipped_names TEXT;",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STATE_SCHEMA_VERSION,
@@ -344,7 +346,7 @@ int state_check_integrity(struct state *st, char **err)
 #define ITEM_COLS                                                                          \
 	"id, name, catalog, host, profile, description, auto_sync, created_at, last_sync_at, " \
 	"sync_status, last_error_code, last_error_message, sync_pid, sync_started_at, "        \
-	"sync_duration_ms, selection_issues"
+	"sync_duration_ms, selection_issues, skipped_names"
 
 static void read_item(sqlite3_stmt *s, struct item *it)
 {
@@ -364,6 +366,7 @@ static void read_item(sqlite3_stmt *s, struct item *it)
 	it->sync_started_at = sqlite3_column_int64(s, 13);
 	it->sync_duration_ms = sqlite3_column_int64(s, 14);
 	it->selection_issues = sdb_col_str(s, 15);
+	it->skipped_names = sdb_col_str(s, 16);
 }
 
 int state_items_list(struct state *st, struct item **out, size_t *n)
@@ -435,7 +438,8 @@ int state_item_create(struct state *st, struct item *it, const struct selection 
 	if ((r = sdb_prepare(st,
 			     "INSERT INTO items (name, catalog, host, profile, description, "
 			     "auto_sync, created_at, last_sync_at, sync_status, sync_duration_ms, "
-			     "selection_issues, catalog_mode) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+			     "selection_issues, catalog_mode, skipped_names) "
+			     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			     &s, err)))
 		goto fail;
 	sdb_bind_str(s, 1, it->name);
@@ -450,6 +454,7 @@ int state_item_create(struct state *st, struct item *it, const struct selection 
 	sqlite3_bind_int64(s, 10, it->sync_duration_ms);
 	sdb_bind_str(s, 11, it->selection_issues);
 	sdb_bind_str(s, 12, sel_mode_name(sel ? sel->catalog : SEL_FULL));
+	sdb_bind_str(s, 13, it->skipped_names);
 	if ((r = sdb_step_done(st, s, "creating item", err)))
 		goto fail;
 	it->id = sqlite3_last_insert_rowid(st->db);
@@ -562,6 +567,7 @@ void item_clear(struct item *it)
 	free(it->last_error_code);
 	free(it->last_error_message);
 	free(it->selection_issues);
+	free(it->skipped_names);
 	memset(it, 0, sizeof(*it));
 }
 
