@@ -46,6 +46,10 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Usage error: message plus "see 'ucfs CMD --help'". Returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Usage error for an unknown subcommand SUB of CMD, with "did you mean"
+ * among the NAMES (NULL-terminated) when one is close. Returns EXIT_USAGE. */
+int cli_unknown_sub(const char *cmd, const char *sub, const char *const *names);
+
 /* Resolve connection settings and create a client; prints errors. */
 int cli_connect(const char *host, const char *profile, struct ucfs_conn *conn,
 		struct uc_client **uc);

@@ -122,7 +122,8 @@ int cmd_lakehouse(int argc, char **argv, struct global_opts *g)
 		lakehouses_free(lhs, nl);
 		shortcuts_free(scs, ns);
 	} else {
-		return cli_usage_error("lakehouse", "unknown subcommand '%s'", sub);
+		static const char *const subs[] = {"create", "rm", "list", NULL};
+		return cli_unknown_sub("lakehouse", sub, subs);
 	}
 	state_close(st);
 	return r;
@@ -186,7 +187,8 @@ int cmd_shortcut(int argc, char **argv, struct global_opts *g)
 		    : e          ? cli_fail("cannot remove the shortcut: %s", strerror(-e))
 				 : 0;
 	} else {
-		return cli_usage_error("shortcut", "unknown subcommand '%s'", sub);
+		static const char *const subs[] = {"create", "rm", NULL};
+		return cli_unknown_sub("shortcut", sub, subs);
 	}
 	state_close(st);
 	return r;

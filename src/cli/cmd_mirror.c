@@ -552,5 +552,6 @@ int cmd_mirror(int argc, char **argv, struct global_opts *g)
 		return mirror_list(argc - 1, argv + 1, g);
 	if (!strcmp(sub, "rm") || !strcmp(sub, "remove"))
 		return mirror_rm(argc - 1, argv + 1, g);
-	return cli_usage_error("mirror", "unknown subcommand '%s'", sub);
+	static const char *const subs[] = {"create", "edit", "show", "list", "rm", NULL};
+	return cli_unknown_sub("mirror", sub, subs);
 }

@@ -12,6 +12,7 @@
 #include "util/log.h"
 #include "util/names.h"
 #include "util/strutil.h"
+#include "util/suggest.h"
 
 static void vprint(const char *pfx, const char *fmt, va_list ap)
 {
@@ -38,6 +39,18 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "Try 'ucfs %s --help'.\n", cmd);
 	return EXIT_USAGE;
+}
+
+int cli_unknown_sub(const char *cmd, const char *sub, const char *const *names)
+{
+	size_t n = 0;
+	while (names[n])
+		n++;
+	const char *best = suggest_best(sub, names, n);
+	if (best)
+		return cli_usage_error(cmd, "unknown subcommand '%s': did you mean 'ucfs %s %s'?",
+				       sub, cmd, best);
+	return cli_usage_error(cmd, "unknown subcommand '%s'", sub);
 }
 
 bool cli_common_opt(int opt, const char *arg, struct global_opts *g)

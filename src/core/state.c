@@ -2,6 +2,7 @@
 #include "core/state_db.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -243,6 +244,38 @@ fail:
 	return r;
 }
 
+/*
+ * The database, its -wal and its -shm are private (0600) from the moment they
+ * exist: the database file is created here with that mode before SQLite opens
+ * it, and SQLite creates -wal and -shm with the mode of the database file. No
+ * umask games (the umask is process-wide and the mount has other threads).
+ * Files left group/other-readable by an older ucfs (which created the
+ * database with the umask's mode and chmod-ed it afterwards, so a run that
+ * died in between left all three 0644) are narrowed to 0600 here.
+ */
+static int create_private(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static void narrow_modes(const char *db)
+{
+	static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		char *p = xasprintf("%s%s", db, sfx[i]);
+		struct stat sb;
+		if (p && lstat(p, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 077) &&
+		    sb.st_uid == geteuid() && chmod(p, sb.st_mode & 0700) != 0)
+			log_warn("state database %s: cannot make it private (chmod 0600): %s", p,
+				 strerror(errno));
+		free(p);
+	}
+}
+
 int state_open(const char *path, bool create, struct state **out, char **err)
 {
 	*out = NULL;
@@ -265,6 +298,12 @@ int state_open(const char *path, bool create, struct state **out, char **err)
 						 st->path, strerror(-r));
 			goto fail;
 		}
+		if ((r = create_private(st->path))) {
+			if (err)
+				*err = xasprintf("cannot create state database %s: %s", st->path,
+						 strerror(-r));
+			goto fail;
+		}
 	} else if (access(st->path, F_OK) != 0) {
 		if (err)
 			*err = xasprintf("no state database at %s: create a mirrored item first "
@@ -273,6 +312,7 @@ int state_open(const char *path, bool create, struct state **out, char **err)
 		r = -ENOENT;
 		goto fail;
 	}
+	narrow_modes(st->path); /* before SQLite copies a wider mode to a new -wal */
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
 	if (sqlite3_open_v2(st->path, &st->db, flags, NULL) != SQLITE_OK) {
 		r = sdb_err(st, "open", err);
@@ -283,7 +323,6 @@ int state_open(const char *path, bool create, struct state **out, char **err)
 	    (r = sdb_exec(st, "PRAGMA synchronous=NORMAL", err)) ||
 	    (r = sdb_exec(st, "PRAGMA foreign_keys=ON", err)) || (r = migrate(st, err)))
 		goto fail;
-	chmod(st->path, 0600);
 	*out = st;
 	return 0;
 fail:
