@@ -81,28 +81,28 @@ def test_looping_continuation_tokens_fail_ls_with_eio(lab, backend, tmp_path):
     assert want in log, log
 
 
-def test_listing_page_cap(lab, tmp_path):
-    b = lab.backends["gcs"]
-    endless = b.proxy.alter = EndlessListing("gcs", PREFIX, tokens="fresh")
+def endless_ls(lab, tmp_path, backend: str, endless: EndlessListing, **env) -> tuple[float, str]:
+    """ls of orders while ENDLESS answers its listing: (seconds to EIO, mount log)."""
+    b = lab.backends[backend]
+    b.proxy.alter = endless
     try:
-        with mount(lab, tmp_path, UCFS_LIST_MAX_PAGES=25) as m:
-            took = listing_fails_with_eio(orders(m, lab, "gcs"))
-            log = m.stderr()
+        with mount(lab, tmp_path, **env) as m:
+            took = listing_fails_with_eio(orders(m, lab, backend))
+            return took, m.stderr()
     finally:
         b.proxy.alter = None
+
+
+def test_listing_page_cap(lab, tmp_path):
+    endless = EndlessListing("gcs", PREFIX, tokens="fresh")
+    took, log = endless_ls(lab, tmp_path, "gcs", endless, UCFS_LIST_MAX_PAGES=25)
     assert endless.pages == 25 and took < 20
     assert f"{WHERE['gcs']}: listing aborted: it has not ended after 25 pages" in log, log
 
 
 def test_listing_time_budget(lab, tmp_path):
-    b = lab.backends["s3"]
-    slow = b.proxy.alter = EndlessListing("s3", PREFIX, tokens="fresh", delay=0.3)
-    try:
-        with mount(lab, tmp_path, UCFS_LIST_TIME_LIMIT=1.5) as m:
-            took = listing_fails_with_eio(orders(m, lab, "s3"))
-            log = m.stderr()
-    finally:
-        b.proxy.alter = None
+    slow = EndlessListing("s3", PREFIX, tokens="fresh", delay=0.3)
+    took, log = endless_ls(lab, tmp_path, "s3", slow, UCFS_LIST_TIME_LIMIT=1.5)
     assert 1.5 <= took < 6, took
     assert 5 <= slow.pages <= 8, slow.pages
     assert re.search(re.escape(WHERE["s3"]) + r": listing aborted: it has not ended after "
