@@ -189,6 +189,10 @@ def test_unusable_names_are_skipped_never_truncated_nor_printed_raw(proxy, uc_ap
         assert not raw_control(human), repr(human)
         assert "skipped table 's.nul\\u0000x': its name contains a NUL character" in human
         assert "skipped schema 'evil\\x0Aschema'" in human, human
+        b = run(["browse", cat.name, "--host", proxy.url], env=env_for())
+        assert b.returncode == 0 and not raw_control(b.stdout), repr(b.stdout)
+        assert "skipped: its name contains a NUL character" in b.stdout, b.stdout
+        assert "s.rtl\\u202Etxt.exe" in b.stdout, b.stdout
         with Mount(tmp_path / "mnt", u.env) as m:
             assert sorted(os.listdir(m.mp / cat.name)) == ["s", "u"]
             assert sorted(os.listdir(m.mp / cat.name / "s")) == ["t1"]
