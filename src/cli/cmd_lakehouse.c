@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "core/tablefilter.h"
+#include "util/names.h"
 #include "util/strutil.h"
 
 static const char lh_help[] =
@@ -56,10 +57,13 @@ static int need_args(int argc, int want, const char *cmd, const char *what)
 
 static int valid_name(const char *cmd, const char *kind, const char *name)
 {
-	if (name_is_valid_entry(name))
+	const char *why = name ? name_entry_problem(name) : "is empty";
+	if (!why)
 		return 0;
-	return cli_usage_error(cmd, "invalid %s name '%s': 1-255 bytes, no '/', not starting "
-				    "with '.'", kind, name);
+	char *shown = name_escape(name);
+	int r = cli_usage_error(cmd, "invalid %s name '%s': it %s", kind, shown ? shown : "?", why);
+	free(shown);
+	return r;
 }
 
 int cmd_lakehouse(int argc, char **argv, struct global_opts *g)

@@ -17,6 +17,7 @@
 #include "core/tablefilter.h"
 #include "core/view.h"
 #include "core/status.h"
+#include "util/names.h"
 #include "util/strutil.h"
 
 static const char mirror_help[] =
@@ -155,11 +156,14 @@ static int parse_on_off(const char *v, bool *out)
 
 static int check_name(const char *name)
 {
-	if (!name_is_valid_entry(name))
-		return cli_usage_error("mirror",
-				       "invalid item name '%s': it becomes a directory name, so it must "
-				       "be 1-255 bytes, contain no '/' and not start with '.'", name);
-	return 0;
+	const char *why = name ? name_entry_problem(name) : "is empty";
+	if (!why)
+		return 0;
+	char *shown = name_escape(name);
+	int r = cli_usage_error("mirror", "invalid item name '%s': it becomes a directory name, "
+				"and it %s", shown ? shown : "?", why);
+	free(shown);
+	return r;
 }
 
 static int check_description(const char *desc)
