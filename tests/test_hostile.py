@@ -49,6 +49,8 @@ def test_catalogs_listing_that_loops_stops_at_the_third_page(proxy, uc_api, tmp_
     with Catalog(uc_api, tmp_path), Catalog(uc_api, tmp_path), Catalog(uc_api, tmp_path):
         loop = proxy.alter = LoopingPages("/catalogs")
         p, took = fails_fast(["catalogs", "--host", proxy.url], env_for())
+        print(f"[measure] catalogs A,B,A: exit {p.returncode} in {took:.2f}s, "
+              f"{loop.pages} pages")
     assert p.returncode == 1, p.stdout + p.stderr
     assert p.stdout == ""
     assert ("listing the catalogs aborted: page 3 sent a continuation token this listing "

@@ -70,6 +70,7 @@ def test_looping_continuation_tokens_fail_ls_with_eio(lab, backend, tmp_path):
     try:
         with mount(lab, tmp_path) as m:
             took = listing_fails_with_eio(orders(m, lab, backend))
+            print(f"[measure] {backend}: ls -> EIO in {took:.3f}s after {loop.pages} pages")
             assert loop.pages == 3, loop.pages  # A, B, then A again: stop
             assert took < 10
             took = listing_fails_with_eio(orders(m, lab, backend))  # not cached as good
@@ -174,6 +175,8 @@ def test_expired_credentials_are_not_fetched_per_operation(lab, backend, expiry,
             log = m.stderr()
     finally:
         lab._register_vending(b)
+    print(f"[measure] {backend}/{expiry}: {vends} vending requests for 40 listings "
+          f"({lists} storage requests) in {took:.2f}s")
     assert lists >= 40, lists
     # one vend, then one per backoff (2 s, 4 s, ...) at most
     allowed = 1 + sum(1 for k in range(1, 8) if sum(2 ** i for i in range(1, k + 1)) <= took)
