@@ -56,16 +56,16 @@ int64_t vending_next_fetch(int64_t t0, int64_t expires_ms, int64_t *backoff_ms)
 		return INT64_MAX;
 	}
 	if (expires_ms > t0 + VENDING_BACKOFF_MIN_MS) {
+		/* Valid for a while (short-lived credentials included): renew
+		 * min(5 min, half the lifetime) before expiry - more than 1 s away. */
 		int64_t life = expires_ms - t0, margin = life / 2;
 		if (margin > 300000)
 			margin = 300000;
-		if (expires_ms - margin >= t0 + VENDING_BACKOFF_MIN_MS) {
-			*backoff_ms = 0;
-			return expires_ms - margin;
-		}
+		*backoff_ms = 0;
+		return expires_ms - margin;
 	}
-	/* Expired, or too close to expiry to be worth a schedule of its own:
-	 * maybe our clock is ahead of the server's. Use it; ask again later. */
+	/* Expired, or about to: maybe our clock is ahead of the server's. Use
+	 * it; ask again after a backoff that grows while this goes on. */
 	int64_t b = *backoff_ms > 0 ? *backoff_ms * 2 : VENDING_BACKOFF_MIN_MS;
 	if (b > VENDING_BACKOFF_MAX_MS)
 		b = VENDING_BACKOFF_MAX_MS;

@@ -46,7 +46,7 @@ int vending_needs_refresh(int64_t remaining_ms, int64_t lifetime_ms);
 #define VENDING_BACKOFF_MAX_MS 60000
 /* Pure: when (epoch ms) to ask again for credentials fetched at T0 that
  * expire at EXPIRES_MS (0: never; INT64_MAX is returned): the refresh margin
- * before expiry, or - for an expired or nearly expired answer - T0 plus the
+ * before expiry (so more than 1 s after T0), or - for an expired or nearly expired answer - T0 plus the
  * next backoff. *BACKOFF_MS is the previous answer's backoff (0: none) on
  * entry and this answer's on return. */
 int64_t vending_next_fetch(int64_t t0, int64_t expires_ms, int64_t *backoff_ms);

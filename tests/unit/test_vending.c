@@ -79,6 +79,9 @@ int main(void)
 	CHECK(vending_next_fetch(t0, 0, &b) == INT64_MAX && b == 0);
 	CHECK(vending_next_fetch(t0, t0 + hour, &b) == t0 + hour - 5 * min && b == 0);
 	CHECK(vending_next_fetch(t0, t0 + 4000, &b) == t0 + 2000 && b == 0); /* half of 4 s */
+	CHECK(vending_next_fetch(t0, t0 + 3000, &b) == t0 + 1500 && b == 0); /* short-lived: normal */
+	CHECK(vending_next_fetch(t0, t0 + 2100, &b) == t0 + 1050 && b == 0);
+	CHECK(vending_next_fetch(t0, t0 + 2001, &b) == t0 + 1001 && b == 0);
 	CHECK(vending_next_fetch(t0, t0 - 10 * min, &b) == t0 + 2000 && b == 2000);
 	CHECK(vending_next_fetch(t0, t0 - 10 * min, &b) == t0 + 4000 && b == 4000);
 	CHECK(vending_next_fetch(t0, t0 + 1000, &b) == t0 + 8000 && b == 8000); /* nearly expired */
@@ -88,5 +91,6 @@ int main(void)
 	CHECK(vending_next_fetch(t0, INT64_MIN, &b) == t0 + VENDING_BACKOFF_MAX_MS);
 	CHECK(vending_next_fetch(t0, t0 + hour, &b) == t0 + hour - 5 * min && b == 0); /* reset */
 	CHECK(vending_next_fetch(t0, INT64_MAX, &b) == INT64_MAX - 5 * min && b == 0);
+	CHECK(vending_next_fetch(t0, t0 + 2000, &b) == t0 + 2000 && b == 2000); /* 2 s: backoff */
 	return check_done();
 }
