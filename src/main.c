@@ -1,18 +1,26 @@
 /*
  * main.c - the `ucfs` command: dispatch to subcommands, and the mount helper
- * conventions (`mount.ucfs SOURCE DIR -o OPTS` and `ucfs SOURCE DIR -o OPTS`
- * as mount.fuse3 runs it for type fuse.ucfs).
+ * conventions: `mount.ucfs SOURCE DIR [-o OPTS]` (mount(8) runs helpers by
+ * that name), and `ucfs SOURCE DIR -o OPTS` as mount.fuse3 runs it for type
+ * fuse.ucfs (it always passes -o: at least "dev,suid"). Any other unknown
+ * first word is an error with a "did you mean" suggestion - never a mount.
+ * In helper mode SOURCE is the path of an existing state database, or the
+ * word "ucfs" (state from -o state=PATH or the default).
  */
+#include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "net/http.h"
 #include "util/strutil.h"
+#include "util/suggest.h"
 
 static const struct cmd cmds[] = {
 	{"catalogs", cmd_catalogs, "list the catalogs the identity can see"},
@@ -61,14 +69,45 @@ static const struct cmd *find_cmd(const char *name)
 	return NULL;
 }
 
-/* mount.fuse3 / mount(8) call: PROG SOURCE MOUNTPOINT [-o OPTS] [-n|-s|-f|-v].
- * SOURCE is a state database path or any word (then the default state). */
+/* The placeholder SOURCE of the fstab line in ucfs(1). */
+#define HELPER_SOURCE "ucfs"
+
+/* Is PATH a file that starts like an SQLite database? */
+static bool is_sqlite_file(const char *path)
+{
+	static const char magic[16] = "SQLite format 3";
+	char head[16];
+	struct stat sb;
+	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+		return false;
+	FILE *f = fopen(path, "rb");
+	bool ok = f && fread(head, 1, sizeof(head), f) == sizeof(head) &&
+		  !memcmp(head, magic, sizeof(magic));
+	if (f)
+		fclose(f);
+	return ok;
+}
+
+/* mount.fuse3 / mount(8) call: PROG SOURCE MOUNTPOINT [-o OPTS] [-n|-s|-f|-v]. */
 static int helper_mount(int argc, char **argv, struct global_opts *g)
 {
-	struct stat sb;
 	const char *source = argv[1];
-	if (source && stat(source, &sb) == 0 && S_ISREG(sb.st_mode))
+	if (argc < 3 || !source || !*source || source[0] == '-') {
+		fprintf(stderr, "usage: mount.ucfs SOURCE MOUNTPOINT [-o OPTIONS]\n"
+				"SOURCE: the state database, or '" HELPER_SOURCE "' (see ucfs(1))\n");
+		return EXIT_USAGE;
+	}
+	if (strcmp(source, HELPER_SOURCE) != 0) {
+		if (!is_sqlite_file(source)) {
+			struct stat sb;
+			int e = stat(source, &sb) == 0 ? 0 : errno;
+			return cli_fail("mount source '%s' is not a ucfs state database (%s): give "
+					"the path of the state database, or '" HELPER_SOURCE
+					"' to use -o state=PATH or the default",
+					source, e ? strerror(e) : "not an SQLite file");
+		}
 		g->state_path = source;
+	}
 	char **nargv = calloc((size_t)argc + 1, sizeof(char *));
 	if (!nargv)
 		return 1;
@@ -85,6 +124,31 @@ static int helper_mount(int argc, char **argv, struct global_opts *g)
 	return r;
 }
 
+/* `ucfs WORD DIR ... -o OPTS`: how mount.fuse3 runs the helper of fuse.ucfs. */
+static bool helper_call(int argc, char **argv)
+{
+	if (argc < 4 || argv[1][0] == '-')
+		return false;
+	for (int i = 3; i < argc; i++)
+		if (!strncmp(argv[i], "-o", 2))
+			return true;
+	return false;
+}
+
+static int unknown_command(const char *word)
+{
+	const char *names[N_CMDS];
+	for (size_t i = 0; i < N_CMDS; i++)
+		names[i] = cmds[i].name;
+	const char *best = suggest_best(word, names, N_CMDS);
+	if (best)
+		cli_fail("unknown command '%s': did you mean 'ucfs %s'?", word, best);
+	else
+		cli_fail("unknown command '%s'", word);
+	fprintf(stderr, "Try 'ucfs --help' for the list of commands.\n");
+	return EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	struct global_opts g = {0};
@@ -93,11 +157,8 @@ int main(int argc, char **argv)
 
 	if (!strcmp(prog, "mount.ucfs"))
 		return helper_mount(argc, argv, &g);
-	if (argc >= 3 && argv[1][0] != '-' && !find_cmd(argv[1])) {
-		struct stat sb;
-		if (stat(argv[2], &sb) == 0 && S_ISDIR(sb.st_mode))
-			return helper_mount(argc, argv, &g);
-	}
+	if (!find_cmd(argv[1] ? argv[1] : "") && helper_call(argc, argv))
+		return helper_mount(argc, argv, &g);
 
 	static const struct option longopts[] = {
 		{"help", no_argument, NULL, 'h'},
@@ -126,11 +187,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const struct cmd *c = find_cmd(argv[optind]);
-	if (!c) {
-		fprintf(stderr, "ucfs: error: unknown command '%s'\n\n", argv[optind]);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (!c)
+		return unknown_command(argv[optind]);
 	int cargc = argc - optind;
 	char **cargv = argv + optind;
 	optind = 0; /* reset getopt for the command */

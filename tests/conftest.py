@@ -22,6 +22,21 @@ from ucserver import UCServer  # noqa: E402
 CATALOG = "ucfs_test"
 
 
+IN_CI = os.environ.get("CI") == "true"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI=true a skipped test is a failed one: a missing emulator, Spark or
+    Azurite must fail CI, not quietly drop the tests that need it."""
+    outcome = yield
+    rep = outcome.get_result()
+    if IN_CI and rep.skipped and not hasattr(rep, "wasxfail"):
+        reason = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
+        rep.outcome = "failed"
+        rep.longrepr = f"skipped under CI=true, which counts as a failure: {reason}"
+
+
 def pytest_sessionstart(session):
     if not mountutil.UCFS.exists():
         raise pytest.UsageError(f"ucfs binary not found at {mountutil.UCFS}: build it first "

@@ -47,6 +47,27 @@ def run(args, env=None, timeout=120, check=False, input=None) -> subprocess.Comp
     return p
 
 
+def unescape_name(shown: str) -> str:
+    """A remote name as ucfs prints it (util/names.h: \\\\, \\xHH, \\uXXXX) back to
+    the name itself."""
+    out, i = bytearray(), 0
+    while i < len(shown):
+        c = shown[i]
+        if c == "\\" and shown[i + 1:i + 2] == "\\":
+            out += b"\\"
+            i += 2
+        elif c == "\\" and shown[i + 1:i + 2] == "x":
+            out.append(int(shown[i + 2:i + 4], 16))
+            i += 4
+        elif c == "\\" and shown[i + 1:i + 2] == "u":
+            out += chr(int(shown[i + 2:i + 6], 16)).encode()
+            i += 6
+        else:
+            out += c.encode()
+            i += 1
+    return out.decode(errors="surrogateescape")
+
+
 def is_mounted(path: Path) -> bool:
     real = os.path.realpath(path)
     with open("/proc/self/mountinfo") as f:

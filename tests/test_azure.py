@@ -210,7 +210,9 @@ def test_missing_paths(azurite, table, sas):
     p = ucfs_storage(azurite, sas, "ls", azurite.location(CONTAINER, "no-such-table"))
     assert p.returncode != 0 and "No such file" in p.stderr
     p = ucfs_storage(azurite, sas, "ls", azurite.location("nosuchcontainer", "t"))
-    assert p.returncode != 0
+    assert p.returncode == 1 and p.stdout == "", p.stdout
+    assert "ls " in p.stderr and "nosuchcontainer" in p.stderr, p.stderr
+    assert "No such file" in p.stderr or "Permission denied" in p.stderr, p.stderr
 
 
 def _sig(sas: str) -> str:
@@ -235,7 +237,7 @@ def test_bad_sas_fails_cleanly(azurite, table, case):
     for verb, args in (("ls", []), ("stat", ["_delta_log"]),
                        ("cat", ["_delta_log/00000000000000000000.json"])):
         p = ucfs_storage(azurite, sas, verb, loc(azurite), *args)
-        assert p.returncode != 0, (verb, p.stdout)
+        assert p.returncode == 1, (verb, p.stdout)
         assert p.stdout == ""
         assert "Permission denied" in p.stderr or "access denied" in p.stderr, p.stderr
         assert "access denied" in p.stderr and "SAS" in p.stderr, p.stderr
@@ -246,5 +248,6 @@ def test_bad_sas_fails_cleanly(azurite, table, case):
 def test_sas_for_other_container_cannot_read_it(azurite, table, sas):
     """The table's SAS is scoped to its container: the other container is refused."""
     p = ucfs_storage(azurite, sas, "cat", azurite.location(OTHER, ""), "secret.txt")
-    assert p.returncode != 0 and "not yours" not in p.stdout
+    assert p.returncode == 1 and p.stdout == "", p.stdout  # not one byte of it
+    assert "secret.txt: Permission denied" in p.stderr, p.stderr
     assert_clean(p, _sig(sas))

@@ -39,8 +39,9 @@ def test_help_and_version():
         assert "usage: ucfs" in p.stdout, cmd
     p = run(["frobnicate"])
     assert p.returncode == 2 and "unknown command 'frobnicate'" in p.stderr
+    assert "did you mean" not in p.stderr and "ucfs --help" in p.stderr, p.stderr
     p = run([])
-    assert p.returncode == 2
+    assert p.returncode == 2 and p.stderr.startswith("usage: ucfs"), p.stderr
 
 
 def test_catalogs_lists_and_json(uc_server, catalog):
@@ -81,8 +82,10 @@ def test_browse_errors(uc_server, catalog):
     assert "no_such_catalog" in p.stderr and "does not exist" in p.stderr
     p = run(["browse", f"{CATALOG}.no_such_schema", "--host", uc_server.url], env=env_for())
     assert p.returncode == 1 and "no_such_schema" in p.stderr
-    assert run(["browse", "a.b.c", "--host", uc_server.url], env=env_for()).returncode == 2
-    assert run(["browse"], env=env_for()).returncode == 2
+    p = run(["browse", "a.b.c", "--host", uc_server.url], env=env_for())
+    assert p.returncode == 2 and "expected CATALOG or CATALOG.SCHEMA, got 'a.b.c'" in p.stderr
+    p = run(["browse"], env=env_for())
+    assert p.returncode == 2 and "expected one CATALOG[.SCHEMA] argument" in p.stderr
 
 
 def test_no_host_is_a_clear_error():
@@ -180,11 +183,11 @@ def test_mount_errors(state, mountpoint, tmp_path, mount):
     p = run(["mount", str(mountpoint)], env=env_for(tmp_path / "none.db"))
     assert p.returncode == 1 and "no state database" in p.stderr
     p = run(["mount"], env=env)
-    assert p.returncode == 2
+    assert p.returncode == 2 and "missing MOUNTPOINT" in p.stderr, p.stderr
     p = run(["mount", str(mountpoint), "-o", "log_ttl=abc"], env=env)
     assert p.returncode == 2 and "log_ttl" in p.stderr
     p = run(["mount", str(mountpoint), "-f", "-o", "no_such_fuse_option"], env=env)
-    assert p.returncode == 1
+    assert p.returncode == 1 and "no_such_fuse_option" in p.stderr, p.stderr
     assert not is_mounted(mountpoint)
 
 
@@ -237,3 +240,74 @@ def test_dead_daemon_leaves_no_stale_mount(state, mountpoint):
     assert not is_mounted(mountpoint), "auto_unmount did not clean up after SIGKILL"
     m.proc = None
     m._logf.close()
+
+
+# ----------------------------------------------------------------------------- typos (issue 8)
+
+@pytest.mark.parametrize("word,hint", [("unmount", "ucfs umount"), ("mout", "ucfs mount"),
+                                       ("stauts", "ucfs status"), ("frobnicate", None)])
+def test_unknown_command_with_a_directory_never_mounts(state, mountpoint, word, hint):
+    """`ucfs WORD DIR` used to mount DIR for any unknown WORD (`ucfs unmount ~/uc`
+    mounted it). Now it is a usage error with a suggestion, and nothing is mounted."""
+    p = run([word, str(mountpoint)], env=env_for(state), timeout=60)
+    assert p.returncode == 2, p.stderr
+    assert f"ucfs: error: unknown command '{word}'" in p.stderr, p.stderr
+    if hint:
+        assert f"did you mean '{hint}'?" in p.stderr, p.stderr
+    else:
+        assert "did you mean" not in p.stderr, p.stderr
+    assert p.stdout == ""
+    assert not is_mounted(mountpoint)
+
+
+def test_unknown_subcommand_suggests(fresh_state):
+    p = run(["mirror", "craete", "x"], env=env_for(fresh_state))
+    assert p.returncode == 2
+    assert "unknown subcommand 'craete': did you mean 'ucfs mirror create'?" in p.stderr
+    p = run(["lakehouse", "lsit"], env=env_for(fresh_state))
+    assert p.returncode == 2 and "did you mean 'ucfs lakehouse list'?" in p.stderr, p.stderr
+    assert not fresh_state.exists()
+
+
+def test_helper_source_must_be_a_state_database(state, mountpoint, tmp_path):
+    """In mount-helper form a mistyped SOURCE used to fall back to the default
+    state database silently; now it is an error naming it."""
+    env = env_for()  # no UCFS_STATE: a fallback would find nothing to blame
+    missing = tmp_path / "stat.db"  # a typo of state.db
+    p = run([str(missing), str(mountpoint), "-o", "log_ttl=1"], env=env, timeout=60)
+    assert p.returncode == 1, p.stderr
+    assert f"mount source '{missing}' is not a ucfs state database (No such file" in p.stderr
+    notdb = tmp_path / "notes.txt"
+    notdb.write_text("not a database\n" * 10)
+    p = run([str(notdb), str(mountpoint), "-o", "log_ttl=1"], env=env, timeout=60)
+    assert p.returncode == 1 and "not an SQLite file" in p.stderr, p.stderr
+    # the same through mount.fuse3, as mount(8) runs it for type fuse.ucfs
+    env["PATH"] = f"{mountutil.UCFS.parent}:{env['PATH']}"
+    p = subprocess.run(["mount.fuse3", str(missing), str(mountpoint), "-t", "ucfs", "-o",
+                        "_netdev,log_ttl=1"], env=env, capture_output=True, text=True,
+                       timeout=120)
+    mountutil.check_stderr(p.stderr)
+    assert p.returncode != 0 and "is not a ucfs state database" in p.stderr, p.stderr
+    # and as mount.ucfs (argv[0])
+    helper = tmp_path / "mount.ucfs"
+    helper.symlink_to(mountutil.UCFS)
+    p = subprocess.run([str(helper), str(missing), str(mountpoint)], env=env,
+                       capture_output=True, text=True, timeout=60)
+    mountutil.check_stderr(p.stderr)
+    assert p.returncode == 1 and "is not a ucfs state database" in p.stderr, p.stderr
+    assert not is_mounted(mountpoint)
+
+
+def test_helper_placeholder_source_with_state_option(state, mountpoint):
+    """The fstab line of ucfs(1): SOURCE 'ucfs', the database in -o state=."""
+    env = env_for()
+    env["PATH"] = f"{mountutil.UCFS.parent}:{env['PATH']}"
+    p = subprocess.run(["mount.fuse3", "ucfs", str(mountpoint), "-t", "ucfs", "-o",
+                        f"state={state},_netdev,log_ttl=1"], env=env, capture_output=True,
+                       text=True, timeout=120)
+    mountutil.check_stderr(p.stderr)
+    assert p.returncode == 0, p.stderr
+    try:
+        assert sorted(os.listdir(mountpoint / CATALOG)) == ["misc", "sales"]
+    finally:
+        run(["umount", str(mountpoint)], env=env, check=True)

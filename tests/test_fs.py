@@ -16,6 +16,7 @@ from deltalake import write_deltalake
 
 from conftest import CATALOG
 from mountutil import Mount, env_for, run
+from synctools import wait_for
 from tables import _simple_rows, read_delta_arrow
 
 
@@ -180,13 +181,13 @@ def test_new_commits_visible_without_remount(uc_api, uc_server, tmp_path):
         t = m.mp / cat / "s" / "live"
         assert read_delta_arrow(t).num_rows == 3
         write_deltalake(str(path), _simple_rows(range(3, 5), "b"), mode="append")
-        time.sleep(0.6)
-        assert f"{1:020d}.json" in os.listdir(t / "_delta_log")
+        # within log_ttl (0.3 s) plus scheduling slack, not "after some sleep"
+        wait_for(lambda: f"{1:020d}.json" in os.listdir(t / "_delta_log"), 3,
+                 "commit 1 in the _delta_log listing")
         assert read_delta_arrow(t).num_rows == 5
         # new data files are found by lookup even inside a cached listing
         write_deltalake(str(path), _simple_rows(range(5, 6), "c"), mode="append")
-        time.sleep(0.6)
-        assert read_delta_arrow(t).num_rows == 6
+        wait_for(lambda: read_delta_arrow(t).num_rows == 6, 3, "commit 2 through the mount")
     uc_api.delete_catalog(cat)
 
 

@@ -105,6 +105,7 @@ def ucfs_ls(env, loc: str, rel: str = "") -> dict[str, tuple]:
     out = {}
     for line in p.stdout.splitlines():
         kind, size, mtime, name = line.split("\t", 3)
+        name = mountutil.unescape_name(name)  # printed escaped: "tab\x09name"
         is_dir = kind == "d"
         out[name[:-1] if is_dir else name] = (is_dir, int(size), int(mtime))
     return out

@@ -262,10 +262,16 @@ def test_auto_sync_off_waits_for_ucfs_sync(uc_api, uc_server, tmp_path):
             assert tree_of(off) == {"s": ["t"]}
 
             u("mirror", "edit", "on", "--auto-sync", "off")
-            time.sleep(1.5)  # let an auto-sync round that started before the edit finish
+            # an auto-sync round that started before the edit finishes first
+            wait_for(lambda: u.status("on", tables=False)["sync_status"] != "InProgress", 10,
+                     "the running sync of 'on' to end")
+            last_on = u.status("on", tables=False)["last_sync_at"]
             cat.table("s", "n2")
             cat.drop("s", "t")
-            time.sleep(3.5)  # > 3 sync intervals
+            # Nothing may happen now: watch for > 3 sync intervals (a bounded
+            # window for a negative check, not a wait for a condition).
+            time.sleep(3.5)
+            assert u.status("on", tables=False)["last_sync_at"] == last_on
             assert tree_of(on) == {"s": ["n1", "t"]}
             assert tree_of(off) == {"s": ["t"]}
             assert u.status("off")["last_sync_at"] == last_off

@@ -11,6 +11,7 @@
 #define UCFS_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "core/config.h"
 #include "core/state.h"
@@ -45,6 +46,10 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Usage error: message plus "see 'ucfs CMD --help'". Returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Usage error for an unknown subcommand SUB of CMD, with "did you mean"
+ * among the NAMES (NULL-terminated) when one is close. Returns EXIT_USAGE. */
+int cli_unknown_sub(const char *cmd, const char *sub, const char *const *names);
+
 /* Resolve connection settings and create a client; prints errors. */
 int cli_connect(const char *host, const char *profile, struct ucfs_conn *conn,
 		struct uc_client **uc);
@@ -56,6 +61,14 @@ bool cli_common_opt(int opt, const char *arg, struct global_opts *g);
 #define CLI_OPT_STATE 1000
 #define CLI_COMMON_LONGOPTS {"state", required_argument, NULL, CLI_OPT_STATE}, \
 	{"verbose", no_argument, NULL, 'v'}
+
+/* Print each entry of a skipped_names JSON array (struct item) as
+ * "PFXskipped KIND 'NAME': REASON" lines to OUT. Nothing for NULL. */
+void cli_print_skipped(FILE *out, const char *pfx, const char *skipped_json);
+
+/* Print S to OUT escaped as util/names.h does (remote text: names, reasons,
+ * server messages), never raw. */
+void cli_put_escaped(FILE *out, const char *s);
 
 /* Format epoch seconds as local "YYYY-MM-DD HH:MM:SS" (or "never"). */
 const char *cli_time(long long epoch, char buf[32]);

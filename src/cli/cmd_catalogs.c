@@ -13,9 +13,25 @@
 #include "cli/cli.h"
 #include "core/catalog_sync.h"
 #include "core/tablefilter.h"
+#include "util/names.h"
 #include "util/strutil.h"
 
 static const char *or_dash(const char *s) { return str_empty(s) ? "-" : s; }
+
+/* One row of the human listings: the cells are remote text, printed escaped. */
+static void print_row(int w1, const char *c1, int w2, const char *c2, int w3, const char *c3,
+		      const char *c4)
+{
+	char *e[4] = {name_escape(c1), name_escape(c2), name_escape(c3), name_escape(c4)};
+	if (w3 < 0)
+		printf("%-*s %-*s %s\n", w1, e[0] ? e[0] : "?", w2, e[1] ? e[1] : "?",
+		       e[2] ? e[2] : "?");
+	else
+		printf("%-*s %-*s %-*s %s\n", w1, e[0] ? e[0] : "?", w2, e[1] ? e[1] : "?", w3,
+		       e[2] ? e[2] : "?", e[3] ? e[3] : "?");
+	for (int i = 0; i < 4; i++)
+		free(e[i]);
+}
 
 static int print_json(cJSON *root)
 {
@@ -116,8 +132,8 @@ int cmd_catalogs(int argc, char **argv, struct global_opts *g)
 	} else {
 		printf("%-32s %-20s %s\n", "CATALOG", "TYPE", "COMMENT");
 		for (size_t i = 0; i < cats.n; i++)
-			printf("%-32s %-20s %s\n", cats.items[i].name,
-			       or_dash(cats.items[i].catalog_type), or_dash(cats.items[i].comment));
+			print_row(32, cats.items[i].name, 20, or_dash(cats.items[i].catalog_type), -1,
+				  or_dash(cats.items[i].comment), NULL);
 		r = 0;
 	}
 out:
@@ -147,7 +163,8 @@ static cJSON *table_json(const struct uc_table *t, const char *reason)
 static char *reason_of(const struct uc_table *t)
 {
 	bool oom;
-	return uc_table_unsupported_reason(t, &oom);
+	const char *bad = name_entry_problem(t->name);
+	return bad ? xasprintf("its name %s", bad) : uc_table_unsupported_reason(t, &oom);
 }
 
 int cmd_browse(int argc, char **argv, struct global_opts *g)
@@ -214,6 +231,21 @@ int cmd_browse(int argc, char **argv, struct global_opts *g)
 	r = 0;
 	for (size_t s = 0; s < schemas.n; s++) {
 		struct uc_table_list tl = {0};
+		const char *bad = name_entry_problem(schemas.items[s].name);
+		if (bad) { /* a mirror skips it: its tables are not asked for either */
+			char *why = xasprintf("skipped schema: its name %s", bad);
+			if (root) {
+				cJSON *js = cJSON_CreateObject();
+				cJSON_AddStringToObject(js, "name", schemas.items[s].name);
+				cJSON_AddStringToObject(js, "skip_reason", why ? why : "unusable name");
+				cJSON_AddArrayToObject(js, "tables");
+				cJSON_AddItemToArray(jschemas, js);
+			} else {
+				print_row(48, schemas.items[s].name, 18, "-", 10, "-", why ? why : "?");
+			}
+			free(why);
+			continue;
+		}
 		char *swhat = xasprintf("schema '%s.%s'", catalog, schemas.items[s].name);
 		if (uc_list_tables(uc, catalog, schemas.items[s].name, &tl, &e)) {
 			r = report_uc_error(&e, swhat);
@@ -228,8 +260,8 @@ int cmd_browse(int argc, char **argv, struct global_opts *g)
 			jt = cJSON_AddArrayToObject(js, "tables");
 			cJSON_AddItemToArray(jschemas, js);
 		} else if (tl.n == 0) {
-			printf("%-48s %-18s %-10s %s\n", schemas.items[s].name, "-", "-",
-			       "(empty schema: not shown in a mirror)");
+			print_row(48, schemas.items[s].name, 18, "-", 10, "-",
+				  "(empty schema: not shown in a mirror)");
 		}
 		for (size_t i = 0; i < tl.n; i++) {
 			struct uc_table *t = &tl.items[i];
@@ -237,11 +269,13 @@ int cmd_browse(int argc, char **argv, struct global_opts *g)
 			if (root) {
 				cJSON_AddItemToArray(jt, table_json(t, why));
 			} else {
-				char name[512];
-				snprintf(name, sizeof(name), "%s.%s", schemas.items[s].name, t->name);
-				printf("%-48s %-18s %-10s %s%s\n", name, or_dash(t->table_type),
-				       or_dash(t->data_source_format), why ? "skipped: " : "yes",
-				       why ? why : "");
+				char *name = xasprintf("%s.%s", schemas.items[s].name, t->name);
+				char *mirror = why ? xasprintf("skipped: %s", why) : NULL;
+				print_row(48, name ? name : "?", 18, or_dash(t->table_type), 10,
+					  or_dash(t->data_source_format), why ? (mirror ? mirror : why)
+									      : "yes");
+				free(name);
+				free(mirror);
 			}
 			free(why);
 		}

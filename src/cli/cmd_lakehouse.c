@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "core/tablefilter.h"
+#include "util/names.h"
 #include "util/strutil.h"
 
 static const char lh_help[] =
@@ -56,10 +57,13 @@ static int need_args(int argc, int want, const char *cmd, const char *what)
 
 static int valid_name(const char *cmd, const char *kind, const char *name)
 {
-	if (name_is_valid_entry(name))
+	const char *why = name ? name_entry_problem(name) : "is empty";
+	if (!why)
 		return 0;
-	return cli_usage_error(cmd, "invalid %s name '%s': 1-255 bytes, no '/', not starting "
-				    "with '.'", kind, name);
+	char *shown = name_escape(name);
+	int r = cli_usage_error(cmd, "invalid %s name '%s': it %s", kind, shown ? shown : "?", why);
+	free(shown);
+	return r;
 }
 
 int cmd_lakehouse(int argc, char **argv, struct global_opts *g)
@@ -122,7 +126,8 @@ int cmd_lakehouse(int argc, char **argv, struct global_opts *g)
 		lakehouses_free(lhs, nl);
 		shortcuts_free(scs, ns);
 	} else {
-		return cli_usage_error("lakehouse", "unknown subcommand '%s'", sub);
+		static const char *const subs[] = {"create", "rm", "list", NULL};
+		return cli_unknown_sub("lakehouse", sub, subs);
 	}
 	state_close(st);
 	return r;
@@ -186,7 +191,8 @@ int cmd_shortcut(int argc, char **argv, struct global_opts *g)
 		    : e          ? cli_fail("cannot remove the shortcut: %s", strerror(-e))
 				 : 0;
 	} else {
-		return cli_usage_error("shortcut", "unknown subcommand '%s'", sub);
+		static const char *const subs[] = {"create", "rm", NULL};
+		return cli_unknown_sub("shortcut", sub, subs);
 	}
 	state_close(st);
 	return r;

@@ -17,6 +17,7 @@
 #include "core/tablefilter.h"
 #include "core/view.h"
 #include "core/status.h"
+#include "util/names.h"
 #include "util/strutil.h"
 
 static const char mirror_help[] =
@@ -104,6 +105,7 @@ static int create_item(struct global_opts *g, const char *name, const char *cata
 		.last_sync_at = (int64_t)time(NULL),
 		.sync_status = "Success",
 		.selection_issues = issues,
+		.skipped_names = l.skipped_json,
 	};
 	if (state_item_create(st, &it, sel, l.rows, l.n, &err)) {
 		r = cli_fail("%s", err ? err : "cannot store the mirrored item");
@@ -113,6 +115,7 @@ static int create_item(struct global_opts *g, const char *name, const char *cata
 	printf("created mirrored item '%s' for catalog '%s' at %s: %zu tables mirrored, "
 	       "%zu skipped\n", name, catalog, conn.host, res.mirrored, res.skipped);
 	print_issues(issues);
+	cli_print_skipped(stderr, "ucfs: warning: ", l.skipped_json);
 	r = 0;
 out:
 	free(issues);
@@ -153,11 +156,14 @@ static int parse_on_off(const char *v, bool *out)
 
 static int check_name(const char *name)
 {
-	if (!name_is_valid_entry(name))
-		return cli_usage_error("mirror",
-				       "invalid item name '%s': it becomes a directory name, so it must "
-				       "be 1-255 bytes, contain no '/' and not start with '.'", name);
-	return 0;
+	const char *why = name ? name_entry_problem(name) : "is empty";
+	if (!why)
+		return 0;
+	char *shown = name_escape(name);
+	int r = cli_usage_error("mirror", "invalid item name '%s': it becomes a directory name, "
+				"and it %s", shown ? shown : "?", why);
+	free(shown);
+	return r;
 }
 
 static int check_description(const char *desc)
@@ -550,5 +556,6 @@ int cmd_mirror(int argc, char **argv, struct global_opts *g)
 		return mirror_list(argc - 1, argv + 1, g);
 	if (!strcmp(sub, "rm") || !strcmp(sub, "remove"))
 		return mirror_rm(argc - 1, argv + 1, g);
-	return cli_usage_error("mirror", "unknown subcommand '%s'", sub);
+	static const char *const subs[] = {"create", "edit", "show", "list", "rm", NULL};
+	return cli_unknown_sub("mirror", sub, subs);
 }

@@ -89,10 +89,13 @@ int cmd_storage(int argc, char **argv, struct global_opts *g)
 	if (!strcmp(verb, "ls")) {
 		struct storage_list l = {0};
 		r = storage_list(st, rel, &l);
-		for (size_t i = 0; !r && i < l.n; i++)
-			printf("%s\t%" PRIu64 "\t%lld\t%s%s\n", l.items[i].is_dir ? "d" : "-",
-			       l.items[i].size, (long long)l.items[i].mtime.tv_sec,
-			       l.items[i].name, l.items[i].is_dir ? "/" : "");
+		for (size_t i = 0; !r && i < l.n; i++) {
+			/* names are remote text: escaped, never raw (util/names.h) */
+			printf("%s\t%" PRIu64 "\t%lld\t", l.items[i].is_dir ? "d" : "-",
+			       l.items[i].size, (long long)l.items[i].mtime.tv_sec);
+			cli_put_escaped(stdout, l.items[i].name);
+			puts(l.items[i].is_dir ? "/" : "");
+		}
 		storage_list_free(&l);
 	} else if (!strcmp(verb, "stat")) {
 		struct storage_entry e = {0};

@@ -16,6 +16,7 @@
 #include "core/catalog_sync.h"
 #include "core/status.h"
 #include "core/view.h"
+#include "util/names.h"
 #include "util/strutil.h"
 
 static void progress(void *ctx, const char *item, size_t done, size_t total, size_t tables)
@@ -97,6 +98,10 @@ int cmd_sync(int argc, char **argv, struct global_opts *g)
 		} else if (!quiet) {
 			printf("synced '%s' in %lld ms: %zu tables mirrored, %zu skipped\n",
 			       items[k].name, (long long)res.duration_ms, res.mirrored, res.skipped);
+			if (res.names_skipped)
+				printf("  %zu schema or table names skipped (duplicates or unusable "
+				       "names): see 'ucfs status %s'\n", res.names_skipped,
+				       items[k].name);
 		}
 		free(err);
 		uc_client_free(uc);
@@ -113,30 +118,36 @@ static void print_item(const struct view_item *vi, bool tables)
 	size_t m, s, f;
 	char tb[32];
 	view_counts(vi, &m, &s, &f);
-	printf("%-24s %-10s %-19s %8zu %8zu %8zu  %s\n", it->name, it->sync_status,
-	       cli_time(it->last_sync_at, tb), m, s, f,
-	       it->last_error_message ? it->last_error_message : "");
+	printf("%-24s %-10s %-19s %8zu %8zu %8zu  ", it->name, it->sync_status,
+	       cli_time(it->last_sync_at, tb), m, s, f);
+	cli_put_escaped(stdout, it->last_error_message ? it->last_error_message : "");
+	putchar('\n');
 	cJSON *issues = it->selection_issues ? cJSON_Parse(it->selection_issues) : NULL;
 	cJSON *x;
 	cJSON_ArrayForEach(x, issues)
 		if (cJSON_IsString(x))
 			printf("  selection: %s\n", x->valuestring);
 	cJSON_Delete(issues);
+	cli_print_skipped(stdout, "  ", it->skipped_names);
 	if (!tables)
 		return;
 	for (size_t i = 0; i < vi->nrows; i++) {
 		const struct table_row *r = &vi->rows[i];
-		char name[520];
-		snprintf(name, sizeof(name), "%s.%s", r->schema_name, r->name);
-		if (r->skip_reason)
-			printf("  %-46s skipped: %s\n", name, r->skip_reason);
-		else if (r->delta_version >= 0)
+		char *full = xasprintf("%s.%s", r->schema_name, r->name);
+		char *name = full ? name_escape(full) : NULL;
+		free(full);
+		if (r->skip_reason) {
+			printf("  %-46s skipped: ", name ? name : "?");
+			cli_put_escaped(stdout, r->skip_reason);
+			putchar('\n');
+		} else if (r->delta_version >= 0)
 			printf("  %-46s mirrored (Delta version %lld)\n", name,
 			       (long long)r->delta_version);
 		else if (r->delta_version == DELTA_VERSION_UNREADABLE)
 			printf("  %-46s failing: no readable _delta_log at the last sync\n", name);
 		else
 			printf("  %-46s mirrored\n", name);
+		free(name);
 	}
 }
 

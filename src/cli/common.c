@@ -6,9 +6,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli/cli.h"
 #include "util/log.h"
+#include "util/names.h"
 #include "util/strutil.h"
+#include "util/suggest.h"
 
 static void vprint(const char *pfx, const char *fmt, va_list ap)
 {
@@ -35,6 +39,18 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "Try 'ucfs %s --help'.\n", cmd);
 	return EXIT_USAGE;
+}
+
+int cli_unknown_sub(const char *cmd, const char *sub, const char *const *names)
+{
+	size_t n = 0;
+	while (names[n])
+		n++;
+	const char *best = suggest_best(sub, names, n);
+	if (best)
+		return cli_usage_error(cmd, "unknown subcommand '%s': did you mean 'ucfs %s %s'?",
+				       sub, cmd, best);
+	return cli_usage_error(cmd, "unknown subcommand '%s'", sub);
 }
 
 bool cli_common_opt(int opt, const char *arg, struct global_opts *g)
@@ -86,6 +102,29 @@ int cli_open_state(const struct global_opts *g, bool create, struct state **st)
 		return 1;
 	}
 	return 0;
+}
+
+void cli_put_escaped(FILE *out, const char *s)
+{
+	char *e = name_escape(s);
+	fputs(e ? e : "?", out);
+	free(e);
+}
+
+void cli_print_skipped(FILE *out, const char *pfx, const char *skipped_json)
+{
+	cJSON *a = skipped_json ? cJSON_Parse(skipped_json) : NULL, *x;
+	cJSON_ArrayForEach(x, a) {
+		const cJSON *k = cJSON_GetObjectItemCaseSensitive(x, "kind");
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(x, "name");
+		const cJSON *w = cJSON_GetObjectItemCaseSensitive(x, "reason");
+		/* name and reason were escaped when the sync stored them */
+		fprintf(out, "%sskipped %s '%s': %s\n", pfx,
+			cJSON_IsString(k) ? k->valuestring : "name",
+			cJSON_IsString(n) ? n->valuestring : "?",
+			cJSON_IsString(w) ? w->valuestring : "?");
+	}
+	cJSON_Delete(a);
 }
 
 const char *cli_time(long long epoch, char buf[32])

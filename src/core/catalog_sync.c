@@ -2,6 +2,7 @@
 #include "core/catalog_sync.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +13,8 @@
 #include "core/tablefilter.h"
 #include "storage/storage.h"
 #include "util/log.h"
+#include "util/names.h"
+#include "util/seenset.h"
 #include "util/strutil.h"
 
 static int64_t now_ms(void)
@@ -36,6 +39,7 @@ void catalog_listing_free(struct catalog_listing *l)
 	for (size_t i = 0; i < l->nschemas; i++)
 		free(l->schemas[i]);
 	free(l->schemas);
+	free(l->skipped_json);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -56,9 +60,7 @@ static int row_from_table(const struct uc_table *t, const char *schema, struct t
 	memset(r, 0, sizeof(*r));
 	bool oom;
 	r->unsupported_reason = uc_table_unsupported_reason(t, &oom);
-	if (!r->unsupported_reason && !name_is_valid_entry(t->name))
-		r->unsupported_reason = xasprintf("name '%s' cannot be a directory name", t->name);
-	r->schema_name = xstrdup(t->schema_name ? t->schema_name : schema);
+	r->schema_name = xstrdup(schema);
 	r->name = xstrdup(t->name);
 	r->table_id = xstrdup(t->table_id);
 	r->table_type = xstrdup(t->table_type);
@@ -71,6 +73,92 @@ static int row_from_table(const struct uc_table *t, const char *schema, struct t
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+/* Record in SKIPPED that KIND NAME (schema, or schema.table) is skipped for
+ * WHY, and log it. Names are escaped; 0 or -ENOMEM. */
+static int skip_name(cJSON *skipped, const char *catalog, const char *kind, const char *schema,
+		     const char *table, const char *why)
+{
+	char *s = name_escape(schema), *t = table ? name_escape(table) : NULL;
+	char *shown = s && (t || !table) ? (t ? xasprintf("%s.%s", s, t) : xstrdup(s)) : NULL;
+	cJSON *o = shown ? cJSON_CreateObject() : NULL;
+	int r = o && cJSON_AddStringToObject(o, "kind", kind) &&
+			cJSON_AddStringToObject(o, "name", shown) &&
+			cJSON_AddStringToObject(o, "reason", why) && cJSON_AddItemToArray(skipped, o)
+		? 0
+		: -ENOMEM;
+	if (r)
+		cJSON_Delete(o);
+	else
+		log_warn("catalog %s: %s '%s' is skipped: %s", catalog, kind, shown, why);
+	free(s);
+	free(t);
+	free(shown);
+	return r;
+}
+
+/* Why this schema or table name is skipped, or NULL; SEEN holds the names
+ * kept so far (the name is added when it is kept). *oom on ENOMEM. */
+static const char *name_skip_reason(struct seenset *seen, const char *name, const char *kind,
+				    char buf[128], bool *oom)
+{
+	const char *p = name_entry_problem(name);
+	if (p) {
+		snprintf(buf, 128, "its name %s", p);
+		return buf;
+	}
+	int a = seenset_add_str(seen, name);
+	if (a < 0)
+		*oom = true;
+	if (a == 0) {
+		snprintf(buf, 128, "Unity Catalog listed this %s more than once; the first "
+			 "listing is used", kind);
+		return buf;
+	}
+	return NULL;
+}
+
+/* The tables of schema SNAME into OUT (rows, skipped names). */
+static int fetch_tables(struct uc_client *uc, const char *catalog, const char *sname,
+			struct catalog_listing *out, size_t *cap, cJSON *skipped, struct uc_error *e)
+{
+	struct uc_table_list tl = {0};
+	struct seenset seen = {0};
+	int r = uc_list_tables(uc, catalog, sname, &tl, e);
+	if (r == -ENOENT) { /* schema dropped while we listed: skip it */
+		uc_error_clear(e);
+		return 0;
+	}
+	for (size_t i = 0; !r && i < tl.n; i++) {
+		char buf[128];
+		bool oom = false;
+		const char *why = name_skip_reason(&seen, tl.items[i].name, "table", buf, &oom);
+		if (oom) {
+			r = -ENOMEM;
+			break;
+		}
+		if (why) {
+			r = skip_name(skipped, catalog, "table", sname, tl.items[i].name, why);
+			continue;
+		}
+		if (out->n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 64;
+			struct table_row *v = realloc(out->rows, nc * sizeof(*v));
+			if (!v) {
+				r = -ENOMEM;
+				break;
+			}
+			out->rows = v;
+			*cap = nc;
+		}
+		r = row_from_table(&tl.items[i], sname, &out->rows[out->n]);
+		if (!r)
+			out->n++;
+	}
+	seenset_free(&seen);
+	uc_table_list_free(&tl);
+	return r;
 }
 
 int catalog_fetch(struct uc_client *uc, const char *catalog, const struct sync_progress *p,
@@ -93,16 +181,23 @@ int catalog_fetch(struct uc_client *uc, const char *catalog, const struct sync_p
 	}
 	if ((r = uc_list_schemas(uc, catalog, &schemas, e)))
 		return r;
+	struct seenset seen = {0};
+	cJSON *skipped = cJSON_CreateArray();
 	out->schemas = calloc(schemas.n ? schemas.n : 1, sizeof(char *));
-	if (!out->schemas)
+	if (!out->schemas || !skipped)
 		r = -ENOMEM;
 	size_t cap = 0;
 	for (size_t s = 0; s < schemas.n && !r; s++) {
 		const char *sname = schemas.items[s].name;
-		struct uc_table_list tl = {0};
-		if (!name_is_valid_entry(sname)) {
-			log_warn("catalog %s: schema '%s' is skipped: not a valid directory name",
-				 catalog, sname);
+		char buf[128];
+		bool oom = false;
+		const char *skip = name_skip_reason(&seen, sname, "schema", buf, &oom);
+		if (oom) {
+			r = -ENOMEM;
+			break;
+		}
+		if (skip) {
+			r = skip_name(skipped, catalog, "schema", sname, NULL, skip);
 			continue;
 		}
 		if (!(out->schemas[out->nschemas] = xstrdup(sname))) {
@@ -110,31 +205,16 @@ int catalog_fetch(struct uc_client *uc, const char *catalog, const struct sync_p
 			break;
 		}
 		out->nschemas++;
-		r = uc_list_tables(uc, catalog, sname, &tl, e);
-		if (r == -ENOENT) { /* schema dropped while we listed: skip it */
-			uc_error_clear(e);
-			r = 0;
-			continue;
-		}
-		for (size_t i = 0; !r && i < tl.n; i++) {
-			if (out->n == cap) {
-				cap = cap ? cap * 2 : 64;
-				struct table_row *v = realloc(out->rows, cap * sizeof(*v));
-				if (!v) {
-					r = -ENOMEM;
-					break;
-				}
-				out->rows = v;
-			}
-			r = row_from_table(&tl.items[i], sname, &out->rows[out->n]);
-			if (!r)
-				out->n++;
-		}
-		uc_table_list_free(&tl);
+		r = fetch_tables(uc, catalog, sname, out, &cap, skipped, e);
 		if (p && p->fn)
 			p->fn(p->ctx, item_name, s + 1, schemas.n, out->n);
 	}
+	seenset_free(&seen);
 	uc_schema_list_free(&schemas);
+	out->nskipped = skipped ? (size_t)cJSON_GetArraySize(skipped) : 0;
+	if (!r && out->nskipped && !(out->skipped_json = cJSON_PrintUnformatted(skipped)))
+		r = -ENOMEM;
+	cJSON_Delete(skipped);
 	if (r) {
 		if (r == -ENOMEM)
 			set_error(e, r, "OUT_OF_MEMORY", xstrdup("out of memory"));
@@ -230,6 +310,7 @@ int catalog_prepare(struct catalog_listing *l, const struct selection *sel,
 		    struct sync_result *res, char **issues_json)
 {
 	memset(res, 0, sizeof(*res));
+	res->names_skipped = l->nskipped;
 	int r = rows_apply_selection(l->rows, l->n, sel);
 	if (r)
 		return r;
@@ -280,7 +361,8 @@ int catalog_sync_item(struct state *st, struct uc_client *uc, const struct item 
 		goto out;
 	}
 	res->duration_ms = now_ms() - t0;
-	r = state_sync_finish(st, it->id, l.rows, l.n, (int64_t)time(NULL), res->duration_ms, issues);
+	r = state_sync_finish(st, it->id, l.rows, l.n, (int64_t)time(NULL), res->duration_ms, issues,
+			      l.skipped_json);
 	if (r) {
 		state_sync_fail(st, it->id, "STATE", "storing the synced tables failed", res->duration_ms);
 		if (err)

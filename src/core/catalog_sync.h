@@ -4,7 +4,12 @@
  *
  * Contract: catalog_fetch() lists every schema and table of a catalog (full
  * pagination through the uc client) and classifies each table: mirrorable,
- * or unsupported with a reason (tablefilter). It changes no state.
+ * or unsupported with a reason (tablefilter). Names are hostile input: a
+ * schema or table whose name cannot be a directory entry, or that the answer
+ * lists again (same schema; same table in one schema), is skipped with its
+ * reason in skipped_json - the first listing wins, so the result depends
+ * only on the order of the answer - and never stored as a table. A table is
+ * stored under the schema it was listed for. It changes no state.
  * rows_apply_selection() then decides, purely, which mirrorable tables the
  * item's selection shows. catalog_sync_item() does both under the item's sync
  * lease, records each mirrored table's latest Delta version (a listing of its
@@ -26,6 +31,11 @@ struct catalog_listing {
 	size_t n;
 	char **schemas; /* every schema name, with or without tables */
 	size_t nschemas;
+	/* Names skipped (struct item's skipped_names), JSON, or NULL for none:
+	 * a schema or table listed again (the first listing wins), or whose name
+	 * cannot be a directory entry (name_entry_problem). */
+	char *skipped_json;
+	size_t nskipped; /* entries of skipped_json */
 };
 void catalog_listing_free(struct catalog_listing *l);
 
@@ -38,6 +48,7 @@ struct sync_progress {
 
 struct sync_result {
 	size_t mirrored, skipped;
+	size_t names_skipped; /* schemas and tables skipped by name (catalog_listing) */
 	int64_t duration_ms;
 };
 

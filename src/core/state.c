@@ -2,6 +2,7 @@
 #include "core/state_db.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -68,6 +69,8 @@ static const char *const migrations[] = {
 	"  table_name TEXT NOT NULL,"
 	"  created_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (lakehouse_id, name));",
+	/* 3: schema and table names a sync skipped (duplicates, unusable names) */
+	"ALTER TABLE items ADD COLUMN skipped_names TEXT;",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STATE_SCHEMA_VERSION,
@@ -241,6 +244,38 @@ fail:
 	return r;
 }
 
+/*
+ * The database, its -wal and its -shm are private (0600) from the moment they
+ * exist: the database file is created here with that mode before SQLite opens
+ * it, and SQLite creates -wal and -shm with the mode of the database file. No
+ * umask games (the umask is process-wide and the mount has other threads).
+ * Files left group/other-readable by an older ucfs (which created the
+ * database with the umask's mode and chmod-ed it afterwards, so a run that
+ * died in between left all three 0644) are narrowed to 0600 here.
+ */
+static int create_private(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static void narrow_modes(const char *db)
+{
+	static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		char *p = xasprintf("%s%s", db, sfx[i]);
+		struct stat sb;
+		if (p && lstat(p, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 077) &&
+		    sb.st_uid == geteuid() && chmod(p, sb.st_mode & 0700) != 0)
+			log_warn("state database %s: cannot make it private (chmod 0600): %s", p,
+				 strerror(errno));
+		free(p);
+	}
+}
+
 int state_open(const char *path, bool create, struct state **out, char **err)
 {
 	*out = NULL;
@@ -263,6 +298,12 @@ int state_open(const char *path, bool create, struct state **out, char **err)
 						 st->path, strerror(-r));
 			goto fail;
 		}
+		if ((r = create_private(st->path))) {
+			if (err)
+				*err = xasprintf("cannot create state database %s: %s", st->path,
+						 strerror(-r));
+			goto fail;
+		}
 	} else if (access(st->path, F_OK) != 0) {
 		if (err)
 			*err = xasprintf("no state database at %s: create a mirrored item first "
@@ -271,6 +312,7 @@ int state_open(const char *path, bool create, struct state **out, char **err)
 		r = -ENOENT;
 		goto fail;
 	}
+	narrow_modes(st->path); /* before SQLite copies a wider mode to a new -wal */
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
 	if (sqlite3_open_v2(st->path, &st->db, flags, NULL) != SQLITE_OK) {
 		r = sdb_err(st, "open", err);
@@ -281,7 +323,6 @@ int state_open(const char *path, bool create, struct state **out, char **err)
 	    (r = sdb_exec(st, "PRAGMA synchronous=NORMAL", err)) ||
 	    (r = sdb_exec(st, "PRAGMA foreign_keys=ON", err)) || (r = migrate(st, err)))
 		goto fail;
-	chmod(st->path, 0600);
 	*out = st;
 	return 0;
 fail:
@@ -344,7 +385,7 @@ int state_check_integrity(struct state *st, char **err)
 #define ITEM_COLS                                                                          \
 	"id, name, catalog, host, profile, description, auto_sync, created_at, last_sync_at, " \
 	"sync_status, last_error_code, last_error_message, sync_pid, sync_started_at, "        \
-	"sync_duration_ms, selection_issues"
+	"sync_duration_ms, selection_issues, skipped_names"
 
 static void read_item(sqlite3_stmt *s, struct item *it)
 {
@@ -364,6 +405,7 @@ static void read_item(sqlite3_stmt *s, struct item *it)
 	it->sync_started_at = sqlite3_column_int64(s, 13);
 	it->sync_duration_ms = sqlite3_column_int64(s, 14);
 	it->selection_issues = sdb_col_str(s, 15);
+	it->skipped_names = sdb_col_str(s, 16);
 }
 
 int state_items_list(struct state *st, struct item **out, size_t *n)
@@ -435,7 +477,8 @@ int state_item_create(struct state *st, struct item *it, const struct selection 
 	if ((r = sdb_prepare(st,
 			     "INSERT INTO items (name, catalog, host, profile, description, "
 			     "auto_sync, created_at, last_sync_at, sync_status, sync_duration_ms, "
-			     "selection_issues, catalog_mode) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+			     "selection_issues, catalog_mode, skipped_names) "
+			     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			     &s, err)))
 		goto fail;
 	sdb_bind_str(s, 1, it->name);
@@ -450,6 +493,7 @@ int state_item_create(struct state *st, struct item *it, const struct selection 
 	sqlite3_bind_int64(s, 10, it->sync_duration_ms);
 	sdb_bind_str(s, 11, it->selection_issues);
 	sdb_bind_str(s, 12, sel_mode_name(sel ? sel->catalog : SEL_FULL));
+	sdb_bind_str(s, 13, it->skipped_names);
 	if ((r = sdb_step_done(st, s, "creating item", err)))
 		goto fail;
 	it->id = sqlite3_last_insert_rowid(st->db);
@@ -562,6 +606,7 @@ void item_clear(struct item *it)
 	free(it->last_error_code);
 	free(it->last_error_message);
 	free(it->selection_issues);
+	free(it->skipped_names);
 	memset(it, 0, sizeof(*it));
 }
 

@@ -22,7 +22,7 @@
 
 #include "core/selection.h"
 
-#define STATE_SCHEMA_VERSION 2
+#define STATE_SCHEMA_VERSION 3
 
 struct state;
 
@@ -37,6 +37,9 @@ struct item {
 	int64_t sync_started_at;  /* epoch seconds */
 	int64_t sync_duration_ms; /* of the last finished sync */
 	char *selection_issues;   /* JSON array of strings, or NULL */
+	/* JSON array of {kind: "schema"|"table", name, reason} (names escaped
+	 * for display, util/names.h) the last sync skipped, or NULL */
+	char *skipped_names;
 };
 
 struct table_row {
@@ -105,9 +108,11 @@ int state_item_update(struct state *st, const char *name, const struct item_upda
 /* Take the item's sync lease for pid: -EBUSY with *err when another live
  * process holds it (a stale lease of a dead process is taken over). */
 int state_sync_begin(struct state *st, int64_t item_id, pid_t pid, char **err);
-/* Store a successful sync's tables and release the lease. */
+/* Store a successful sync's tables, its selection issues and skipped names
+ * (JSON, see struct item; NULL: none) and release the lease. */
 int state_sync_finish(struct state *st, int64_t item_id, const struct table_row *rows,
-		      size_t nrows, int64_t when, int64_t duration_ms, const char *issues_json);
+		      size_t nrows, int64_t when, int64_t duration_ms, const char *issues_json,
+		      const char *skipped_json);
 /* Record a failed sync (tables unchanged) and release the lease. */
 int state_sync_fail(struct state *st, int64_t item_id, const char *code, const char *message,
 		    int64_t duration_ms);

@@ -212,14 +212,15 @@ fail:
 
 static int end_sync(struct state *st, int64_t id, const char *status, const char *code,
 		    const char *msg, int64_t when, int64_t duration_ms, const char *issues,
-		    bool set_issues)
+		    const char *skipped, bool set_issues)
 {
 	sqlite3_stmt *s;
 	int r = sdb_prepare(st,
 			    "UPDATE items SET sync_status = ?1, last_error_code = ?2, "
 			    "last_error_message = ?3, sync_pid = 0, sync_duration_ms = ?4, "
 			    "last_sync_at = CASE WHEN ?5 > 0 THEN ?5 ELSE last_sync_at END, "
-			    "selection_issues = CASE WHEN ?7 THEN ?6 ELSE selection_issues END "
+			    "selection_issues = CASE WHEN ?7 THEN ?6 ELSE selection_issues END, "
+			    "skipped_names = CASE WHEN ?7 THEN ?9 ELSE skipped_names END "
 			    "WHERE id = ?8",
 			    &s, NULL);
 	if (r)
@@ -232,19 +233,22 @@ static int end_sync(struct state *st, int64_t id, const char *status, const char
 	sdb_bind_str(s, 6, issues);
 	sqlite3_bind_int(s, 7, set_issues);
 	sqlite3_bind_int64(s, 8, id);
+	sdb_bind_str(s, 9, skipped);
 	r = sdb_step_done(st, s, "recording a sync", NULL);
 	sqlite3_finalize(s);
 	return r;
 }
 
 int state_sync_finish(struct state *st, int64_t item_id, const struct table_row *rows,
-		      size_t nrows, int64_t when, int64_t duration_ms, const char *issues_json)
+		      size_t nrows, int64_t when, int64_t duration_ms, const char *issues_json,
+		      const char *skipped_json)
 {
 	int r = sdb_begin(st, NULL);
 	if (r)
 		return r;
 	if ((r = sdb_store_tables(st, item_id, rows, nrows, NULL)) ||
-	    (r = end_sync(st, item_id, "Success", NULL, NULL, when, duration_ms, issues_json, true))) {
+	    (r = end_sync(st, item_id, "Success", NULL, NULL, when, duration_ms, issues_json,
+			  skipped_json, true))) {
 		sdb_rollback(st);
 		return r;
 	}
@@ -254,7 +258,7 @@ int state_sync_finish(struct state *st, int64_t item_id, const struct table_row 
 int state_sync_fail(struct state *st, int64_t item_id, const char *code, const char *message,
 		    int64_t duration_ms)
 {
-	return end_sync(st, item_id, "Failed", code, message, 0, duration_ms, NULL, false);
+	return end_sync(st, item_id, "Failed", code, message, 0, duration_ms, NULL, NULL, false);
 }
 
 void table_row_clear(struct table_row *r)

@@ -88,6 +88,10 @@ cJSON *status_item_json(const struct view_item *vi, bool with_tables)
 	}
 	cJSON *issues = it->selection_issues ? cJSON_Parse(it->selection_issues) : NULL;
 	cJSON_AddItemToObject(o, "selection_issues", issues ? issues : cJSON_CreateArray());
+	cJSON *skipped = it->skipped_names ? cJSON_Parse(it->skipped_names) : NULL;
+	cJSON_AddItemToObject(o, "skipped_names", cJSON_IsArray(skipped) ? skipped : cJSON_CreateArray());
+	if (skipped && !cJSON_IsArray(skipped))
+		cJSON_Delete(skipped);
 	if (with_tables) {
 		cJSON *ts = cJSON_AddArrayToObject(o, "tables");
 		for (size_t i = 0; i < vi->nrows; i++)

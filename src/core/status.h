@@ -18,7 +18,9 @@
 /* {name, catalog, host, profile, description, auto_sync, sync_status,
  *  last_sync_at, last_sync_time, last_sync_duration_ms, last_error{code,message},
  *  sync_pid, counts{mirrored,skipped,failing}, selection{catalog_mode, rules[]},
- *  selection_issues[], tables[] (when with_tables)}. */
+ *  selection_issues[], skipped_names[{kind, name, reason}] (schemas and tables
+ *  the last sync skipped: duplicates, unusable names; names escaped),
+ *  tables[] (when with_tables)}. */
 cJSON *status_item_json(const struct view_item *vi, bool with_tables);
 /* [{name, shortcuts[{name, target, status: "ok"|"broken", reason}]}] */
 cJSON *status_lakehouses_json(const struct mount_view *v);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/names.h"
 #include "util/strutil.h"
 
 static bool eq(const char *a, const char *b) { return a && strcasecmp(a, b) == 0; }
@@ -54,8 +55,5 @@ char *catalog_skip_reason(const char *type)
 
 bool name_is_valid_entry(const char *name)
 {
-	if (str_empty(name) || name[0] == '.')
-		return false;
-	size_t n = strlen(name);
-	return n <= 255 && !strchr(name, '/');
+	return name && !name_entry_problem(name);
 }

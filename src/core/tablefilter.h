@@ -28,8 +28,9 @@ char *table_skip_reason(const struct table_facts *t, bool *oom);
  * the OSS server sends, counts as managed); otherwise a malloc'ed reason. */
 char *catalog_skip_reason(const char *catalog_type);
 
-/* Whether NAME can be a directory entry: non-empty, <= 255 bytes, no '/',
- * no NUL, not "." or "..", does not start with '.' (reserved for ucfs). */
+/* Whether NAME can be a directory entry: name_entry_problem() (util/names.h)
+ * finds nothing - non-empty, <= 255 bytes, no '/', NUL, control or bidi
+ * character, valid UTF-8, does not start with '.' (reserved for ucfs). */
 bool name_is_valid_entry(const char *name);
 
 #endif

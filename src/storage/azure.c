@@ -289,7 +289,6 @@ static void az_destroy(struct storage *st)
 }
 
 static const struct cloud_backend_ops az_cb_ops = {
-	.token_name = "continuation marker",
 	.base_headers = az_base_headers,
 	.prepare = az_prepare,
 	.list_page = az_list_page,

@@ -11,6 +11,7 @@
 #include "net/http.h"
 #include "storage/endpoint.h"
 #include "util/log.h"
+#include "util/pageguard.h"
 #include "util/strutil.h"
 
 const char *cloud_basename(const char *rel)
@@ -214,13 +215,10 @@ int cloud_list(const struct cloud_backend *b, const char *prefix, const char *re
 	char *pfx = key ? endpoint_dir_prefix(key) : NULL;
 	char *token = NULL;
 	int r = pfx ? 0 : -ENOMEM;
-	for (int page = 0; !r; page++) {
+	struct page_guard guard;
+	page_guard_init(&guard);
+	while (!r) {
 		struct http_response resp;
-		if (page >= CLOUD_MAX_LIST_PAGES) {
-			log_warn("%s: listing '%s' does not end", b->what, key);
-			r = -EIO;
-			break;
-		}
 		r = b->ops->list_page(b->ctx, pfx, token, b->page_size, &resp);
 		if (r)
 			break;
@@ -233,9 +231,9 @@ int cloud_list(const struct cloud_backend *b, const char *prefix, const char *re
 				log_warn("%s: unexpected listing answer for '%s': %s", b->what, key,
 					 perr ? perr : strerror(-r));
 				r = -EIO;
-			} else if (next && token && !strcmp(next, token)) {
-				log_warn("%s: listing '%s' repeats its %s", b->what, key, b->ops->token_name);
-				r = -EIO;
+			} else if (next && (r = page_guard_next(&guard, next)) == -EIO) {
+				log_warn("%s/%s: listing aborted: %s", b->what, pfx,
+					 page_guard_why(&guard));
 			}
 			free(perr);
 			free(token);
@@ -245,6 +243,7 @@ int cloud_list(const struct cloud_backend *b, const char *prefix, const char *re
 		if (!token)
 			break;
 	}
+	page_guard_free(&guard);
 	free(token);
 	if (!r && out->n == 0 && *key) {
 		/* Empty: an empty directory, a file, or nothing at all? */

@@ -65,9 +65,6 @@ void cloud_free_secret(char *s);
 /* Cloud reads are split into requests of at most this many bytes. */
 #define CLOUD_MAX_REQUEST_BYTES ((size_t)64 << 20)
 
-/* A listing that has not ended after this many pages is -EIO. */
-#define CLOUD_MAX_LIST_PAGES 1000000
-
 /* ---- mechanism (logs; see the contract above) ---- */
 
 /*
@@ -80,7 +77,6 @@ int cloud_need_http(const char *location, const struct storage_env *env, const c
 /* What differs between the backends: a static table per backend. CTX is
  * cloud_backend.ctx, FILE the backend's open file. */
 struct cloud_backend_ops {
-	const char *token_name; /* "continuation marker", "page token": for messages */
 	/* Headers sent after the auth header and before a request's own. */
 	const char *const *base_headers;
 	/*
@@ -163,8 +159,9 @@ int cloud_fill_dir(struct storage_entry *e, const char *rel);
 
 /*
  * List directory REL (NULL: the root) under the location's PREFIX: every
- * page (b->ops->list_page, ->parse) into OUT, at most CLOUD_MAX_LIST_PAGES and
- * never the same continuation twice in a row (both -EIO, logged). A non-2xx
+ * page (b->ops->list_page, ->parse) into OUT, bounded by a page_guard (no
+ * continuation followed twice, a page cap, a time budget: -EIO, logged with
+ * the container/bucket and the prefix). A non-2xx
  * page is ->fail(…, "list", KEY); a parse error -EIO (logged). An empty
  * answer for a non-root directory asks cloud_stat_key: -ENOTDIR for a file,
  * its error (-ENOENT) when nothing is there. On error OUT is freed.

@@ -341,7 +341,6 @@ static void gcs_destroy(struct storage *st)
 }
 
 static const struct cloud_backend_ops gcs_cb_ops = {
-	.token_name = "page token",
 	.prepare = gcs_prepare,
 	.list_page = gcs_list_page,
 	.parse = listing_parse_gcs,

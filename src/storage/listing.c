@@ -14,6 +14,8 @@
 #include <strings.h>
 
 #include "util/log.h"
+#include "util/names.h"
+#include "util/seenset.h"
 #include "util/strutil.h"
 
 /* ---- raw records, checked and converted once the whole page is read ---- */
@@ -64,59 +66,6 @@ static struct raw *raws_new(struct raws *rs)
 	return &rs->r[rs->n++];
 }
 
-/* A set of directory names (not owned), for de-duplication. */
-struct nameset {
-	const char **slot;
-	size_t n, cap;
-};
-
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-static bool nameset_has(const struct nameset *ns, const char *s)
-{
-	if (!ns->cap)
-		return false;
-	for (size_t i = fnv1a(s) & (ns->cap - 1);; i = (i + 1) & (ns->cap - 1)) {
-		if (!ns->slot[i])
-			return false;
-		if (strcmp(ns->slot[i], s) == 0)
-			return true;
-	}
-}
-
-static int nameset_add(struct nameset *ns, const char *s)
-{
-	if ((ns->n + 1) * 2 > ns->cap) {
-		size_t nc = ns->cap ? ns->cap * 2 : 64;
-		const char **ns2 = calloc(nc, sizeof(*ns2));
-		if (!ns2)
-			return -ENOMEM;
-		for (size_t i = 0; i < ns->cap; i++) {
-			if (!ns->slot[i])
-				continue;
-			size_t j = fnv1a(ns->slot[i]) & (nc - 1);
-			while (ns2[j])
-				j = (j + 1) & (nc - 1);
-			ns2[j] = ns->slot[i];
-		}
-		free(ns->slot);
-		ns->slot = ns2;
-		ns->cap = nc;
-	}
-	size_t i = fnv1a(s) & (ns->cap - 1);
-	while (ns->slot[i])
-		i = (i + 1) & (ns->cap - 1);
-	ns->slot[i] = s;
-	ns->n++;
-	return 0;
-}
-
 static int set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int set_err(char **err, const char *fmt, ...)
 {
@@ -147,18 +96,24 @@ static int parse_u64(const char *s, uint64_t *v)
 	return 0;
 }
 
-/* "+" -> ' ' then %-decoding (S3 encoding-type=url, like botocore's unquote_plus). */
-static char *url_decode_plus(const char *s)
+/* %-decoding (after "+" -> ' ' when PLUS: S3 encoding-type=url, like
+ * botocore's unquote_plus); a decoded NUL becomes the names.h marker. */
+static char *url_decode(const char *s, bool plus)
 {
-	char *t = xstrdup(s), *d;
+	char *t = xstrdup(s), *d, *m;
+	size_t len;
 	if (!t)
 		return NULL;
-	for (char *p = t; *p; p++)
+	for (char *p = t; plus && *p; p++)
 		if (*p == '+')
 			*p = ' ';
-	d = pct_decode(t);
+	d = pct_decode_len(t, &len);
 	free(t);
-	return d;
+	if (!d || strlen(d) == len)
+		return d;
+	m = name_mark_nul(d, len);
+	free(d);
+	return m;
 }
 
 /* NAME of KEY relative to PREFIX; *name NULL when the entry is to be skipped. */
@@ -176,7 +131,7 @@ static int rel_name(const char *key, const char *prefix, bool is_dir, char **nam
 		len--;
 	if (!is_dir && len == 0)
 		return 0; /* the directory marker object itself */
-	if (len == 0 || memchr(rest, '/', len) || (len == 1 && rest[0] == '.') ||
+	if (len == 0 || (len == 1 && rest[0] == '.') ||
 	    (len == 2 && rest[0] == '.' && rest[1] == '.')) {
 		log_debug("listing: skipping \"%s\": not a file name under \"%s\"", key, prefix);
 		return 0;
@@ -210,7 +165,7 @@ static int finish(struct raws *rs, const char *prefix, bool url_encoded, enum ti
 		  bool dedup_dirs, struct storage_list *out, char **err)
 {
 	struct storage_entry *items = NULL;
-	struct nameset seen = {0};
+	struct seenset seen = {0};
 	size_t n = 0;
 	int rc = 0;
 
@@ -222,7 +177,7 @@ static int finish(struct raws *rs, const char *prefix, bool url_encoded, enum ti
 	if (dedup_dirs) {
 		for (size_t i = 0; i < out->n && !rc; i++)
 			if (out->items[i].is_dir && out->items[i].name)
-				rc = nameset_add(&seen, out->items[i].name);
+				rc = seenset_add_str(&seen, out->items[i].name) < 0 ? -ENOMEM : 0;
 	}
 	for (size_t i = 0; i < rs->n && !rc; i++) {
 		struct raw *r = &rs->r[i];
@@ -234,7 +189,7 @@ static int finish(struct raws *rs, const char *prefix, bool url_encoded, enum ti
 			break;
 		}
 		if (url_encoded || r->key_encoded) {
-			key = url_encoded ? url_decode_plus(r->key) : pct_decode(r->key);
+			key = url_decode(r->key, url_encoded);
 			if (!key) {
 				rc = set_err(err, "listing entry \"%s\": bad URL encoding", r->key);
 				break;
@@ -246,7 +201,7 @@ static int finish(struct raws *rs, const char *prefix, bool url_encoded, enum ti
 			continue;
 		}
 		if (r->is_dir) {
-			if (dedup_dirs && nameset_has(&seen, name)) {
+			if (dedup_dirs && seenset_has_str(&seen, name)) {
 				free(name);
 				free(key);
 				continue;
@@ -255,7 +210,7 @@ static int finish(struct raws *rs, const char *prefix, bool url_encoded, enum ti
 			e->is_dir = true;
 			n++;
 			if (dedup_dirs)
-				rc = nameset_add(&seen, name);
+				rc = seenset_add_str(&seen, name) < 0 ? -ENOMEM : 0;
 			free(key);
 			continue;
 		}
@@ -282,7 +237,7 @@ static int finish(struct raws *rs, const char *prefix, bool url_encoded, enum ti
 				     : -ENOMEM;
 		free(key);
 	}
-	free(seen.slot);
+	seenset_free(&seen);
 	if (!rc && n) {
 		struct storage_entry *ni = realloc(out->items, (out->n + n) * sizeof(*ni));
 		if (!ni) {
@@ -563,7 +518,7 @@ int listing_parse_s3(const char *xml, size_t len, const char *prefix, struct sto
 	if (!rc && truncated && str_empty(s.next))
 		rc = set_err(err, "truncated listing without a NextContinuationToken");
 	if (!rc && s.prefix) {
-		char *p = url ? url_decode_plus(s.prefix) : xstrdup(s.prefix);
+		char *p = url ? url_decode(s.prefix, true) : xstrdup(s.prefix);
 		if (!p)
 			rc = url ? set_err(err, "bad URL encoding in Prefix") : -ENOMEM;
 		else if (strcmp(p, prefix) != 0)
@@ -686,14 +641,18 @@ int listing_parse_gcs(const char *json, size_t len, const char *prefix, struct s
 		      char **next_token, char **err)
 {
 	struct raws rs = {0};
-	char *next = NULL;
+	char *next = NULL, *marked = NULL;
+	size_t mlen = 0;
 	cJSON *root;
 	const cJSON *v, *it;
 	int rc = 0;
 
 	if (check_prefix(prefix) || !out || (!json && len))
 		return -EINVAL;
-	root = cJSON_ParseWithLength(json ? json : "", len);
+	if (name_json_mark_nul(json, len, &marked, &mlen))
+		return -ENOMEM;
+	root = marked ? cJSON_ParseWithLength(marked, mlen) : cJSON_ParseWithLength(json ? json : "", len);
+	free(marked);
 	if (!root)
 		return set_err(err, "malformed JSON in a GCS listing answer");
 	if (!cJSON_IsObject(root)) {

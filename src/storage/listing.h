@@ -13,8 +13,12 @@
  *  - Files get size, mtime and etag (quotes removed); directories size 0,
  *    mtime 0, etag NULL.
  *  - Skipped, not errors: the object equal to PREFIX itself (a "directory
- *    marker" key ending in '/') and names a file system cannot show (empty,
- *    ".", "..", or containing '/', e.g. from keys with "//").
+ *    marker" key ending in '/') and the artefacts of keys with "//" or "."
+ *    components (empty names, ".", ".."). Other names are returned as they
+ *    are, even those no file system can show (with '/' from a decoded %2F,
+ *    longer than 255 bytes, or with a NUL - from "%00" or JSON "\u0000",
+ *    marked as util/names.h describes, never truncated): storage_list()
+ *    leaves those out and logs them.
  *  - *next (may be NULL if the caller does not want it) gets the continuation
  *    token / marker for the next page, or NULL when this page is the last.
  *

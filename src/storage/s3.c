@@ -30,7 +30,8 @@
  *    not hold empty, "." or ".." components (-ENOENT, S3 keys like that are
  *    never listed either).
  *  - list(): ListObjectsV2 (delimiter '/', encoding-type=url, every page via
- *    continuation-token). An empty listing of a non-root directory is
+ *    continuation-token; a token already followed, the page cap or the time
+ *    budget of util/pageguard.h end it with -EIO). An empty listing of a non-root directory is
  *    -ENOENT (-ENOTDIR when REL is an object). stat(): HEAD; a missing object
  *    is a directory when the prefix REL/ has entries. open(): size and ETag
  *    from `known` (a listed file with an ETag) or a HEAD. read_stream(): one
@@ -64,6 +65,7 @@
 #include "storage/storage.h"
 #include "storage/url.h"
 #include "util/log.h"
+#include "util/pageguard.h"
 #include "util/strutil.h"
 
 #define S3_DEFAULT_REGION "us-east-1"
@@ -414,11 +416,14 @@ static int fail_status(struct s3_storage *s, const struct req *q, const struct h
 
 /* ---- list ---- */
 
-/* One or all pages of PFX ("" or ending in '/'); max_keys 0: all pages. */
+/* One or all pages of PFX ("" or ending in '/'); max_keys 0: all pages, bounded
+ * by a page_guard (repeated token, page cap, time budget: -EIO, logged). */
 static int list_prefix(struct s3_storage *s, const char *pfx, int max_keys, struct storage_list *out)
 {
 	char *token = NULL;
 	int r = 0;
+	struct page_guard guard;
+	page_guard_init(&guard);
 	while (!r) {
 		char *query = endpoint_s3_list_query(pfx, max_keys, token);
 		if (!query) {
@@ -448,6 +453,10 @@ static int list_prefix(struct s3_storage *s, const char *pfx, int max_keys, stru
 					 perr ? perr : strerror(-r));
 				if (r == -EBADMSG)
 					r = -EIO;
+			} else if (next && max_keys == 0 &&
+				   (r = page_guard_next(&guard, next)) == -EIO) {
+				log_warn("s3: s3://%s/%s: listing aborted: %s", s->ep.bucket, pfx,
+					 page_guard_why(&guard));
 			}
 			free(perr);
 			free(token);
@@ -458,6 +467,7 @@ static int list_prefix(struct s3_storage *s, const char *pfx, int max_keys, stru
 		if (!token || max_keys > 0)
 			break;
 	}
+	page_guard_free(&guard);
 	free(token);
 	return r;
 }

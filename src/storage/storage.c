@@ -3,10 +3,14 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "storage/url.h"
+#include "util/log.h"
+#include "util/names.h"
+#include "util/seenset.h"
 #include "util/strutil.h"
 
 int storage_new(const char *location, const struct storage_env *env,
@@ -42,9 +46,58 @@ void storage_free(struct storage *st)
 		st->ops->destroy(st);
 }
 
+/* Names already logged as left out (location, directory, name), process-wide,
+ * so a directory listed again after its TTL does not log them again. */
+#define LOGGED_NAMES_MAX 10000
+static pthread_mutex_t logged_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct seenset logged_names;
+
+static void log_left_out(const struct storage *st, const char *rel, const char *name,
+			 const char *why)
+{
+	struct strbuf key = {0};
+	int fresh = 0;
+	if (!sb_puts(&key, st->location) && !sb_append(&key, "", 1) && !sb_puts(&key, rel) &&
+	    !sb_append(&key, "", 1) && !sb_puts(&key, name)) {
+		pthread_mutex_lock(&logged_lock);
+		if (logged_names.n < LOGGED_NAMES_MAX)
+			fresh = seenset_add(&logged_names, key.buf, key.len);
+		else if (logged_names.n == LOGGED_NAMES_MAX && seenset_add(&logged_names, "", 0) == 1)
+			fresh = -1; /* the cap: say so once */
+		pthread_mutex_unlock(&logged_lock);
+	}
+	sb_free(&key);
+	char *shown = fresh > 0 ? name_escape(name) : NULL;
+	char *where = fresh > 0 ? name_escape(st->location) : NULL;
+	char *dir = fresh > 0 ? name_escape(rel) : NULL;
+	if (shown && where && dir)
+		log_warn("%s: '%s' in '%s' is left out of the directory: its name %s", where, shown,
+			 dir, why);
+	else if (fresh < 0)
+		log_warn("more than %d storage names left out; not logging further ones",
+			 LOGGED_NAMES_MAX);
+	free(shown);
+	free(where);
+	free(dir);
+}
+
 int storage_list(struct storage *st, const char *rel, struct storage_list *out)
 {
-	return st->ops->list(st, rel, out);
+	int r = st->ops->list(st, rel, out);
+	if (r)
+		return r;
+	size_t keep = 0;
+	for (size_t i = 0; i < out->n; i++) {
+		const char *why = name_storage_problem(out->items[i].name);
+		if (why) {
+			log_left_out(st, rel ? rel : "", out->items[i].name, why);
+			storage_entry_clear(&out->items[i]);
+		} else {
+			out->items[keep++] = out->items[i];
+		}
+	}
+	out->n = keep;
+	return 0;
 }
 
 int storage_stat(struct storage *st, const char *rel, struct storage_entry *out)

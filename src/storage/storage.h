@@ -4,7 +4,9 @@
  * Contract: a `struct storage` is rooted at one table's location; every path
  * given to it is relative to that root ("" is the root, no leading '/').
  * list() returns every entry of a directory (files with exact size and mtime,
- * subdirectories), stat() one entry, open()/read() serve byte ranges and
+ * subdirectories) whose name a file system can show: storage_list() leaves
+ * out names with '/' or a NUL or longer than 255 bytes (util/names.h) and
+ * logs each once per process, stat() one entry, open()/read() serve byte ranges and
  * never return short before EOF. Backends know addressing and signing,
  * nothing about FUSE or SQLite. All functions are thread-safe and return 0 /
  * a byte count, or a negative errno (-ENOENT, -ENOTDIR, -EACCES, -EIO, ...).

@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "util/log.h"
+#include "util/pageguard.h"
 #include "util/strutil.h"
 
 #define API "/api/2.1/unity-catalog"
-#define MAX_PAGES 100000
 
 struct uc_client {
 	char *host;
@@ -193,12 +193,15 @@ int uc_request(struct uc_client *c, const char *path_and_query, const char *json
 
 typedef int (*page_fn)(const char *json, void *list, char **next, char **err);
 
-static int list_all(struct uc_client *c, const char *path, const char *query, page_fn fn, void *list,
-		    struct uc_error *e)
+/* Every page of PATH?QUERY into LIST; WHAT names the listing in errors. */
+static int list_all(struct uc_client *c, const char *path, const char *query, const char *what,
+		    page_fn fn, void *list, struct uc_error *e)
 {
 	char *token = NULL;
 	int rc = 0;
-	for (int page = 0;; page++) {
+	struct page_guard guard;
+	page_guard_init(&guard);
+	for (;;) {
 		char *enc = token ? pct_encode(token, NULL) : NULL;
 		char *pq = xasprintf("%s%s?%s%smax_results=0%s%s", API, path, query ? query : "", query ? "&" : "",
 				     enc ? "&page_token=" : "", enc ? enc : "");
@@ -221,20 +224,18 @@ static int list_all(struct uc_client *c, const char *path, const char *query, pa
 		}
 		if (!next)
 			break;
-		if (token && !strcmp(token, next)) {
-			free(next);
-			rc = set_error(e, c, 200, -EIO, NULL,
-				       xasprintf("server repeated the page token for %s; listing aborted", path));
-			break;
-		}
-		if (page + 1 >= MAX_PAGES) {
-			free(next);
-			rc = set_error(e, c, 200, -EIO, NULL, xasprintf("more than %d pages listing %s; aborted", MAX_PAGES, path));
-			break;
-		}
+		rc = page_guard_next(&guard, next);
 		free(token);
 		token = next;
+		if (rc) {
+			rc = set_error(e, c, 200, rc, NULL,
+				       rc == -EIO ? xasprintf("listing %s aborted: %s", what,
+							      page_guard_why(&guard))
+						  : xstrdup("out of memory"));
+			break;
+		}
 	}
+	page_guard_free(&guard);
 	free(token);
 	return rc;
 }
@@ -246,7 +247,7 @@ static int lt_page(const char *j, void *l, char **n, char **err) { return uc_par
 int uc_list_catalogs(struct uc_client *c, struct uc_catalog_list *out, struct uc_error *e)
 {
 	memset(out, 0, sizeof(*out));
-	int rc = list_all(c, "/catalogs", NULL, lc_page, out, e);
+	int rc = list_all(c, "/catalogs", NULL, "the catalogs", lc_page, out, e);
 	if (rc)
 		uc_catalog_list_free(out);
 	return rc;
@@ -257,10 +258,12 @@ int uc_list_schemas(struct uc_client *c, const char *catalog, struct uc_schema_l
 	memset(out, 0, sizeof(*out));
 	char *cat = pct_encode(catalog ? catalog : "", NULL);
 	char *q = cat ? xasprintf("catalog_name=%s", cat) : NULL;
-	int rc = q ? list_all(c, "/schemas", q, ls_page, out, e)
-		   : set_error(e, c, 0, -ENOMEM, NULL, xstrdup("out of memory"));
+	char *what = xasprintf("the schemas of catalog '%s'", catalog ? catalog : "");
+	int rc = q && what ? list_all(c, "/schemas", q, what, ls_page, out, e)
+			   : set_error(e, c, 0, -ENOMEM, NULL, xstrdup("out of memory"));
 	free(cat);
 	free(q);
+	free(what);
 	if (rc)
 		uc_schema_list_free(out);
 	return rc;
@@ -273,11 +276,14 @@ int uc_list_tables(struct uc_client *c, const char *catalog, const char *schema,
 	char *cat = pct_encode(catalog ? catalog : "", NULL);
 	char *sch = pct_encode(schema ? schema : "", NULL);
 	char *q = cat && sch ? xasprintf("catalog_name=%s&schema_name=%s", cat, sch) : NULL;
-	int rc = q ? list_all(c, "/tables", q, lt_page, out, e)
-		   : set_error(e, c, 0, -ENOMEM, NULL, xstrdup("out of memory"));
+	char *what = xasprintf("the tables of schema '%s.%s'", catalog ? catalog : "",
+			       schema ? schema : "");
+	int rc = q && what ? list_all(c, "/tables", q, what, lt_page, out, e)
+			   : set_error(e, c, 0, -ENOMEM, NULL, xstrdup("out of memory"));
 	free(cat);
 	free(sch);
 	free(q);
+	free(what);
 	if (rc)
 		uc_table_list_free(out);
 	return rc;

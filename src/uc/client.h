@@ -5,8 +5,10 @@
  * follow next_page_token to the end (empty pages carrying a token included)
  * with max_results=0 - "server default page size" on both Databricks and the
  * OSS server (OSS maps 0 to its cap of 100; Databricks needs an explicit
- * max_results to paginate at all). A server that answers with the token it
- * was just sent is an error (-EIO), not an endless loop. Path segments and
+ * max_results to paginate at all). Every listing is bounded by a page_guard
+ * (util/pageguard.h): a page token already followed in the listing (A, B, A
+ * as well as A, A), more pages than its cap or a listing past its time
+ * budget is -EIO with a message naming the listing, not an endless loop. Path segments and
  * query values are percent-encoded. Status mapping: 401 -EACCES, 403 -EPERM,
  * 404 -ENOENT, 400 -EINVAL, other non-2xx -EIO; transport errors keep
  * http_perform's errno (then http_status is 0). On failure *e is filled (free

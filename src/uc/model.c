@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/log.h"
+#include "util/names.h"
 #include "util/strutil.h"
 
 /* ---- field helpers: null, absent and wrong types all read as "unset" ---- */
@@ -192,6 +193,19 @@ static int table_from(const cJSON *o, struct uc_table *t)
 
 /* ---- generic page parsing ---- */
 
+/* cJSON_Parse, with "\u0000" escapes kept as the names.h NUL marker so a
+ * name holding a NUL is never truncated into another, valid name. */
+static cJSON *parse_json(const char *json)
+{
+	char *marked = NULL;
+	size_t mlen;
+	if (!json || name_json_mark_nul(json, strlen(json), &marked, &mlen))
+		return NULL;
+	cJSON *root = cJSON_Parse(marked ? marked : json);
+	free(marked);
+	return root;
+}
+
 typedef int (*item_fn)(const cJSON *o, void *item);
 typedef void (*free_fn)(void *item);
 
@@ -202,7 +216,7 @@ static int parse_page(const char *json, const char *array_key, size_t item_size,
 		*next_token = NULL;
 	if (err)
 		*err = NULL;
-	cJSON *root = json ? cJSON_Parse(json) : NULL;
+	cJSON *root = parse_json(json);
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
 		return set_err(err, -EBADMSG, "malformed %s listing: not a JSON object", array_key);
@@ -296,7 +310,7 @@ static int parse_one(const char *json, const char *what, item_fn fn, void *out, 
 {
 	if (err)
 		*err = NULL;
-	cJSON *root = json ? cJSON_Parse(json) : NULL;
+	cJSON *root = parse_json(json);
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
 		return set_err(err, -EBADMSG, "malformed %s: not a JSON object", what);

@@ -6,6 +6,9 @@
  * and wrong-typed scalars alike (NULL string / 0 number / false). Enum-like
  * fields (table_type, data_source_format, catalog_type) are kept as opaque
  * strings, so unknown values never fail. Items without a name are skipped.
+ * A "\u0000" in any string is kept as the NUL marker of util/names.h (so
+ * "a\u0000b" is never read as "a"); names are otherwise kept as they are -
+ * whether they can be shown is the caller's check (name_entry_problem).
  * Page parsers APPEND to the list only on success (the list is untouched on
  * error) and return 0 or -EBADMSG (bad JSON / wrong shape) / -ENOMEM with
  * *err (malloc'ed) set. Everything returned is owned by the caller.

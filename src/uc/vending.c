@@ -18,7 +18,9 @@ struct entry {
 	char *table_id;
 	struct storage_creds creds;
 	int64_t fetched_at_ms;
-	bool valid, fetching;
+	int64_t refetch_at_ms; /* epoch ms: ask again from then on (vending_next_fetch) */
+	int64_t backoff_ms;    /* > 0: the last answer was expired or nearly so */
+	bool valid, fetching, warned_expired;
 	int denied;           /* negative errno of a remembered denial */
 	char *denied_msg;
 	int64_t denied_until; /* epoch ms */
@@ -45,6 +47,30 @@ int vending_needs_refresh(int64_t remaining_ms, int64_t lifetime_ms)
 	if (margin > 300000)
 		margin = 300000;
 	return remaining_ms <= margin;
+}
+
+int64_t vending_next_fetch(int64_t t0, int64_t expires_ms, int64_t *backoff_ms)
+{
+	if (!expires_ms) {
+		*backoff_ms = 0;
+		return INT64_MAX;
+	}
+	if (expires_ms > t0 + VENDING_BACKOFF_MIN_MS) {
+		/* Valid for a while (short-lived credentials included): renew
+		 * min(5 min, half the lifetime) before expiry - more than 1 s away. */
+		int64_t life = expires_ms - t0, margin = life / 2;
+		if (margin > 300000)
+			margin = 300000;
+		*backoff_ms = 0;
+		return expires_ms - margin;
+	}
+	/* Expired, or about to: maybe our clock is ahead of the server's. Use
+	 * it; ask again after a backoff that grows while this goes on. */
+	int64_t b = *backoff_ms > 0 ? *backoff_ms * 2 : VENDING_BACKOFF_MIN_MS;
+	if (b > VENDING_BACKOFF_MAX_MS)
+		b = VENDING_BACKOFF_MAX_MS;
+	*backoff_ms = b;
+	return t0 + b;
 }
 
 static char *str_of(const cJSON *o, const char *k)
@@ -161,12 +187,7 @@ static int copy_creds(const struct storage_creds *in, struct storage_creds *out)
 
 static bool fresh(const struct entry *e)
 {
-	if (!e->valid)
-		return false;
-	if (!e->creds.expires_at_ms)
-		return true; /* static credentials, or none needed (file://) */
-	return !vending_needs_refresh(e->creds.expires_at_ms - now_ms(),
-				      e->creds.expires_at_ms - e->fetched_at_ms);
+	return e->valid && now_ms() < e->refetch_at_ms;
 }
 
 /* One request; path is the API version prefix. */
@@ -241,8 +262,19 @@ int vending_get(struct vending *v, const char *table_id, const char *table_name,
 		storage_creds_clear(&e->creds);
 		e->creds = c;
 		e->fetched_at_ms = t0;
+		e->refetch_at_ms = vending_next_fetch(t0, c.expires_at_ms, &e->backoff_ms);
 		e->valid = true;
 		e->denied = 0;
+		if (e->backoff_ms && !e->warned_expired) {
+			e->warned_expired = true; /* once per table: this repeats every backoff */
+			log_warn("storage credentials of table %s %s %.0f s by this machine's clock "
+				 "(is its clock or the server's off?): using them, asking again in "
+				 "%.0f s, then less and less often",
+				 table_name, c.expires_at_ms <= t0 ? "expired" : "expire in",
+				 (double)(c.expires_at_ms <= t0 ? t0 - c.expires_at_ms
+								: c.expires_at_ms - t0) / 1000.0,
+				 (double)e->backoff_ms / 1000.0);
+		}
 		r = copy_creds(&e->creds, out);
 	} else {
 		if (r == -EACCES || r == -EPERM) {
@@ -266,7 +298,9 @@ void vending_invalidate(struct vending *v, const char *table_id)
 {
 	pthread_mutex_lock(&v->lock);
 	struct entry *e = find(v, table_id, false);
-	if (e)
+	/* Credentials that were expired when vended are not asked for again
+	 * before their backoff: storage refusing them is no news. */
+	if (e && !e->backoff_ms)
 		e->valid = false;
 	pthread_mutex_unlock(&v->lock);
 }

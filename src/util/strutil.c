@@ -47,7 +47,7 @@ static int hexval(int c)
 	return -1;
 }
 
-char *pct_decode(const char *src)
+char *pct_decode_len(const char *src, size_t *outlen)
 {
 	size_t n = strlen(src);
 	char *out = malloc(n + 1), *o = out;
@@ -73,7 +73,14 @@ char *pct_decode(const char *src)
 		}
 	}
 	*o = '\0';
+	if (outlen)
+		*outlen = (size_t)(o - out);
 	return out;
+}
+
+char *pct_decode(const char *src)
+{
+	return pct_decode_len(src, NULL);
 }
 
 char *pct_encode(const char *src, const char *keep)

@@ -19,6 +19,9 @@ bool str_startswith(const char *s, const char *prefix);
 bool str_endswith(const char *s, const char *suffix);
 /* Percent-decode src into a new string; NULL on invalid escape or ENOMEM. */
 char *pct_decode(const char *src);
+/* The same, with the decoded length (which is more than strlen() of the
+ * result when the input holds "%00"). */
+char *pct_decode_len(const char *src, size_t *outlen);
 /* Percent-encode everything except unreserved chars and those in keep. */
 char *pct_encode(const char *src, const char *keep);
 

@@ -412,8 +412,48 @@ static void test_times(void)
 	}
 }
 
+/* Issue 8: a NUL decoded from "%00" or JSON "\u0000" is kept as the names.h
+ * marker (never truncating the name into another one); names no file system
+ * can show are returned for storage_list() to leave out and log. */
+static void test_unusable_names(void)
+{
+	static const char s3[] =
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+		"<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+		"<Name>b</Name><Prefix>p%2F</Prefix><Delimiter>%2F</Delimiter>"
+		"<EncodingType>url</EncodingType><IsTruncated>false</IsTruncated>"
+		"<Contents><Key>p%2Fevil%00x.parquet</Key><LastModified>2024-01-02T03:04:05.000Z"
+		"</LastModified><ETag>&quot;e&quot;</ETag><Size>1</Size></Contents>"
+		"<Contents><Key>p%2Fa%2Fb</Key><LastModified>2024-01-02T03:04:05.000Z"
+		"</LastModified><ETag>&quot;e&quot;</ETag><Size>1</Size></Contents>"
+		"</ListBucketResult>";
+	struct storage_list out = {0};
+	char *tok = NULL, *err = NULL;
+	CHECK(listing_parse_s3(s3, strlen(s3), "p/", &out, &tok, &err) == 0);
+	CHECK(out.n == 2);
+	if (out.n == 2) {
+		CHECK_STR(out.items[0].name, "evil\xc0\x80x.parquet");
+		CHECK_STR(out.items[1].name, "a/b");
+	}
+	storage_list_free(&out);
+	static const char gcs[] =
+		"{\"kind\":\"storage#objects\",\"items\":[{\"name\":\"p/nul\\u0000y\",\"size\":\"1\","
+		"\"updated\":\"2024-01-02T03:04:05.000Z\",\"etag\":\"CAE=\"},"
+		"{\"name\":\"p/back\\\\u0000slash\",\"size\":\"1\","
+		"\"updated\":\"2024-01-02T03:04:05.000Z\",\"etag\":\"CAE=\"}]}";
+	CHECK(listing_parse_gcs(gcs, strlen(gcs), "p/", &out, &tok, &err) == 0);
+	CHECK(out.n == 2);
+	if (out.n == 2) {
+		CHECK_STR(out.items[0].name, "nul\xc0\x80y");
+		CHECK_STR(out.items[1].name, "back\\u0000slash"); /* an escaped backslash: text */
+	}
+	storage_list_free(&out);
+	free(err);
+}
+
 int main(void)
 {
+	test_unusable_names();
 	test_times();
 	test_s3();
 	test_azure();

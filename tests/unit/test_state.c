@@ -158,7 +158,7 @@ int main(void)
 	waitpid(child, &status, 0);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	struct table_row rows2[1] = {row("s2", "t9", NULL)};
-	CHECK(state_sync_finish(st, it.id, rows2, 1, 42, 7, "[\"x\"]") == 0);
+	CHECK(state_sync_finish(st, it.id, rows2, 1, 42, 7, "[\"x\"]", NULL) == 0);
 	CHECK(state_tables_list(st, it.id, &tr, &n) == 0);
 	CHECK(n == 1 && !strcmp(tr[0].schema_name, "s2"));
 	table_rows_free(tr, n);

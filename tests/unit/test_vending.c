@@ -1,6 +1,7 @@
 /* test_vending.c - parsing temporary-table-credentials answers (OSS and
  * Databricks shapes, every cloud) and when to refresh them. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -70,5 +71,26 @@ int main(void)
 	CHECK(!vending_needs_refresh(2 * min, 2 * min + 1000)); /* short-lived: half */
 	CHECK(!vending_needs_refresh(61000, 2 * min));
 	CHECK(vending_needs_refresh(60000, 2 * min));
+
+	/* When to ask again (issue 8): the margin for a normal answer, a growing
+	 * backoff for one that is expired or nearly so (clock skew), never 0. */
+	const int64_t t0 = 1700000000000LL;
+	int64_t b = 0;
+	CHECK(vending_next_fetch(t0, 0, &b) == INT64_MAX && b == 0);
+	CHECK(vending_next_fetch(t0, t0 + hour, &b) == t0 + hour - 5 * min && b == 0);
+	CHECK(vending_next_fetch(t0, t0 + 4000, &b) == t0 + 2000 && b == 0); /* half of 4 s */
+	CHECK(vending_next_fetch(t0, t0 + 3000, &b) == t0 + 1500 && b == 0); /* short-lived: normal */
+	CHECK(vending_next_fetch(t0, t0 + 2100, &b) == t0 + 1050 && b == 0);
+	CHECK(vending_next_fetch(t0, t0 + 2001, &b) == t0 + 1001 && b == 0);
+	CHECK(vending_next_fetch(t0, t0 - 10 * min, &b) == t0 + 2000 && b == 2000);
+	CHECK(vending_next_fetch(t0, t0 - 10 * min, &b) == t0 + 4000 && b == 4000);
+	CHECK(vending_next_fetch(t0, t0 + 1000, &b) == t0 + 8000 && b == 8000); /* nearly expired */
+	for (int i = 0; i < 20; i++)
+		vending_next_fetch(t0, t0 - 1, &b);
+	CHECK(b == VENDING_BACKOFF_MAX_MS);
+	CHECK(vending_next_fetch(t0, INT64_MIN, &b) == t0 + VENDING_BACKOFF_MAX_MS);
+	CHECK(vending_next_fetch(t0, t0 + hour, &b) == t0 + hour - 5 * min && b == 0); /* reset */
+	CHECK(vending_next_fetch(t0, INT64_MAX, &b) == INT64_MAX - 5 * min && b == 0);
+	CHECK(vending_next_fetch(t0, t0 + 2000, &b) == t0 + 2000 && b == 2000); /* 2 s: backoff */
 	return check_done();
 }
