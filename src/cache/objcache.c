@@ -39,6 +39,8 @@ struct ent {
 	uint64_t bytes;    /* VALID bytes, while closed (open: obj->bytes) */
 	uint64_t last_use; /* ns since the epoch (closed objects) */
 	struct oc_obj *obj; /* while open */
+	uint8_t *checked;   /* closed: a bit per block checked in this process */
+	uint64_t nchecked;  /* its size in blocks */
 };
 
 struct oc_obj {
@@ -242,6 +244,7 @@ static void del_ent(struct ocache *c, struct ent *e)
 			break;
 		}
 	c->n--;
+	free(e->checked);
 	free(e);
 }
 
@@ -539,6 +542,7 @@ void ocache_close(struct ocache *c)
 	for (size_t i = 0; i < c->nb; i++)
 		for (struct ent *e = c->tab[i], *nx; e; e = nx) {
 			nx = e->hnext;
+			free(e->checked);
 			free(e);
 		}
 	free(c->tab);
@@ -727,6 +731,13 @@ int oc_open(struct ocache *c, const char *identity, uint64_t size, struct oc_obj
 			obj_free(o);
 		return r;
 	}
+	/* Blocks checked while the object was open before stay checked. */
+	if (e->checked && e->nchecked == o->nblocks)
+		for (uint64_t b = 0; b < o->nblocks; b++)
+			if (o->st[b] == B_VALID && (e->checked[b / 8] >> (b % 8) & 1))
+				o->st[b] = B_VALID | B_CHECKED;
+	free(e->checked);
+	e->checked = NULL;
 	/* the index is the truth: replace what the scan counted */
 	atomic_fetch_sub(&c->bytes_used, e->bytes);
 	atomic_fetch_add(&c->bytes_used, o->bytes);
@@ -753,6 +764,12 @@ void oc_close(struct oc_obj *o)
 	struct ent *e = o->e;
 	e->obj = NULL;
 	e->bytes = o->bytes;
+	free(e->checked);
+	e->checked = calloc(o->nblocks / 8 + 1, 1);
+	e->nchecked = o->nblocks;
+	for (uint64_t b = 0; e->checked && b < o->nblocks; b++)
+		if (o->st[b] == (B_VALID | B_CHECKED))
+			e->checked[b / 8] |= (uint8_t)(1U << (b % 8));
 	e->last_use = atomic_load(&o->last_use);
 	struct timespec ts[2] = {{.tv_sec = (time_t)(e->last_use / 1000000000ULL),
 				  .tv_nsec = (long)(e->last_use % 1000000000ULL)}};

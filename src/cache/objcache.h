@@ -17,7 +17,8 @@
  *    becomes VALID only when all its bytes were written and checksummed; a
  *    VALID block is served only after its CRC was checked against the disk
  *    once in this process (blocks written by this process were checksummed
- *    from the bytes received). A mismatch punches the block out, counts it
+ *    from the bytes received; what was checked is remembered while the
+ *    object is closed). A mismatch punches the block out, counts it
  *    in `corrupt` and makes it EMPTY: damaged data is refetched, never
  *    served.
  *  - Crash safety without fsync: data is written before its index entry, and

@@ -2,6 +2,7 @@
 #include "cache/reader.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -425,6 +426,11 @@ ssize_t cached_read(struct cached_file *cf, size_t len, uint64_t off, struct cac
 	uint64_t claim_last = (plan.fetch_end - 1) / cf->bs;
 	steal(cf, first, last);
 	schedule(cf, plan.ahead_start, plan.ahead_end, plan.part);
+	/* What is cached already comes from the disk: have the kernel read the
+	 * cache file ahead as well (a no-op for what is in its page cache). */
+	if (plan.ahead_end > plan.ahead_start)
+		posix_fadvise(oc_fd(cf->o), (off_t)plan.ahead_start,
+			      (off_t)(plan.ahead_end - plan.ahead_start), POSIX_FADV_WILLNEED);
 	struct demand d = {.cf = cf};
 	bool hit = false;
 	int r = oc_acquire(cf->o, first, last, claim_last, MAX_DEMAND_RUN / cf->bs, demand_fetch,

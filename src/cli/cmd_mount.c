@@ -58,6 +58,9 @@ static const char mount_help[] =
 	"      max_inflight=SIZE bytes of storage fetches running at once (default 64M)\n"
 	"      fetch_threads=N   background fetches of data read ahead (default 8)\n"
 	"      threads=N         FUSE worker threads (default 16)\n"
+	"      max_read=SIZE     largest read request (default: what a spliced reply\n"
+	"                        fits in, 960K with the usual 1M pipe-max-size)\n"
+	"      readahead=SIZE    the kernel's readahead on the mount (default max_read)\n"
 	"      state_poll=SECS   how often to pick up changes made by other ucfs commands\n"
 	"                        (ucfs sync, mirror edit, shortcuts; default 1)\n"
 	"      allow_other       let other users read the mount (needs user_allow_other)\n"
@@ -105,6 +108,8 @@ static int parse_secs(const char *key, const char *v, double *out)
 	return 0;
 }
 
+static int parse_size(const char *key, const char *v, uint64_t *out);
+
 static int parse_count(const char *key, const char *v, int max, double *out)
 {
 	char *end;
@@ -113,6 +118,20 @@ static int parse_count(const char *key, const char *v, int max, double *out)
 		return cli_usage_error("mount", "option %s=%s: expected a whole number from 1 to %d",
 				       key, v, max);
 	*out = (double)n;
+	return 0;
+}
+
+/* A request size: bytes or 128K, 4 KiB .. max, whole pages. */
+static int parse_kib(const char *key, const char *v, uint64_t max, unsigned *out)
+{
+	uint64_t n;
+	int r = parse_size(key, v, &n);
+	if (r)
+		return r;
+	if (n < 4096 || n > max || n % 4096)
+		return cli_usage_error("mount", "option %s=%s: expected 4K to %lluK, in whole 4K "
+				       "pages", key, v, (unsigned long long)(max >> 10));
+	*out = (unsigned)n;
 	return 0;
 }
 
@@ -174,6 +193,10 @@ static int parse_o(char *arg, struct mount_opts *o)
 			o->cache_dir = val;
 		else if (!strcmp(key, "cache_size") && val)
 			r = parse_size(key, val, &o->cache_size);
+		else if (!strcmp(key, "max_read") && val)
+			r = parse_kib(key, val, 1u << 20, &o->fs.max_read);
+		else if (!strcmp(key, "readahead") && val)
+			r = parse_kib(key, val, 64u << 20, &o->fs.readahead);
 		else if (!strcmp(key, "max_inflight") && val)
 			r = parse_size(key, val, &o->max_inflight);
 		else if (!strcmp(key, "fetch_threads") && val)
@@ -308,9 +331,9 @@ static int load_items(struct state *st, const struct mount_opts *o, struct ucfs_
 }
 
 /* The kernel caps a FUSE mount's readahead at its bdi default (128 KiB):
- * raise it to one cache block so sequential reads arrive in 1 MiB requests.
- * Best effort (needs root; harmless when it fails). */
-static void raise_readahead(const char *mountpoint)
+ * raise it to `readahead` bytes so that sequential reads arrive in requests
+ * of max_read. Best effort (needs root; harmless when it fails). */
+static void raise_readahead(const char *mountpoint, unsigned readahead)
 {
 	/* Not stat(): the mount answers only once the session loop runs. */
 	char dev[32];
@@ -320,7 +343,7 @@ static void raise_readahead(const char *mountpoint)
 	snprintf(path, sizeof(path), "/sys/class/bdi/%s/read_ahead_kb", dev);
 	FILE *f = fopen(path, "w");
 	if (f) {
-		fputs("1024\n", f);
+		fprintf(f, "%u\n", readahead / 1024);
 		fclose(f);
 	}
 }
@@ -356,15 +379,32 @@ static int state_view(const char *path, struct mount_view *v)
 	return r;
 }
 
+/* The largest read reply libfuse can splice: it needs a pipe holding the
+ * reply and its header, and unprivileged pipes grow to pipe-max-size. */
+static unsigned splice_max_read(void)
+{
+	unsigned long pmax = 1u << 20;
+	FILE *f = fopen("/proc/sys/fs/pipe-max-size", "r");
+	if (f) {
+		if (fscanf(f, "%lu", &pmax) != 1)
+			pmax = 1u << 20;
+		fclose(f);
+	}
+	unsigned long r = pmax > (64u << 10) ? pmax - (64u << 10) : 64u << 10;
+	if (r > (1u << 20))
+		r = 1u << 20;
+	return (unsigned)(r & ~4095UL);
+}
+
 static int serve(struct ucfs_fs *fs, const char *real, const struct mount_opts *o,
 		 const char *state_path, struct http_client **keep_http,
 		 struct creds_registry **keep_creds, struct reader_pool **keep_pool,
 		 struct ocache **keep_cache)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
-	char *fo = xasprintf("ro,fsname=ucfs,subtype=ucfs,default_permissions%s%s%s",
-			     o->auto_unmount ? ",auto_unmount" : "", o->fuse_opts.len ? "," : "",
-			     o->fuse_opts.len ? o->fuse_opts.buf : "");
+	char *fo = xasprintf("ro,fsname=ucfs,subtype=ucfs,default_permissions,max_read=%u%s%s%s",
+			     o->fs.max_read, o->auto_unmount ? ",auto_unmount" : "",
+			     o->fuse_opts.len ? "," : "", o->fuse_opts.len ? o->fuse_opts.buf : "");
 	if (!fo || fuse_opt_add_arg(&args, "ucfs") || fuse_opt_add_arg(&args, "-o") ||
 	    fuse_opt_add_arg(&args, fo) || (o->debug && fuse_opt_add_arg(&args, "-d"))) {
 		free(fo);
@@ -387,7 +427,7 @@ static int serve(struct ucfs_fs *fs, const char *real, const struct mount_opts *
 		log_use_syslog(true);
 	else
 		log_info("mounted at %s", real);
-	raise_readahead(real);
+	raise_readahead(real, o->fs.readahead);
 	fuse_daemonize(o->foreground);
 	/* Threads and connections start only now: fuse_daemonize() forks. */
 	fs_set_session(fs, se);
@@ -510,6 +550,10 @@ int cmd_mount(int argc, char **argv, struct global_opts *g)
 		goto out;
 	if (o.state)
 		g->state_path = o.state;
+	if (!o.fs.max_read)
+		o.fs.max_read = splice_max_read();
+	if (!o.fs.readahead)
+		o.fs.readahead = o.fs.max_read;
 	if (o.foreground)
 		log_set_level(o.debug ? LOG_LVL_DEBUG : g->verbose ? log_get_level() : LOG_LVL_INFO);
 

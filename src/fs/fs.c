@@ -271,7 +271,7 @@ static struct node *probe_child(struct ucfs_fs *fs, struct node *dir, const char
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
-	(void)userdata;
+	struct ucfs_fs *fs = userdata;
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
 	if (conn->capable & FUSE_CAP_READDIRPLUS_AUTO)
@@ -283,9 +283,11 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_SPLICE_WRITE;
 	if (conn->capable & FUSE_CAP_SPLICE_MOVE)
 		conn->want |= FUSE_CAP_SPLICE_MOVE;
-	/* Sequential readers get 1 MiB requests instead of the kernel's default
-	 * 128 KiB readahead, and many of them at once (the default is 12). */
-	conn->max_readahead = 1u << 20;
+	/* Read requests as large as a spliced reply can be (see max_read in
+	 * cmd_mount.c), many of them at once (the kernel's default is 12). */
+	if (fs->cfg.max_read)
+		conn->max_read = fs->cfg.max_read;
+	conn->max_readahead = fs->cfg.readahead ? fs->cfg.readahead : 1u << 20;
 	conn->max_background = 64;
 	conn->congestion_threshold = 48;
 }

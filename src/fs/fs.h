@@ -26,6 +26,8 @@ struct fs_config {
 	double attr_timeout; /* immutable storage entries */
 	double log_ttl;      /* _delta_log listings, entries and attributes */
 	double dir_ttl;      /* other storage listings */
+	unsigned max_read;   /* largest read request, bytes (also given to libfuse) */
+	unsigned readahead;  /* the kernel's readahead, bytes */
 	uid_t uid;
 	gid_t gid;
 };
