@@ -133,13 +133,13 @@ static void fill_attr(const struct ucfs_fs *fs, const struct node *n, struct sta
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = n->ino;
-	st->st_uid = fs->cfg.uid;
-	st->st_gid = fs->cfg.gid;
+	mode_t perm;
+	fs_node_perm(fs, n, &st->st_uid, &st->st_gid, &perm);
 	if (node_is_dir(n)) {
-		st->st_mode = S_IFDIR | 0555;
+		st->st_mode = S_IFDIR | perm;
 		st->st_nlink = 2;
 	} else {
-		st->st_mode = S_IFREG | 0444;
+		st->st_mode = S_IFREG | perm;
 		st->st_nlink = 1;
 		st->st_size = (off_t)(n->kind == N_VFILE ? n->vlen : n->size);
 		st->st_blocks = (blkcnt_t)((n->size + 511) / 512);
@@ -169,8 +169,14 @@ static struct storage *table_storage(struct ucfs_fs *fs, struct mtable *m, int *
 	m->fs = fs;
 	m->creds = (struct storage_creds_source){
 		.get = table_creds, .invalidate = table_creds_invalidate, .ctx = m};
+	/* file:// tables open only below the roots their item allows. */
+	struct storage_env env = {0};
+	if (fs->backend.env)
+		env = *fs->backend.env;
+	env.local_roots = (const char *const *)m->roots;
+	env.n_local_roots = m->nroots;
 	pthread_mutex_unlock(&fs->lock);
-	int r = storage_new(m->location, fs->backend.env, &m->creds, &st, &msg);
+	int r = storage_new(m->location, &env, &m->creds, &st, &msg);
 	pthread_mutex_lock(&fs->lock);
 	if (r) {
 		if (m->st_err != r)
@@ -198,8 +204,8 @@ static bool listing_fresh(const struct ucfs_fs *fs, const struct node *dir)
 	return age_s(dir->listed_at) < ttl;
 }
 
-/* Make dir's children reflect storage (within its TTL). Lock held. */
-static int ensure_listed(struct ucfs_fs *fs, struct node *dir)
+/* One pass of ensure_listed. */
+static int list_once(struct ucfs_fs *fs, struct node *dir)
 {
 	if (!node_in_storage(dir))
 		return 0;
@@ -217,6 +223,8 @@ static int ensure_listed(struct ucfs_fs *fs, struct node *dir)
 	dir->listing = true;
 	struct storage_list l = {0};
 	struct storage_entry self = {0};
+	struct log_cover cover = {0};
+	fs_log_listing_begin(dir, &cover); /* which hints this listing will cover */
 	pthread_mutex_unlock(&fs->lock);
 	int r = storage_list(st, rel, &l);
 	if (!r && dir->kind == N_TABLE && storage_stat(st, "", &self) != 0)
@@ -230,6 +238,7 @@ static int ensure_listed(struct ucfs_fs *fs, struct node *dir)
 			log_warn("table %s: listing '%s' failed: %s", dir->table->full_name,
 				 dir->rel, strerror(-r));
 		storage_list_free(&l);
+		free(cover.hint);
 		return r == -ENOENT && dir->kind == N_TABLE ? -EIO : r;
 	}
 	if (self.name)
@@ -237,6 +246,23 @@ static int ensure_listed(struct ucfs_fs *fs, struct node *dir)
 	storage_entry_clear(&self);
 	r = node_merge_listing(&fs->tree, dir, &l, fs_now());
 	storage_list_free(&l);
+	if (!r)
+		fs_log_listing_end(dir, &cover);
+	free(cover.hint);
+	return r;
+}
+
+/* Make dir's children reflect storage (within its TTL). A _delta_log
+ * listing overtaken by a newer _last_checkpoint is taken again (a few times
+ * at most; the children then reflect the latest pass). Lock held. */
+static int ensure_listed(struct ucfs_fs *fs, struct node *dir)
+{
+	int r = 0;
+	for (int pass = 0; pass < 4; pass++) {
+		r = list_once(fs, dir);
+		if (r || dir->listed || !node_in_storage(dir))
+			break;
+	}
 	return r;
 }
 
@@ -346,22 +372,28 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 	fuse_reply_none(req);
 }
 
-/* Refresh a mutable file's attributes from storage. Lock held. */
-static void refresh_file(struct ucfs_fs *fs, struct node *n)
+/* Refresh a mutable file's attributes from storage; a reader sees the
+ * _delta_log hint as it is now. Returns the inode whose kernel caches must
+ * go (fs_log_inval), or 0. Lock held. */
+static uint64_t refresh_file(struct ucfs_fs *fs, struct node *n)
 {
 	int err = 0;
 	struct storage *st = table_storage(fs, n->table, &err);
 	char *rel = st ? xstrdup(n->rel) : NULL;
+	uint64_t inval = 0;
 	if (!rel)
-		return;
+		return 0;
 	struct storage_entry e = {0};
 	pthread_mutex_unlock(&fs->lock);
 	int r = storage_stat(st, rel, &e);
 	pthread_mutex_lock(&fs->lock);
 	free(rel);
-	if (r == 0 && !e.is_dir)
+	if (r == 0 && !e.is_dir) {
 		node_set_entry(n, &e);
+		inval = fs_log_hint_seen(n, e.etag);
+	}
 	storage_entry_clear(&e);
+	return inval;
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -369,6 +401,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	(void)fi;
 	struct ucfs_fs *fs = fs_of(req);
 	struct stat st;
+	uint64_t inval = 0;
 	pthread_mutex_lock(&fs->lock);
 	struct node *n = tree_get(&fs->tree, ino);
 	if (!n) {
@@ -377,7 +410,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 	if (is_mutable_file(n))
-		refresh_file(fs, n);
+		inval = refresh_file(fs, n);
 	else if (n->kind == N_VFILE)
 		regen_vfile(fs, n);
 	else if (n->kind == N_TABLE && !n->listed)
@@ -386,6 +419,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	double t = node_timeout(fs, n);
 	pthread_mutex_unlock(&fs->lock);
 	fuse_reply_attr(req, &st, t);
+	fs_log_inval(fs, inval);
 }
 
 static void track(struct ucfs_fs *fs, struct hlink *l, bool is_dir)
@@ -617,9 +651,17 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		known.etag = xstrdup(n->etag);
 	}
 	pthread_mutex_unlock(&fs->lock);
-	/* The mutable file is opened as it is now, not as it was listed. */
+	/* The mutable file is opened as it is now, not as it was listed; the
+	 * hint it holds is then seen (after the open, so the next _delta_log
+	 * listing covers what this reader will read). */
+	uint64_t inval = 0;
 	if (!r)
 		r = storage_open(st, rel, mut ? NULL : &known, &h->f);
+	if (!r && mut) {
+		pthread_mutex_lock(&fs->lock);
+		inval = refresh_file(fs, n);
+		pthread_mutex_unlock(&fs->lock);
+	}
 	/* Cloud objects are read through the disk cache, keyed by their
 	 * identity; local files and the mutable file directly. */
 	if (!r && !mut && fs->backend.pool && strcmp(st->ops->name, "file") != 0) {
@@ -652,6 +694,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		cached_close(h->cf);
 		free(h);
 	}
+	fs_log_inval(fs, inval);
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,

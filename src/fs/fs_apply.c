@@ -8,12 +8,18 @@
  * get their root and _delta_log listings refreshed, so new commits appear.
  * Invalidations are collected under the tree lock and sent after it is
  * released (the kernel may call back into the file system meanwhile).
+ * A file:// table is shown only when its location is below a root its item
+ * allows (checked again here, whatever the stored rows say), and a table
+ * whose item's roots changed gets a new node. An item's or lakehouse's
+ * owner, group and mode are set on its node; when they change, the cached
+ * attributes of everything below are invalidated.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/status.h"
+#include "core/tablefilter.h"
 #include "core/view.h"
 #include "fs/fs_internal.h"
 #include "util/log.h"
@@ -23,6 +29,7 @@ struct inval {
 	fuse_ino_t parent; /* entry invalidation: parent + name */
 	char *name;
 	fuse_ino_t ino; /* inode invalidation (name NULL) */
+	bool attr_only; /* keep the page cache */
 };
 
 struct invals {
@@ -46,6 +53,7 @@ static void q_add(struct invals *q, fuse_ino_t parent, const char *name, fuse_in
 	}
 	q->v[q->n].parent = parent;
 	q->v[q->n].ino = ino;
+	q->v[q->n].attr_only = false;
 	q->v[q->n].name = name ? xstrdup(name) : NULL;
 	if (name && !q->v[q->n].name) {
 		q->err = -ENOMEM;
@@ -63,6 +71,45 @@ static void q_entry(struct invals *q, struct node *dir, const char *name)
 
 /* Cached attributes/pages/listing of n are stale. */
 static void q_inode(struct invals *q, struct node *n) { q_add(q, 0, NULL, n->ino); }
+
+/* Owners or modes of n and everything below changed. */
+static void q_attrs_below(struct invals *q, struct node *n, int depth)
+{
+	size_t at = q->n;
+	q_add(q, 0, NULL, n->ino);
+	if (q->n > at)
+		q->v[at].attr_only = true;
+	for (size_t i = 0; i < n->nkids && depth < 4096; i++)
+		q_attrs_below(q, n->kids[i], depth + 1);
+}
+
+/* Give an item's or lakehouse's node its owner, group and mode. */
+static void set_access(struct ucfs_fs *fs, struct invals *q, struct node *n,
+		       const struct access *a)
+{
+	uid_t uid = a->uid >= 0 ? (uid_t)a->uid : fs->cfg.uid;
+	gid_t gid = a->gid >= 0 ? (gid_t)a->gid : fs->cfg.gid;
+	mode_t perm = (mode_t)(a->mode >= 0 ? a->mode : ACCESS_DEFAULT_MODE) & 0777;
+	if (n->uid == uid && n->gid == gid && n->perm == perm)
+		return;
+	n->uid = uid;
+	n->gid = gid;
+	n->perm = perm;
+	q_attrs_below(q, n, 0);
+}
+
+/* Is the row shown: mirrored, and (file://) below a root its item allows? */
+static bool row_shown(const struct view_item *vi, const struct table_row *r)
+{
+	bool oom = false;
+	if (r->skip_reason)
+		return false;
+	char *why = local_location_reason(r->location, vi->it.name,
+					  (const char *const *)vi->it.allow_local,
+					  vi->it.n_allow_local, &oom);
+	free(why);
+	return !why && !oom;
+}
 
 static void drop(struct invals *q, struct node *n)
 {
@@ -102,13 +149,29 @@ static struct mtable *new_mtable(struct ucfs_fs *fs, const struct view_item *vi,
 	if (!m->item || !m->schema || !m->name || !m->full_name || !m->table_id ||
 	    !m->table_type || !m->format || !m->location)
 		return NULL;
+	if (vi->it.n_allow_local && !(m->roots = calloc(vi->it.n_allow_local, sizeof(char *))))
+		return NULL;
+	for (size_t i = 0; i < vi->it.n_allow_local; i++, m->nroots++)
+		if (!(m->roots[i] = xstrdup(vi->it.allow_local[i])))
+			return NULL;
 	return m;
 }
 
-static bool same_table(const struct mtable *m, const struct table_row *r)
+static bool same_roots(const struct mtable *m, const struct item *it)
+{
+	if (m->nroots != it->n_allow_local)
+		return false;
+	for (size_t i = 0; i < m->nroots; i++)
+		if (!str_eq(m->roots[i], it->allow_local[i]))
+			return false;
+	return true;
+}
+
+static bool same_table(const struct mtable *m, const struct view_item *vi,
+		       const struct table_row *r)
 {
 	return str_eq(m->table_id, r->table_id ? r->table_id : "") &&
-	       str_eq(m->location, r->location ? r->location : "");
+	       str_eq(m->location, r->location ? r->location : "") && same_roots(m, &vi->it);
 }
 
 /* A table kept across a sync: its listings are re-read on next access. */
@@ -141,8 +204,8 @@ static const struct table_row *find_row(const struct view_item *vi, const char *
 					const char *name)
 {
 	for (size_t i = 0; i < vi->nrows; i++)
-		if (!vi->rows[i].skip_reason && !strcmp(vi->rows[i].schema_name, schema) &&
-		    !strcmp(vi->rows[i].name, name))
+		if (!strcmp(vi->rows[i].schema_name, schema) && !strcmp(vi->rows[i].name, name) &&
+		    row_shown(vi, &vi->rows[i]))
 			return &vi->rows[i];
 	return NULL;
 }
@@ -153,14 +216,14 @@ static void apply_schema(struct ucfs_fs *fs, struct invals *q, struct node *sn,
 	for (size_t i = sn->nkids; i-- > 0;) {
 		struct node *tn = sn->kids[i];
 		const struct table_row *r = find_row(vi, sn->name, tn->name);
-		if (!r || !same_table(tn->table, r))
+		if (!r || !same_table(tn->table, vi, r))
 			drop(q, tn);
 		else
 			refresh_table(q, tn);
 	}
 	for (size_t i = 0; i < vi->nrows && !q->err; i++) {
 		const struct table_row *r = &vi->rows[i];
-		if (r->skip_reason || strcmp(r->schema_name, sn->name) || node_child(sn, r->name))
+		if (strcmp(r->schema_name, sn->name) || node_child(sn, r->name) || !row_shown(vi, r))
 			continue;
 		struct mtable *m = new_mtable(fs, vi, r);
 		if (!m || !table_node(fs, q, sn, r->name, m))
@@ -197,7 +260,8 @@ static void apply_item(struct ucfs_fs *fs, struct invals *q, struct node *in,
 			continue;
 		bool wanted = false;
 		for (size_t k = 0; k < vi->nrows && !wanted; k++)
-			wanted = !vi->rows[k].skip_reason && !strcmp(vi->rows[k].schema_name, sn->name);
+			wanted = !strcmp(vi->rows[k].schema_name, sn->name) &&
+				 row_shown(vi, &vi->rows[k]);
 		if (!wanted)
 			drop(q, sn);
 		else
@@ -205,7 +269,7 @@ static void apply_item(struct ucfs_fs *fs, struct invals *q, struct node *in,
 	}
 	for (size_t i = 0; i < vi->nrows && !q->err; i++) {
 		const struct table_row *r = &vi->rows[i];
-		if (r->skip_reason || node_child(in, r->schema_name))
+		if (node_child(in, r->schema_name) || !row_shown(vi, r))
 			continue;
 		struct node *sn = add(fs, q, in, r->schema_name, N_SCHEMA);
 		if (sn)
@@ -233,6 +297,9 @@ static struct node *find_table_node(struct ucfs_fs *fs, const char *item, const 
 static void apply_lakehouse(struct ucfs_fs *fs, struct invals *q, struct node *ln,
 			    const struct mount_view *v)
 {
+	for (size_t i = 0; i < v->nlhs; i++)
+		if (!strcmp(v->lhs[i].name, ln->name))
+			set_access(fs, q, ln, &v->lhs[i].acc);
 	struct node *tables = node_child(ln, "Tables");
 	if (!tables && !(tables = add(fs, q, ln, "Tables", N_LHTABLES)))
 		return;
@@ -272,8 +339,8 @@ static void send_invals(struct ucfs_fs *fs, struct invals *q)
 		struct inval *x = &q->v[i];
 		if (se && x->name)
 			fuse_lowlevel_notify_inval_entry(se, x->parent, x->name, strlen(x->name));
-		else if (se)
-			fuse_lowlevel_notify_inval_inode(se, x->ino, 0, 0);
+		else if (se) /* a negative offset: attributes only */
+			fuse_lowlevel_notify_inval_inode(se, x->ino, x->attr_only ? -1 : 0, 0);
 		free(x->name);
 	}
 	free(q->v);
@@ -312,6 +379,8 @@ int fs_apply(struct ucfs_fs *fs, const struct mount_view *v)
 		struct node *in = node_child(root, vi->it.name);
 		if (!in && (in = add(fs, &q, root, vi->it.name, N_ITEM)))
 			in->ref_id = vi->it.id;
+		if (in)
+			set_access(fs, &q, in, &vi->it.acc);
 		if (in)
 			apply_item(fs, &q, in, vi, status[i]);
 		else

@@ -44,6 +44,32 @@ char *fs_stats_json(struct ucfs_fs *fs);
 
 struct timespec fs_now(void);
 
+/* Owner, group and permission bits the mount shows for n (fs_access.c;
+ * tree lock held). */
+void fs_node_perm(const struct ucfs_fs *fs, const struct node *n, uid_t *uid, gid_t *gid,
+		  mode_t *mode);
+
+/* A consistent _delta_log (fs_deltalog.c; tree lock held unless said). */
+struct log_cover {
+	uint64_t gen;
+	char *hint;
+	bool oom;
+};
+/* Is n a table's _delta_log/_last_checkpoint? */
+bool fs_is_log_hint(const struct node *n);
+/* A reader saw the hint with this identity (after opening or stat-ing it):
+ * returns the inode of _delta_log when its listing was dropped (give it to
+ * fs_log_inval once the lock is released), else 0. */
+uint64_t fs_log_hint_seen(struct node *hint, const char *identity);
+/* Around a storage listing of a directory in the log: end() tells whether
+ * the listing covers every hint seen before it started (else dir->listed is
+ * cleared again and it should be taken again). */
+void fs_log_listing_begin(const struct node *dir, struct log_cover *c);
+bool fs_log_listing_end(struct node *dir, struct log_cover *c);
+/* Drop the kernel's cached listing and attributes of inode ino (not 0).
+ * Lock NOT held. */
+void fs_log_inval(struct ucfs_fs *fs, uint64_t ino);
+
 /* Parts of the operations table, one file each. */
 void fs_xattr_ops(struct fuse_lowlevel_ops *o);    /* fs_xattr.c */
 void fs_readonly_ops(struct fuse_lowlevel_ops *o); /* fs_readonly.c */
