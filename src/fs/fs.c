@@ -196,6 +196,11 @@ static struct storage *table_storage(struct ucfs_fs *fs, struct mtable *m, int *
 	return m->st;
 }
 
+struct storage *fs_table_storage(struct ucfs_fs *fs, struct mtable *m, int *err)
+{
+	return table_storage(fs, m, err);
+}
+
 static bool listing_fresh(const struct ucfs_fs *fs, const struct node *dir)
 {
 	if (!dir->listed)
@@ -324,11 +329,19 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, ENOTDIR);
 		return;
 	}
-	bool was_fresh = listing_fresh(fs, dir);
-	int r = ensure_listed(fs, dir);
-	struct node *n = r ? NULL : node_child(dir, name);
-	if (!n && !r && was_fresh && node_in_storage(dir))
-		n = probe_child(fs, dir, name);
+	uint64_t inval = 0;
+	int r;
+	struct node *n;
+	if (fs_is_log_dir(dir) && !strcmp(name, "_last_checkpoint")) {
+		/* The hint as it is now: a node per content (fs_deltalog.c). */
+		n = fs_log_lookup_hint(fs, dir, &inval, &r);
+	} else {
+		bool was_fresh = listing_fresh(fs, dir);
+		r = ensure_listed(fs, dir);
+		n = r ? NULL : node_child(dir, name);
+		if (!n && !r && was_fresh && node_in_storage(dir))
+			n = probe_child(fs, dir, name);
+	}
 	if (!n) {
 		/* Negative entry: cache briefly so new commits and files show up. */
 		double neg = dir->in_log ? 0 : fs->cfg.log_ttl;
@@ -346,6 +359,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fill_entry(fs, n, &e);
 	pthread_mutex_unlock(&fs->lock);
 	fuse_reply_entry(req, &e);
+	fs_log_inval(fs, inval);
 }
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -372,28 +386,22 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 	fuse_reply_none(req);
 }
 
-/* Refresh a mutable file's attributes from storage; a reader sees the
- * _delta_log hint as it is now. Returns the inode whose kernel caches must
- * go (fs_log_inval), or 0. Lock held. */
-static uint64_t refresh_file(struct ucfs_fs *fs, struct node *n)
+/* Refresh a mutable file's attributes from storage. Lock held. */
+static void refresh_file(struct ucfs_fs *fs, struct node *n)
 {
 	int err = 0;
 	struct storage *st = table_storage(fs, n->table, &err);
 	char *rel = st ? xstrdup(n->rel) : NULL;
-	uint64_t inval = 0;
 	if (!rel)
-		return 0;
+		return;
 	struct storage_entry e = {0};
 	pthread_mutex_unlock(&fs->lock);
 	int r = storage_stat(st, rel, &e);
 	pthread_mutex_lock(&fs->lock);
 	free(rel);
-	if (r == 0 && !e.is_dir) {
+	if (r == 0 && !e.is_dir)
 		node_set_entry(n, &e);
-		inval = fs_log_hint_seen(n, e.etag);
-	}
 	storage_entry_clear(&e);
-	return inval;
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -401,7 +409,6 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	(void)fi;
 	struct ucfs_fs *fs = fs_of(req);
 	struct stat st;
-	uint64_t inval = 0;
 	pthread_mutex_lock(&fs->lock);
 	struct node *n = tree_get(&fs->tree, ino);
 	if (!n) {
@@ -409,8 +416,8 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	if (is_mutable_file(n))
-		inval = refresh_file(fs, n);
+	if (is_mutable_file(n) && !n->frozen) /* a hint snapshot keeps its attributes */
+		refresh_file(fs, n);
 	else if (n->kind == N_VFILE)
 		regen_vfile(fs, n);
 	else if (n->kind == N_TABLE && !n->listed)
@@ -419,7 +426,6 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	double t = node_timeout(fs, n);
 	pthread_mutex_unlock(&fs->lock);
 	fuse_reply_attr(req, &st, t);
-	fs_log_inval(fs, inval);
 }
 
 static void track(struct ucfs_fs *fs, struct hlink *l, bool is_dir)
@@ -613,8 +619,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct storage *st = NULL;
 	char *rel = NULL;
 	bool mut = false;
-	if (!r && n->kind == N_VFILE) {
-		/* Status documents: a snapshot per open, never cached by the kernel. */
+	if (!r && (n->kind == N_VFILE || n->frozen)) {
+		/* Status documents: a snapshot per open, never cached by the kernel.
+		 * A _last_checkpoint node: the content its lookup read. */
 		regen_vfile(fs, n);
 		h->len = n->vlen;
 		if (!(h->data = malloc(n->vlen ? n->vlen : 1)))
@@ -651,17 +658,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		known.etag = xstrdup(n->etag);
 	}
 	pthread_mutex_unlock(&fs->lock);
-	/* The mutable file is opened as it is now, not as it was listed; the
-	 * hint it holds is then seen (after the open, so the next _delta_log
-	 * listing covers what this reader will read). */
-	uint64_t inval = 0;
+	/* The mutable file is opened as it is now, not as it was listed. */
 	if (!r)
 		r = storage_open(st, rel, mut ? NULL : &known, &h->f);
-	if (!r && mut) {
-		pthread_mutex_lock(&fs->lock);
-		inval = refresh_file(fs, n);
-		pthread_mutex_unlock(&fs->lock);
-	}
 	/* Cloud objects are read through the disk cache, keyed by their
 	 * identity; local files and the mutable file directly. */
 	if (!r && !mut && fs->backend.pool && strcmp(st->ops->name, "file") != 0) {
@@ -694,7 +693,6 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		cached_close(h->cf);
 		free(h);
 	}
-	fs_log_inval(fs, inval);
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,

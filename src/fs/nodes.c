@@ -222,7 +222,8 @@ int node_merge_listing(struct tree *t, struct node *dir, const struct storage_li
 		struct node *k = node_ensure(t, dir, e->name, e->is_dir ? N_DIR : N_FILE);
 		if (!k)
 			return -ENOMEM;
-		node_set_entry(k, e);
+		if (!k->frozen)
+			node_set_entry(k, e);
 	}
 	dir->listed = true;
 	dir->listed_at = now;

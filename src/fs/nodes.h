@@ -62,6 +62,8 @@ struct node {
 	bool removed;
 	bool hidden;  /* reachable by name, left out of directory listings */
 	bool dynamic; /* N_VFILE whose content is made at each open (stats) */
+	bool frozen;  /* N_FILE whose content (vdata) and attributes are fixed: a
+			 _last_checkpoint as one lookup read it; listings leave it */
 	int64_t ref_id; /* N_ITEM: the item's id */
 	char *vdata;    /* N_VFILE: content */
 	size_t vlen;
@@ -74,10 +76,10 @@ struct node {
 	uid_t uid;
 	gid_t gid;
 	mode_t perm;
-	/* A table's _delta_log: the _last_checkpoint identity seen by a reader
-	 * (hint_seen) and the one the current listing is known to cover
-	 * (hint_ok); hint_gen counts hint changes, so a listing that started
-	 * before one is not taken as covering it (fs.c). */
+	/* A table's _delta_log: the _last_checkpoint content identity a reader
+	 * last read (hint_seen) and the one the current listing is known to
+	 * cover (hint_ok); hint_gen counts hint changes, so a listing that
+	 * started before one is not taken as covering it (fs_deltalog.c). */
 	char *hint_seen, *hint_ok;
 	uint64_t hint_gen;
 };
