@@ -45,7 +45,7 @@ static cJSON *table_json(const struct view_item *vi, const struct table_row *r)
 static cJSON *access_json(const struct access *a)
 {
 	cJSON *o = cJSON_CreateObject();
-	char mode[16];
+	char mode[32];
 	if (a->uid >= 0)
 		cJSON_AddNumberToObject(o, "uid", (double)a->uid);
 	else
