@@ -113,7 +113,7 @@ def test_readers_never_fail_while_a_writer_checkpoints(uc_api, uc_server, tmp_pa
             assert v["rows"][-1] == 10 * (COMMITS + 1), k  # and the latest at the end
         assert sum(reads.values()) >= 200, summary
         assert len(r["commits"]) == COMMITS and set(r["seen"]) >= set(range(1, COMMITS + 1))
-        assert max(lags) <= LOG_TTL + 0.5, summary
+        assert max(lags) <= LOG_TTL + 1.0, summary  # + polling and a loaded machine
         assert final.num_rows == 10 * (COMMITS + 1)
         # reads happened while the writer ran, not only after it
         assert sum(len(v["rows"]) for v in r["readers"].values()) > 0
