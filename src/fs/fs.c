@@ -702,7 +702,18 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct fhandle *h = (struct fhandle *)(uintptr_t)fi->fh;
 	if (!h->f && !h->cf) {
 		size_t o = (size_t)off < h->len ? (size_t)off : h->len;
-		fuse_reply_buf(req, h->data + o, size < h->len - o ? size : h->len - o);
+		size_t n = size < h->len - o ? size : h->len - o;
+		/* Reply from a copy: once the kernel has the data the reader may close
+		 * the file and a release on another thread free h->data, while writev
+		 * (and a sanitizer checking it afterwards) still looks at the buffer. */
+		char *copy = malloc(n ? n : 1);
+		if (!copy) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		memcpy(copy, h->data + o, n);
+		fuse_reply_buf(req, copy, n);
+		free(copy);
 		return;
 	}
 	char *buf = malloc(size ? size : 1);
