@@ -128,10 +128,12 @@ def test_items_and_lakehouses_admit_by_owner_group_and_mode(uc_api, uc_server, t
             # the lakehouse is carol's: she reads the shortcut, the item's owner does not
             assert reads(carol, lh / data.name, want)
             assert not reads(alice, lh / data.name)
-            # a real reader as a non-root user
+            # a real reader as a non-root user (os._exit: deltalake's runtime may
+            # abort in its threads at interpreter exit, after the answer)
             py = as_user(alice, ROOT / ".venv" / "bin" / "python", "-c",
-                         f"from deltalake import DeltaTable; "
-                         f"print(DeltaTable('{team / 'a' / 't1'}').to_pyarrow_table().num_rows)")
+                         f"import os; from deltalake import DeltaTable; "
+                         f"print(DeltaTable('{team / 'a' / 't1'}').to_pyarrow_table().num_rows, "
+                         f"flush=True); os._exit(0)")
             assert py.returncode == 0 and py.stdout.strip() == b"3", py.stderr[-2000:]
 
             # A running mount follows edits (cached attributes are dropped).

@@ -9,8 +9,8 @@
  * Invalidations are collected under the tree lock and sent after it is
  * released (the kernel may call back into the file system meanwhile).
  * A file:// table is shown only when its location is below a root its item
- * allows (checked again here, whatever the stored rows say), and a table
- * whose item's roots changed gets a new node. An item's or lakehouse's
+ * allows (the view skips the others, whatever the stored rows say), and a
+ * table whose item's roots changed gets a new node. An item's or lakehouse's
  * owner, group and mode are set on its node; when they change, the cached
  * attributes of everything below are invalidated.
  */
@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include "core/status.h"
-#include "core/tablefilter.h"
 #include "core/view.h"
 #include "fs/fs_internal.h"
 #include "util/log.h"
@@ -96,19 +95,6 @@ static void set_access(struct ucfs_fs *fs, struct invals *q, struct node *n,
 	n->gid = gid;
 	n->perm = perm;
 	q_attrs_below(q, n, 0);
-}
-
-/* Is the row shown: mirrored, and (file://) below a root its item allows? */
-static bool row_shown(const struct view_item *vi, const struct table_row *r)
-{
-	bool oom = false;
-	if (r->skip_reason)
-		return false;
-	char *why = local_location_reason(r->location, vi->it.name,
-					  (const char *const *)vi->it.allow_local,
-					  vi->it.n_allow_local, &oom);
-	free(why);
-	return !why && !oom;
 }
 
 static void drop(struct invals *q, struct node *n)
@@ -204,8 +190,8 @@ static const struct table_row *find_row(const struct view_item *vi, const char *
 					const char *name)
 {
 	for (size_t i = 0; i < vi->nrows; i++)
-		if (!strcmp(vi->rows[i].schema_name, schema) && !strcmp(vi->rows[i].name, name) &&
-		    row_shown(vi, &vi->rows[i]))
+		if (!vi->rows[i].skip_reason && !strcmp(vi->rows[i].schema_name, schema) &&
+		    !strcmp(vi->rows[i].name, name))
 			return &vi->rows[i];
 	return NULL;
 }
@@ -223,7 +209,7 @@ static void apply_schema(struct ucfs_fs *fs, struct invals *q, struct node *sn,
 	}
 	for (size_t i = 0; i < vi->nrows && !q->err; i++) {
 		const struct table_row *r = &vi->rows[i];
-		if (strcmp(r->schema_name, sn->name) || node_child(sn, r->name) || !row_shown(vi, r))
+		if (r->skip_reason || strcmp(r->schema_name, sn->name) || node_child(sn, r->name))
 			continue;
 		struct mtable *m = new_mtable(fs, vi, r);
 		if (!m || !table_node(fs, q, sn, r->name, m))
@@ -260,8 +246,7 @@ static void apply_item(struct ucfs_fs *fs, struct invals *q, struct node *in,
 			continue;
 		bool wanted = false;
 		for (size_t k = 0; k < vi->nrows && !wanted; k++)
-			wanted = !strcmp(vi->rows[k].schema_name, sn->name) &&
-				 row_shown(vi, &vi->rows[k]);
+			wanted = !vi->rows[k].skip_reason && !strcmp(vi->rows[k].schema_name, sn->name);
 		if (!wanted)
 			drop(q, sn);
 		else
@@ -269,7 +254,7 @@ static void apply_item(struct ucfs_fs *fs, struct invals *q, struct node *in,
 	}
 	for (size_t i = 0; i < vi->nrows && !q->err; i++) {
 		const struct table_row *r = &vi->rows[i];
-		if (node_child(in, r->schema_name) || !row_shown(vi, r))
+		if (r->skip_reason || node_child(in, r->schema_name))
 			continue;
 		struct node *sn = add(fs, q, in, r->schema_name, N_SCHEMA);
 		if (sn)
