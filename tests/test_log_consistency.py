@@ -21,7 +21,7 @@ from tables import read_delta_arrow
 
 HERE = Path(__file__).resolve().parent
 CHURN = HERE / "fixtures" / "logchurn.py"
-COMMITS, EVERY, PAUSE = 80, 4, 0.3
+COMMITS, EVERY, PAUSE = 80, 4, 0.4  # ~40 s of writing: 200+ reads even on a loaded machine
 LOG_TTL = 2.0  # the default: a cached listing may be this old
 READERS = ("deltalake", "polars", "duckdb")
 

@@ -209,9 +209,13 @@ static bool listing_fresh(const struct ucfs_fs *fs, const struct node *dir)
 	return age_s(dir->listed_at) < ttl;
 }
 
-/* One pass of ensure_listed. */
-static int list_once(struct ucfs_fs *fs, struct node *dir)
+/* Make dir's children reflect storage (within its TTL). A _delta_log
+ * listing overtaken by a newer _last_checkpoint is taken again (4 passes at
+ * most; the children then reflect the latest). Lock held. */
+static int ensure_listed(struct ucfs_fs *fs, struct node *dir)
 {
+	int passes = 0;
+again:
 	if (!node_in_storage(dir))
 		return 0;
 	while (dir->listing)
@@ -251,23 +255,9 @@ static int list_once(struct ucfs_fs *fs, struct node *dir)
 	storage_entry_clear(&self);
 	r = node_merge_listing(&fs->tree, dir, &l, fs_now());
 	storage_list_free(&l);
-	if (!r)
-		fs_log_listing_end(dir, &cover);
+	if (!r && !fs_log_listing_end(dir, &cover) && ++passes < 4)
+		goto again; /* a newer hint was read while it ran */
 	free(cover.hint);
-	return r;
-}
-
-/* Make dir's children reflect storage (within its TTL). A _delta_log
- * listing overtaken by a newer _last_checkpoint is taken again (a few times
- * at most; the children then reflect the latest pass). Lock held. */
-static int ensure_listed(struct ucfs_fs *fs, struct node *dir)
-{
-	int r = 0;
-	for (int pass = 0; pass < 4; pass++) {
-		r = list_once(fs, dir);
-		if (r || dir->listed || !node_in_storage(dir))
-			break;
-	}
 	return r;
 }
 
@@ -703,9 +693,8 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	if (!h->f && !h->cf) {
 		size_t o = (size_t)off < h->len ? (size_t)off : h->len;
 		size_t n = size < h->len - o ? size : h->len - o;
-		/* Reply from a copy: once the kernel has the data the reader may close
-		 * the file and a release on another thread free h->data, while writev
-		 * (and a sanitizer checking it afterwards) still looks at the buffer. */
+		/* From a copy: once the kernel has the data, a release on another
+		 * thread may free h->data while writev still looks at it. */
 		char *copy = malloc(n ? n : 1);
 		if (!copy) {
 			fuse_reply_err(req, ENOMEM);
