@@ -43,6 +43,15 @@ def pytest_sessionstart(session):
                                 "(scripts/test does) or set UCFS_BIN")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def local_root(tmp_path_factory) -> Path:
+    """Where every test table lives: the local root test items allow (see
+    mountutil.LOCAL_ROOT)."""
+    root = Path(tmp_path_factory.getbasetemp()).resolve()
+    mountutil.LOCAL_ROOT = str(root)
+    return root
+
+
 @pytest.fixture(scope="session")
 def workdir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("ucfs")

@@ -37,9 +37,24 @@ def check_stderr(text: str, what: str = "ucfs") -> None:
     assert not m, f"{what} stderr shows a sanitizer report:\n{text}"
 
 
+# ucfs serves file:// tables only below the roots an item allows. Every table
+# the tests write lives under pytest's base temporary directory (conftest sets
+# LOCAL_ROOT to its real path), so `mirror create` run through run() allows it,
+# unless the test names its own roots with --allow-local (as the confinement
+# tests do).
+LOCAL_ROOT: str | None = None
+
+
+def with_local_root(args: list[str]) -> list[str]:
+    if LOCAL_ROOT and args[:2] == ["mirror", "create"] and "--allow-local" not in args:
+        return [*args, "--allow-local", LOCAL_ROOT]
+    return args
+
+
 def run(args, env=None, timeout=120, check=False, input=None) -> subprocess.CompletedProcess:
     """Run `ucfs ARGS`; sanitizer output in its stderr fails the test."""
-    p = subprocess.run([str(UCFS), *map(str, args)], env=env, capture_output=True, text=True,
+    args = with_local_root([str(a) for a in args])
+    p = subprocess.run([str(UCFS), *args], env=env, capture_output=True, text=True,
                        timeout=timeout, input=input, stdin=None if input else subprocess.DEVNULL)
     check_stderr(p.stderr, "ucfs " + " ".join(map(str, args[:2])))
     if check and p.returncode != 0:

@@ -129,8 +129,9 @@ class Ucfs:
         return run(list(args), env=self.env, check=check, timeout=timeout)
 
     def popen(self, *args) -> subprocess.Popen:
-        from mountutil import UCFS
-        return subprocess.Popen([str(UCFS), *map(str, args)], env=self.env,
+        from mountutil import UCFS, with_local_root
+        return subprocess.Popen([str(UCFS), *with_local_root([str(a) for a in args])],
+                                env=self.env,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
 

@@ -130,8 +130,9 @@ def test_rename_keeps_mount_and_shortcuts(uc_api, uc_server, tmp_path):
             assert ids_of(m.mp / "lh" / "Tables" / "sc") == [0, 1, 2]
             assert json.loads((m.mp / "new" / ".ucfs" / "status.json").read_text())["name"] == "new"
             lh = u.status_doc(tables=False)["lakehouses"]
-            assert lh == [{"name": "lh", "shortcuts": [
-                {"name": "sc", "target": "new.a.t1", "status": "ok", "reason": None}]}]
+            assert lh == [{"name": "lh", "access": {"uid": None, "gid": None, "mode": "0700"},
+                           "shortcuts": [{"name": "sc", "target": "new.a.t1", "status": "ok",
+                                          "reason": None}]}]
             r = u("mirror", "show", "old", check=False)
             assert r.returncode == 1 and "no mirrored item named 'old'" in r.stderr
             # the old name is free again; the new one is taken

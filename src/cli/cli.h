@@ -69,6 +69,21 @@ void cli_print_skipped(FILE *out, const char *pfx, const char *skipped_json);
 /* Print S to OUT escaped as util/names.h does (remote text: names, reasons,
  * server messages), never raw. */
 void cli_put_escaped(FILE *out, const char *s);
+/* --owner, --group, --mode of items and lakehouses (access_opts.c). */
+#define CLI_OPT_OWNER 1001
+#define CLI_OPT_GROUP 1002
+#define CLI_OPT_MODE 1003
+#define CLI_ACCESS_LONGOPTS {"owner", required_argument, NULL, CLI_OPT_OWNER}, \
+	{"group", required_argument, NULL, CLI_OPT_GROUP}, \
+	{"mode", required_argument, NULL, CLI_OPT_MODE}
+/* Parse one of them into a (USER|UID, GROUP|GID, octal MODE, or "default"
+ * for ACCESS_RESET). Returns 0 or EXIT_USAGE (message printed). */
+int cli_access_opt(const char *cmd, int opt, const char *v, struct access *a);
+/* --allow-local DIR: the real path of an existing directory other than "/"
+ * into *out (malloc'ed). Returns 0 or EXIT_USAGE (message printed). */
+int cli_local_root(const char *cmd, const char *dir, char **out);
+/* "owner:", "group:" and "mode:" lines of `show` (names looked up). */
+void cli_print_access(const struct access *a, const char *what);
 
 /* Format epoch seconds as local "YYYY-MM-DD HH:MM:SS" (or "never"). */
 const char *cli_time(long long epoch, char buf[32]);

@@ -14,7 +14,8 @@
 #include "util/strutil.h"
 
 static const char lh_help[] =
-	"usage: ucfs lakehouse create NAME\n"
+	"usage: ucfs lakehouse create NAME [--owner U] [--group G] [--mode M]\n"
+	"       ucfs lakehouse edit NAME [--owner U] [--group G] [--mode M]\n"
 	"       ucfs lakehouse rm NAME\n"
 	"       ucfs lakehouse list\n"
 	"       ucfs shortcut create LAKEHOUSE NAME ITEM.SCHEMA.TABLE\n"
@@ -24,15 +25,21 @@ static const char lh_help[] =
 	"like the mirrored table ITEM.SCHEMA.TABLE. Lakehouse names share one namespace\n"
 	"with item names. A shortcut whose target disappears is hidden from the mount\n"
 	"and shown as broken by 'ucfs status'. Running mounts follow within state_poll.\n"
+	"With 'ucfs mount -o allow_other' other users may enter the lakehouse (and read\n"
+	"its shortcuts) as --owner, --group and --mode say (defaults: the mounting user,\n"
+	"its group, 0700; 'default' restores one), whatever the targets' items allow.\n"
 	"\n"
 	"Options: --state PATH, -v\n";
 
-/* Common option loop; returns -1 to go on, else an exit status. */
-static int parse(int argc, char **argv, const char *cmd, struct global_opts *g)
+/* Common option loop; returns -1 to go on, else an exit status. --owner,
+ * --group and --mode go to *acc (refused when acc is NULL). */
+static int parse(int argc, char **argv, const char *cmd, struct global_opts *g,
+		 struct access *acc)
 {
 	static const struct option longopts[] = {
 		{"help", no_argument, NULL, 'h'},
 		CLI_COMMON_LONGOPTS,
+		CLI_ACCESS_LONGOPTS,
 		{0},
 	};
 	int opt;
@@ -42,6 +49,12 @@ static int parse(int argc, char **argv, const char *cmd, struct global_opts *g)
 		if (opt == 'h') {
 			fputs(lh_help, stdout);
 			return 0;
+		}
+		if (acc && (opt == CLI_OPT_OWNER || opt == CLI_OPT_GROUP || opt == CLI_OPT_MODE)) {
+			int r = cli_access_opt(cmd, opt, optarg, acc);
+			if (r)
+				return r;
+			continue;
 		}
 		return cli_usage_error(cmd, "invalid option");
 	}
@@ -77,7 +90,9 @@ int cmd_lakehouse(int argc, char **argv, struct global_opts *g)
 		return 0;
 	}
 	const char *sub = argv[1];
-	int r = parse(argc - 1, argv + 1, "lakehouse", g);
+	struct access acc = {-1, -1, -1};
+	bool with_acc = !strcmp(sub, "create") || !strcmp(sub, "edit");
+	int r = parse(argc - 1, argv + 1, "lakehouse", g, with_acc ? &acc : NULL);
 	if (r >= 0)
 		return r;
 	argc--;
@@ -90,9 +105,24 @@ int cmd_lakehouse(int argc, char **argv, struct global_opts *g)
 		if (cli_open_state(g, true, &st))
 			return 1;
 		char *err = NULL;
-		r = state_lakehouse_create(st, argv[optind], &err) ? cli_fail("%s", err) : 0;
+		r = state_lakehouse_create(st, argv[optind], &acc, &err) ? cli_fail("%s", err) : 0;
 		if (!r)
 			printf("created lakehouse '%s'\n", argv[optind]);
+		free(err);
+	} else if (!strcmp(sub, "edit")) {
+		if ((r = need_args(argc, 1, "lakehouse", "lakehouse edit needs NAME")))
+			return r;
+		if (acc.uid == -1 && acc.gid == -1 && acc.mode == -1)
+			return cli_usage_error("lakehouse", "nothing to change: give --owner, --group "
+							    "or --mode");
+		if (cli_open_state(g, false, &st))
+			return 1;
+		char *err = NULL;
+		r = state_lakehouse_set_access(st, argv[optind], &acc, &err)
+			    ? cli_fail("%s", err ? err : "cannot update the lakehouse")
+			    : 0;
+		if (!r)
+			printf("updated lakehouse '%s'\n", argv[optind]);
 		free(err);
 	} else if (!strcmp(sub, "rm") || !strcmp(sub, "remove")) {
 		if ((r = need_args(argc, 1, "lakehouse", "lakehouse rm needs NAME")))
@@ -117,7 +147,14 @@ int cmd_lakehouse(int argc, char **argv, struct global_opts *g)
 			return cli_fail("cannot read lakehouses");
 		}
 		for (size_t i = 0; i < nl; i++) {
-			printf("%s\n", lhs[i].name);
+			const struct access *a = &lhs[i].acc;
+			char own[32] = "mounting user", grp[32] = "its group";
+			if (a->uid >= 0)
+				snprintf(own, sizeof(own), "uid %lld", (long long)a->uid);
+			if (a->gid >= 0)
+				snprintf(grp, sizeof(grp), "gid %lld", (long long)a->gid);
+			printf("%s  (owner %s, group %s, mode %04llo)\n", lhs[i].name, own, grp,
+			       (unsigned long long)(a->mode >= 0 ? a->mode : ACCESS_DEFAULT_MODE));
 			for (size_t k = 0; k < ns; k++)
 				if (!strcmp(scs[k].lakehouse, lhs[i].name))
 					printf("  Tables/%s -> %s.%s.%s\n", scs[k].name, scs[k].item_name,
@@ -144,7 +181,7 @@ int cmd_shortcut(int argc, char **argv, struct global_opts *g)
 		return 0;
 	}
 	const char *sub = argv[1];
-	int r = parse(argc - 1, argv + 1, "shortcut", g);
+	int r = parse(argc - 1, argv + 1, "shortcut", g, NULL);
 	if (r >= 0)
 		return r;
 	argc--;

@@ -4,10 +4,12 @@
  * bad catalog, host or token leaves no state behind.
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -16,6 +18,7 @@
 #include "core/catalog_sync.h"
 #include "core/tablefilter.h"
 #include "core/view.h"
+#include "storage/localpath.h"
 #include "core/status.h"
 #include "util/names.h"
 #include "util/strutil.h"
@@ -24,9 +27,11 @@ static const char mirror_help[] =
 	"usage: ucfs mirror create [NAME] --catalog CATALOG [--host URL] [--profile P]\n"
 	"                          [--include S[.T]]... [--exclude S[.T]]...\n"
 	"                          [--description TEXT] [--auto-sync on|off]\n"
+	"                          [--allow-local DIR]... [--owner U] [--group G] [--mode M]\n"
 	"       ucfs mirror edit NAME [--rename NEW] [--description TEXT] [--auto-sync on|off]\n"
 	"                          [--include S[.T]]... [--exclude S[.T]]... [--unlist S[.T]]...\n"
-	"                          [--all]\n"
+	"                          [--all] [--allow-local DIR]... [--disallow-local DIR]...\n"
+	"                          [--owner U] [--group G] [--mode M]\n"
 	"       ucfs mirror show NAME [--json]\n"
 	"       ucfs mirror list [--json]\n"
 	"       ucfs mirror rm NAME\n"
@@ -43,6 +48,17 @@ static const char mirror_help[] =
 	"a Full scope. edit adds rules; --unlist drops the rule naming an object; --all\n"
 	"starts again from the whole catalog. Edits are refused while a sync runs.\n"
 	"\n"
+	"Local storage: a table stored at file://PATH is served only when PATH is at or\n"
+	"below a directory allowed with --allow-local DIR (repeatable; its real path is\n"
+	"kept; --disallow-local DIR removes one). Other local tables are skipped, with\n"
+	"the reason in 'ucfs status --tables'. Nothing outside a table's directory is\n"
+	"served: symlinks leading out of it are left out.\n"
+	"\n"
+	"Access: with 'ucfs mount -o allow_other' other users may enter the item as its\n"
+	"--owner USER, --group GROUP and --mode OCTAL say (defaults: the mounting user,\n"
+	"its group, 0700; 'default' restores one). Files below it are 0444 and\n"
+	"directories 0555, masked by the mode. A running mount follows edits.\n"
+	"\n"
 	"Options (all subcommands): --state PATH, -v\n";
 
 /* Selection rules naming objects the catalog no longer has. */
@@ -56,10 +72,39 @@ static void print_issues(const char *issues_json)
 	cJSON_Delete(a);
 }
 
-static int create_item(struct global_opts *g, const char *name, const char *catalog,
-		       const char *host, const char *profile, const char *desc, bool auto_sync,
-		       const struct selection *sel)
+/* Tell the operator which selected local tables are not served, and why. */
+static void print_local_skips(const struct table_row *rows, size_t n,
+			      const struct selection *sel, const char *item)
 {
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct table_row *r = &rows[i];
+		const char *why;
+		if (r->unsupported_reason || !r->skip_reason || !r->location ||
+		    strncasecmp(r->location, "file:", 5) != 0 ||
+		    !selection_selects(sel, r->schema_name, r->name, &why))
+			continue;
+		if (k++ < 5)
+			fprintf(stderr, "ucfs: warning: %s.%s: %s\n", r->schema_name, r->name,
+				r->skip_reason);
+	}
+	if (k > 5)
+		fprintf(stderr, "ucfs: warning: ... and %zu more local tables not served "
+			"(ucfs status %s --tables)\n", k - 5, item);
+}
+
+struct create_args {
+	const char *name, *catalog, *host, *profile, *desc;
+	bool auto_sync;
+	const struct selection *sel;
+	char **roots;
+	size_t nroots;
+	struct access acc;
+};
+
+static int create_item(struct global_opts *g, const struct create_args *a)
+{
+	const char *name = a->name, *catalog = a->catalog;
 	struct state *st = NULL;
 	if (cli_open_state(g, true, &st))
 		return 1;
@@ -73,7 +118,7 @@ static int create_item(struct global_opts *g, const char *name, const char *cata
 	}
 	struct ucfs_conn conn;
 	struct uc_client *uc;
-	if (cli_connect(host, profile, &conn, &uc)) {
+	if (cli_connect(a->host, a->profile, &conn, &uc)) {
 		state_close(st);
 		return 1;
 	}
@@ -90,7 +135,9 @@ static int create_item(struct global_opts *g, const char *name, const char *cata
 		free(what);
 		goto out;
 	}
-	if (catalog_prepare(&l, sel, &res, &issues)) {
+	struct local_policy lp = {.item = name, .roots = (const char *const *)a->roots,
+				  .n = a->nroots};
+	if (catalog_prepare(&l, a->sel, &lp, &res, &issues)) {
 		r = cli_fail("out of memory");
 		goto out;
 	}
@@ -99,21 +146,25 @@ static int create_item(struct global_opts *g, const char *name, const char *cata
 		.catalog = (char *)catalog,
 		.host = conn.host,
 		.profile = conn.profile,
-		.description = (char *)desc,
-		.auto_sync = auto_sync,
+		.description = (char *)a->desc,
+		.auto_sync = a->auto_sync,
 		.created_at = (int64_t)time(NULL),
 		.last_sync_at = (int64_t)time(NULL),
 		.sync_status = "Success",
 		.selection_issues = issues,
 		.skipped_names = l.skipped_json,
+		.allow_local = a->roots,
+		.n_allow_local = a->nroots,
+		.acc = a->acc,
 	};
-	if (state_item_create(st, &it, sel, l.rows, l.n, &err)) {
+	if (state_item_create(st, &it, a->sel, l.rows, l.n, &err)) {
 		r = cli_fail("%s", err ? err : "cannot store the mirrored item");
 		free(err);
 		goto out;
 	}
 	printf("created mirrored item '%s' for catalog '%s' at %s: %zu tables mirrored, "
 	       "%zu skipped\n", name, catalog, conn.host, res.mirrored, res.skipped);
+	print_local_skips(l.rows, l.n, a->sel, name);
 	print_issues(issues);
 	cli_print_skipped(stderr, "ucfs: warning: ", l.skipped_json);
 	r = 0;
@@ -141,6 +192,47 @@ static int strlist_add(struct strlist *l, const char *s)
 	v[l->n++] = s;
 	l->v = v;
 	return 0;
+}
+
+/* Append s (owned) to the array *v of *n strings. */
+static int roots_push(char ***v, size_t *n, char *s)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	if (!nv) {
+		free(s);
+		return cli_fail("out of memory");
+	}
+	nv[(*n)++] = s;
+	*v = nv;
+	return 0;
+}
+
+/* --allow-local DIR, kept as its real path. */
+static int roots_add(char ***v, size_t *n, const char *dir)
+{
+	char *real;
+	int r = cli_local_root("mirror", dir, &real);
+	return r ? r : roots_push(v, n, real);
+}
+
+static void roots_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* --disallow-local DIR: the root as stored (its real path when it still
+ * exists, else its normal form). */
+static int roots_rm(char ***v, size_t *n, const char *dir)
+{
+	char real[PATH_MAX], *norm = NULL;
+	if (realpath(dir, real))
+		dir = real;
+	if (localpath_normalise(dir, &norm))
+		return cli_usage_error("mirror", "--disallow-local %s: give the absolute path "
+					       "'ucfs mirror show' lists", dir);
+	return roots_push(v, n, norm);
 }
 
 static int parse_on_off(const char *v, bool *out)
@@ -187,13 +279,18 @@ static int mirror_create(int argc, char **argv, struct global_opts *g)
 		{"exclude", required_argument, NULL, 'x'},
 		{"auto-sync", required_argument, NULL, 'A'},
 		{"no-auto-sync", no_argument, NULL, 'N'},
+		{"allow-local", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
 		CLI_COMMON_LONGOPTS,
+		CLI_ACCESS_LONGOPTS,
 		{0},
 	};
 	const char *catalog = NULL, *host = NULL, *profile = NULL, *desc = NULL;
 	struct strlist inc = {0}, exc = {0};
 	bool auto_sync = true;
+	char **roots = NULL;
+	size_t nroots = 0;
+	struct access acc = {-1, -1, -1};
 	int opt, r = 0;
 	while ((opt = getopt_long(argc, argv, "c:p:i:x:hv", longopts, NULL)) != -1) {
 		if (cli_common_opt(opt, optarg, g))
@@ -210,6 +307,10 @@ static int mirror_create(int argc, char **argv, struct global_opts *g)
 			if (parse_on_off(optarg, &auto_sync))
 				r = cli_usage_error("mirror", "--auto-sync takes on or off, not '%s'", optarg);
 			break;
+		case 'L': r = roots_add(&roots, &nroots, optarg); break;
+		case CLI_OPT_OWNER:
+		case CLI_OPT_GROUP:
+		case CLI_OPT_MODE: r = cli_access_opt("mirror", opt, optarg, &acc); break;
 		case 'h': fputs(mirror_help, stdout); goto done;
 		default: r = cli_usage_error("mirror", "invalid option"); goto done;
 		}
@@ -232,12 +333,38 @@ static int mirror_create(int argc, char **argv, struct global_opts *g)
 		free(err);
 		goto done;
 	}
-	r = create_item(g, name, catalog, host, profile, desc, auto_sync, &sel);
+	struct create_args a = {.name = name, .catalog = catalog, .host = host,
+				.profile = profile, .desc = desc, .auto_sync = auto_sync,
+				.sel = &sel, .roots = roots, .nroots = nroots, .acc = acc};
+	r = create_item(g, &a);
 	selection_free(&sel);
 done:
 	free(inc.v);
 	free(exc.v);
+	roots_free(roots, nroots);
 	return r;
+}
+
+/* The item's roots after an edit: current + add - rm (pointers, not copies). */
+static const char **edited_roots(const struct item *it, char **add, size_t nadd, char **rm,
+				 size_t nrm, size_t *n)
+{
+	const char **v = calloc(it->n_allow_local + nadd + 1, sizeof(*v));
+	*n = 0;
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < it->n_allow_local + nadd; i++) {
+		const char *r = i < it->n_allow_local ? it->allow_local[i]
+						     : add[i - it->n_allow_local];
+		bool drop = false;
+		for (size_t k = 0; k < nrm && !drop; k++)
+			drop = !strcmp(rm[k], r);
+		for (size_t k = 0; k < *n && !drop; k++)
+			drop = !strcmp(v[k], r);
+		if (!drop)
+			v[(*n)++] = r;
+	}
+	return v;
 }
 
 static int mirror_edit(int argc, char **argv, struct global_opts *g)
@@ -250,12 +377,18 @@ static int mirror_edit(int argc, char **argv, struct global_opts *g)
 		{"unlist", required_argument, NULL, 'u'},
 		{"all", no_argument, NULL, 'a'},
 		{"auto-sync", required_argument, NULL, 'A'},
+		{"allow-local", required_argument, NULL, 'L'},
+		{"disallow-local", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		CLI_COMMON_LONGOPTS,
+		CLI_ACCESS_LONGOPTS,
 		{0},
 	};
 	struct strlist inc = {0}, exc = {0}, unl = {0};
 	struct item_update u = {.auto_sync = -1};
+	struct access acc = {-1, -1, -1};
+	char **add = NULL, **rm = NULL;
+	size_t nadd = 0, nrm = 0;
 	bool all = false, on;
 	int opt, r = 0;
 	while ((opt = getopt_long(argc, argv, "i:x:hv", longopts, NULL)) != -1) {
@@ -273,6 +406,11 @@ static int mirror_edit(int argc, char **argv, struct global_opts *g)
 				r = cli_usage_error("mirror", "--auto-sync takes on or off, not '%s'", optarg);
 			u.auto_sync = on;
 			break;
+		case 'L': r = roots_add(&add, &nadd, optarg); break;
+		case 'R': r = roots_rm(&rm, &nrm, optarg); break;
+		case CLI_OPT_OWNER:
+		case CLI_OPT_GROUP:
+		case CLI_OPT_MODE: r = cli_access_opt("mirror", opt, optarg, &acc); break;
 		case 'h': fputs(mirror_help, stdout); goto done;
 		default: r = cli_usage_error("mirror", "invalid option"); goto done;
 		}
@@ -284,10 +422,14 @@ static int mirror_edit(int argc, char **argv, struct global_opts *g)
 		goto done;
 	}
 	const char *name = argv[optind];
-	bool edit_sel = inc.n || exc.n || unl.n || all;
-	if (!edit_sel && !u.new_name && !u.description && u.auto_sync < 0) {
+	bool edit_sel = inc.n || exc.n || unl.n || all, edit_roots = nadd || nrm;
+	bool edit_acc = acc.uid != -1 || acc.gid != -1 || acc.mode != -1;
+	u.acc = edit_acc ? &acc : NULL;
+	if (!edit_sel && !edit_roots && !edit_acc && !u.new_name && !u.description &&
+	    u.auto_sync < 0) {
 		r = cli_usage_error("mirror", "nothing to change: give --rename, --description, "
-					      "--auto-sync or selection options");
+					      "--auto-sync, --allow-local, --disallow-local, --owner, "
+					      "--group, --mode or selection options");
 		goto done;
 	}
 	if ((u.new_name && check_name(u.new_name)) || check_description(u.description)) {
@@ -302,7 +444,8 @@ static int mirror_edit(int argc, char **argv, struct global_opts *g)
 	struct item it;
 	struct selection cur, next;
 	struct table_row *rows = NULL;
-	size_t n = 0, shown = 0;
+	const char **roots = NULL;
+	size_t n = 0, nroots = 0, shown = 0;
 	char *err = NULL;
 	selection_init(&cur);
 	selection_init(&next);
@@ -310,42 +453,51 @@ static int mirror_edit(int argc, char **argv, struct global_opts *g)
 		r = cli_fail("no mirrored item named '%s' (see 'ucfs mirror list')", name);
 		goto close;
 	}
-	if (edit_sel) {
+	if (edit_sel || edit_roots) {
+		/* Tables are evaluated again: selection, then where they are stored. */
 		if (state_selection_get(st, it.id, &cur) || state_tables_list(st, it.id, &rows, &n)) {
 			r = cli_fail("cannot read the selection of '%s'", name);
 			goto close;
 		}
-		if (selection_edit(&cur, inc.v, inc.n, exc.v, exc.n, unl.v, unl.n, all, &next, &err)) {
+		if (edit_sel &&
+		    selection_edit(&cur, inc.v, inc.n, exc.v, exc.n, unl.v, unl.n, all, &next, &err)) {
 			r = cli_usage_error("mirror", "%s", err ? err : "invalid selection");
 			goto close;
 		}
-		if (rows_apply_selection(rows, n, &next)) {
+		roots = edited_roots(&it, add, nadd, rm, nrm, &nroots);
+		struct local_policy lp = {.item = u.new_name ? u.new_name : name, .roots = roots,
+					  .n = nroots};
+		if (!roots || rows_apply_selection(rows, n, edit_sel ? &next : &cur, &lp) ||
+		    rows_read_versions(rows, n, &lp)) {
 			r = cli_fail("out of memory");
 			goto close;
 		}
-		for (size_t i = 0; i < n; i++)
-			if (!rows[i].skip_reason && rows[i].delta_version == DELTA_VERSION_UNKNOWN)
-				rows[i].delta_version = delta_latest_version(rows[i].location);
-		u.selection = &next;
+		u.selection = edit_sel ? &next : NULL;
 		u.rows = rows;
 		u.nrows = n;
 	}
+	u.allow_add = (const char *const *)add;
+	u.n_allow_add = nadd;
+	u.allow_remove = (const char *const *)rm;
+	u.n_allow_remove = nrm;
 	if (state_item_update(st, name, &u, &err)) {
 		r = cli_fail("%s", err ? err : "cannot update the mirrored item");
 		goto close;
 	}
 	printf("updated mirrored item '%s'", u.new_name ? u.new_name : name);
-	if (edit_sel) {
+	if (edit_sel || edit_roots) {
 		for (size_t i = 0; i < n; i++)
 			shown += rows[i].skip_reason == NULL;
-		char *d = selection_describe(&next);
+		char *d = edit_sel ? selection_describe(&next) : NULL;
 		printf(": %zu tables mirrored, %zu skipped\n%s", shown, n - shown, d ? d : "");
 		free(d);
+		print_local_skips(rows, n, edit_sel ? &next : &cur, u.new_name ? u.new_name : name);
 	} else {
 		putchar('\n');
 	}
 close:
 	free(err);
+	free(roots);
 	table_rows_free(rows, n);
 	selection_free(&cur);
 	selection_free(&next);
@@ -355,6 +507,8 @@ done:
 	free(inc.v);
 	free(exc.v);
 	free(unl.v);
+	roots_free(add, nadd);
+	roots_free(rm, nrm);
 	return r;
 }
 
@@ -414,8 +568,14 @@ static int mirror_show(int argc, char **argv, struct global_opts *g)
 		if (it->description)
 			printf("description: %s\n", it->description);
 		printf("auto-sync:   %s\nsync status: %s (last sync %s)\ntables:      %zu "
-		       "mirrored, %zu skipped\nselection:\n", it->auto_sync ? "on" : "off",
+		       "mirrored, %zu skipped\n", it->auto_sync ? "on" : "off",
 		       it->sync_status, cli_time(it->last_sync_at, tb), m, sk);
+		cli_print_access(&it->acc, "item");
+		printf("local roots:%s\n", it->n_allow_local ? "" : " none (file:// tables are not "
+		       "served; allow them with --allow-local DIR)");
+		for (size_t i = 0; i < it->n_allow_local; i++)
+			printf("  %s\n", it->allow_local[i]);
+		printf("selection:\n");
 		char *d = selection_describe(&vi->sel);
 		fputs(d ? d : "", stdout);
 		free(d);

@@ -27,7 +27,10 @@ static const char help[] =
 	"Credentials from the environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,\n"
 	"AWS_SESSION_TOKEN; AZURE_STORAGE_SAS_TOKEN; GOOGLE_OAUTH_ACCESS_TOKEN.\n"
 	"Endpoints: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, AWS_REGION,\n"
-	"UCFS_AZURE_ENDPOINT, STORAGE_EMULATOR_HOST; CA: CURL_CA_BUNDLE.\n";
+	"UCFS_AZURE_ENDPOINT, STORAGE_EMULATOR_HOST; CA: CURL_CA_BUNDLE.\n"
+	"A file:// location is read as you, wherever it is (the --allow-local roots of\n"
+	"mirrored items confine what a mount serves, not this command); PATH still\n"
+	"never leaves the location's directory.\n";
 
 static int env_creds(void *ctx, struct storage_creds *out, char **err)
 {
@@ -72,9 +75,12 @@ int cmd_storage(int argc, char **argv, struct global_opts *g)
 	if (strcmp(verb, "ls") && strcmp(verb, "stat") && strcmp(verb, "cat"))
 		return cli_usage_error("storage", "unknown verb '%s' (ls, stat or cat)", verb);
 	struct http_client *http = http_client_new(NULL);
+	static const char *const anywhere[] = {"/"};
 	struct storage_env env = {
 		.http = http,
 		.azure_endpoint = getenv("UCFS_AZURE_ENDPOINT"),
+		.local_roots = anywhere,
+		.n_local_roots = 1,
 	};
 	struct storage_creds_source creds = {.get = env_creds, .invalidate = no_invalidate};
 	struct storage *st = NULL;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -223,15 +224,28 @@ int catalog_fetch(struct uc_client *uc, const char *catalog, const struct sync_p
 	return r;
 }
 
-int rows_apply_selection(struct table_row *rows, size_t n, const struct selection *sel)
+struct local_policy item_local_policy(const struct item *it)
+{
+	return (struct local_policy){.item = it->name,
+				     .roots = (const char *const *)it->allow_local,
+				     .n = it->n_allow_local};
+}
+
+int rows_apply_selection(struct table_row *rows, size_t n, const struct selection *sel,
+			 const struct local_policy *lp)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct table_row *r = &rows[i];
 		const char *why = NULL;
+		bool oom = false;
+		char *local;
 		free(r->skip_reason);
 		r->skip_reason = NULL;
 		if (r->unsupported_reason)
 			r->skip_reason = xstrdup(r->unsupported_reason);
+		else if ((local = local_location_reason(r->location, lp->item, lp->roots, lp->n,
+							&oom)) || oom)
+			r->skip_reason = local;
 		else if (!selection_selects(sel, r->schema_name, r->name, &why))
 			r->skip_reason = xstrdup(why);
 		else
@@ -258,15 +272,22 @@ static int64_t commit_version(const char *name)
 		       : -1;
 }
 
-int64_t delta_latest_version(const char *location)
+int64_t delta_latest_version(const char *location, const struct local_policy *lp,
+			     char **refused)
 {
 	struct storage *st;
 	struct storage_list l = {0};
 	char *err = NULL;
 	int64_t best = DELTA_VERSION_UNREADABLE;
-	if (!str_startswith(location, "file:"))
+	if (strncasecmp(location, "file:", 5) != 0)
 		return DELTA_VERSION_UNKNOWN;
-	if (storage_new(location, NULL, NULL, &st, &err)) {
+	struct storage_env env = {.local_roots = lp->roots, .n_local_roots = lp->n};
+	int r = storage_new(location, &env, NULL, &st, &err);
+	if (r) {
+		if (r == -EACCES && refused) {
+			*refused = err;
+			err = NULL;
+		}
 		free(err);
 		return DELTA_VERSION_UNREADABLE;
 	}
@@ -306,21 +327,37 @@ static char *selection_issues_json(const struct selection *sel, const struct cat
 	return out;
 }
 
+int rows_read_versions(struct table_row *rows, size_t n, const struct local_policy *lp)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct table_row *r = &rows[i];
+		char *refused = NULL;
+		if (r->skip_reason)
+			continue;
+		r->delta_version = delta_latest_version(r->location, lp, &refused);
+		if (refused) {
+			r->skip_reason = refused;
+			r->delta_version = DELTA_VERSION_UNKNOWN;
+		}
+	}
+	return 0;
+}
+
 int catalog_prepare(struct catalog_listing *l, const struct selection *sel,
-		    struct sync_result *res, char **issues_json)
+		    const struct local_policy *lp, struct sync_result *res, char **issues_json)
 {
 	memset(res, 0, sizeof(*res));
 	res->names_skipped = l->nskipped;
-	int r = rows_apply_selection(l->rows, l->n, sel);
+	int r = rows_apply_selection(l->rows, l->n, sel, lp);
+	if (!r)
+		r = rows_read_versions(l->rows, l->n, lp);
 	if (r)
 		return r;
 	for (size_t i = 0; i < l->n; i++) {
-		if (l->rows[i].skip_reason) {
+		if (l->rows[i].skip_reason)
 			res->skipped++;
-			continue;
-		}
-		res->mirrored++;
-		l->rows[i].delta_version = delta_latest_version(l->rows[i].location);
+		else
+			res->mirrored++;
 	}
 	*issues_json = selection_issues_json(sel, l);
 	return 0;
@@ -356,7 +393,8 @@ int catalog_sync_item(struct state *st, struct uc_client *uc, const struct item 
 		free(what);
 		goto out;
 	}
-	if ((r = catalog_prepare(&l, &sel, res, &issues))) {
+	struct local_policy lp = item_local_policy(it);
+	if ((r = catalog_prepare(&l, &sel, &lp, res, &issues))) {
 		state_sync_fail(st, it->id, "OUT_OF_MEMORY", "out of memory", now_ms() - t0);
 		goto out;
 	}

@@ -59,20 +59,41 @@ char *uc_table_unsupported_reason(const struct uc_table *t, bool *oom);
 int catalog_fetch(struct uc_client *uc, const char *catalog, const struct sync_progress *p,
 		  const char *item_name, struct catalog_listing *out, struct uc_error *e);
 
-/* Set every row's skip_reason: its unsupported_reason, else the selection's
+/* Where an item's file:// tables may be served from: its name (for
+ * messages) and its allowed local roots. */
+struct local_policy {
+	const char *item;
+	const char *const *roots;
+	size_t n;
+};
+/* The policy of a stored item (points into it). */
+struct local_policy item_local_policy(const struct item *it);
+
+/* Set every row's skip_reason: its unsupported_reason, else why its local
+ * location is not served (local_location_reason), else the selection's
  * reason, else NULL (mirrored). Returns 0 or -ENOMEM. */
-int rows_apply_selection(struct table_row *rows, size_t n, const struct selection *sel);
+int rows_apply_selection(struct table_row *rows, size_t n, const struct selection *sel,
+			 const struct local_policy *lp);
 
-/* Finish a fresh listing for storing: apply the selection, read the latest
- * Delta version of every mirrored table, count, and describe selection rules
- * naming vanished objects (*issues_json: JSON array or NULL). */
+/* For every mirrored row: read its latest Delta version (delta_latest_version);
+ * a local table that cannot be opened beneath its allowed root (a symlinked
+ * table root leading out) is skipped with the reason. Returns 0 or -ENOMEM. */
+int rows_read_versions(struct table_row *rows, size_t n, const struct local_policy *lp);
+
+/* Finish a fresh listing for storing: apply the selection and the local
+ * policy, read the latest Delta version of every mirrored table, count, and
+ * describe selection rules naming vanished objects (*issues_json: JSON array
+ * or NULL). */
 int catalog_prepare(struct catalog_listing *l, const struct selection *sel,
-		    struct sync_result *res, char **issues_json);
+		    const struct local_policy *lp, struct sync_result *res, char **issues_json);
 
-/* Latest commit version in the _delta_log of a local (file://) table;
- * DELTA_VERSION_UNREADABLE when it cannot be listed, DELTA_VERSION_UNKNOWN
- * for cloud locations (their credentials are vended at read time). */
-int64_t delta_latest_version(const char *location);
+/* Latest commit version in the _delta_log of a local (file://) table, opened
+ * within the policy's roots; DELTA_VERSION_UNREADABLE when it cannot be
+ * listed, DELTA_VERSION_UNKNOWN for cloud locations (their credentials are
+ * vended at read time). When the table is refused (outside the roots, or
+ * leaving them through a symlink), *refused (if given) gets the reason. */
+int64_t delta_latest_version(const char *location, const struct local_policy *lp,
+			     char **refused);
 
 /* The whole sync of one item. On failure *err describes it (what failed,
  * on which object, what to do); -EBUSY when another process is syncing it. */

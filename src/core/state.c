@@ -71,6 +71,23 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (lakehouse_id, name));",
 	/* 3: schema and table names a sync skipped (duplicates, unusable names) */
 	"ALTER TABLE items ADD COLUMN skipped_names TEXT;",
+	/* 4: local roots (file:// tables are served only below them), owners and
+	 * modes. Items from before have no root: their file:// tables are
+	 * skipped, with the reason local_location_reason() gives. */
+	"CREATE TABLE local_roots ("
+	"  item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+	"  root TEXT NOT NULL,"
+	"  PRIMARY KEY (item_id, root));"
+	"ALTER TABLE items ADD COLUMN owner_uid INTEGER;"
+	"ALTER TABLE items ADD COLUMN owner_gid INTEGER;"
+	"ALTER TABLE items ADD COLUMN mode INTEGER;"
+	"ALTER TABLE lakehouses ADD COLUMN owner_uid INTEGER;"
+	"ALTER TABLE lakehouses ADD COLUMN owner_gid INTEGER;"
+	"ALTER TABLE lakehouses ADD COLUMN mode INTEGER;"
+	"UPDATE tables SET skip_reason = (SELECT 'local storage is not served until allowed: "
+	"item ''' || i.name || ''' allows no local root (run: ucfs mirror edit ' || i.name || "
+	"' --allow-local DIR, DIR holding this table)' FROM items i WHERE i.id = tables.item_id) "
+	"WHERE skip_reason IS NULL AND lower(substr(location, 1, 5)) = 'file:';",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STATE_SCHEMA_VERSION,
@@ -385,7 +402,8 @@ int state_check_integrity(struct state *st, char **err)
 #define ITEM_COLS                                                                          \
 	"id, name, catalog, host, profile, description, auto_sync, created_at, last_sync_at, " \
 	"sync_status, last_error_code, last_error_message, sync_pid, sync_started_at, "        \
-	"sync_duration_ms, selection_issues, skipped_names"
+	"sync_duration_ms, selection_issues, skipped_names, COALESCE(owner_uid, -1), "            \
+	"COALESCE(owner_gid, -1), COALESCE(mode, -1)"
 
 static void read_item(sqlite3_stmt *s, struct item *it)
 {
@@ -406,6 +424,9 @@ static void read_item(sqlite3_stmt *s, struct item *it)
 	it->sync_duration_ms = sqlite3_column_int64(s, 14);
 	it->selection_issues = sdb_col_str(s, 15);
 	it->skipped_names = sdb_col_str(s, 16);
+	it->acc.uid = sqlite3_column_int64(s, 17);
+	it->acc.gid = sqlite3_column_int64(s, 18);
+	it->acc.mode = sqlite3_column_int64(s, 19);
 }
 
 int state_items_list(struct state *st, struct item **out, size_t *n)
@@ -427,6 +448,10 @@ int state_items_list(struct state *st, struct item **out, size_t *n)
 		read_item(s, it);
 	}
 	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		for (size_t i = 0; i < *n && rc == SQLITE_DONE; i++)
+			if ((r = sdb_load_roots(st, &(*out)[i])))
+				rc = r == -ENOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
 	if (rc != SQLITE_DONE) {
 		items_free(*out, *n);
 		*out = NULL;
@@ -450,6 +475,8 @@ int state_item_get(struct state *st, const char *name, struct item *out)
 	else
 		r = rc == SQLITE_DONE ? -ENOENT : sdb_err(st, "reading item", NULL);
 	sqlite3_finalize(s);
+	if (!r && (r = sdb_load_roots(st, out)))
+		item_clear(out);
 	return r;
 }
 
@@ -477,8 +504,8 @@ int state_item_create(struct state *st, struct item *it, const struct selection 
 	if ((r = sdb_prepare(st,
 			     "INSERT INTO items (name, catalog, host, profile, description, "
 			     "auto_sync, created_at, last_sync_at, sync_status, sync_duration_ms, "
-			     "selection_issues, catalog_mode, skipped_names) "
-			     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			     "selection_issues, catalog_mode, skipped_names, owner_uid, owner_gid, mode) "
+			     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			     &s, err)))
 		goto fail;
 	sdb_bind_str(s, 1, it->name);
@@ -494,11 +521,14 @@ int state_item_create(struct state *st, struct item *it, const struct selection 
 	sdb_bind_str(s, 11, it->selection_issues);
 	sdb_bind_str(s, 12, sel_mode_name(sel ? sel->catalog : SEL_FULL));
 	sdb_bind_str(s, 13, it->skipped_names);
+	sdb_bind_access(s, 14, &it->acc);
 	if ((r = sdb_step_done(st, s, "creating item", err)))
 		goto fail;
 	it->id = sqlite3_last_insert_rowid(st->db);
 	if ((r = sdb_store_tables(st, it->id, rows, nrows, err)) ||
-	    (sel && (r = sdb_store_selection(st, it->id, sel, err))))
+	    (sel && (r = sdb_store_selection(st, it->id, sel, err))) ||
+	    (r = sdb_edit_roots(st, it->id, (const char *const *)it->allow_local,
+				it->n_allow_local, NULL, 0, err)))
 		goto fail;
 	sqlite3_finalize(s);
 	return sdb_commit(st, err);
@@ -557,11 +587,11 @@ int state_item_update(struct state *st, const char *name, const struct item_upda
 			*err = xasprintf("no mirrored item named '%s' (see 'ucfs mirror list')", name);
 		goto fail;
 	}
-	if (u->selection && state_sync_running(&it, getpid())) {
+	if ((u->selection || u->rows) && state_sync_running(&it, getpid())) {
 		if (err)
-			*err = xasprintf("a sync of '%s' is running (pid %lld): selection edits wait "
-					 "until it finishes; retry in a moment (ucfs status %s)",
-					 name, (long long)it.sync_pid, name);
+			*err = xasprintf("a sync of '%s' is running (pid %lld): selection and local "
+					 "root edits wait until it finishes; retry in a moment "
+					 "(ucfs status %s)", name, (long long)it.sync_pid, name);
 		r = -EBUSY;
 		goto fail;
 	}
@@ -580,13 +610,16 @@ int state_item_update(struct state *st, const char *name, const struct item_upda
 	if (u->auto_sync >= 0 &&
 	    (r = set_text(st, it.id, "auto_sync", u->auto_sync ? "1" : "0", err)))
 		goto fail;
-	if (u->selection) {
-		if ((r = sdb_store_selection(st, it.id, u->selection, err)) ||
-		    (r = set_text(st, it.id, "catalog_mode", sel_mode_name(u->selection->catalog),
-				  err)) ||
-		    (r = sdb_store_tables(st, it.id, u->rows, u->nrows, err)))
-			goto fail;
-	}
+	if (u->selection &&
+	    ((r = sdb_store_selection(st, it.id, u->selection, err)) ||
+	     (r = set_text(st, it.id, "catalog_mode", sel_mode_name(u->selection->catalog), err))))
+		goto fail;
+	if (u->rows && (r = sdb_store_tables(st, it.id, u->rows, u->nrows, err)))
+		goto fail;
+	if ((r = sdb_edit_roots(st, it.id, u->allow_add, u->n_allow_add, u->allow_remove,
+				u->n_allow_remove, err)) ||
+	    (u->acc && (r = sdb_set_access(st, "items", it.id, u->acc, err))))
+		goto fail;
 	item_clear(&it);
 	return sdb_commit(st, err);
 fail:
@@ -607,6 +640,9 @@ void item_clear(struct item *it)
 	free(it->last_error_message);
 	free(it->selection_issues);
 	free(it->skipped_names);
+	for (size_t i = 0; i < it->n_allow_local; i++)
+		free(it->allow_local[i]);
+	free(it->allow_local);
 	memset(it, 0, sizeof(*it));
 }
 

@@ -11,6 +11,14 @@
  * host and profile name only. Item and lakehouse names share one namespace.
  * Functions return 0 or a negative errno (-ENOENT, -EEXIST, -EBUSY, -EIO);
  * *err, when given, receives a message for the user.
+ *
+ * Access (schema 3): an item keeps the local roots its file:// tables may be
+ * served from (real paths, state_access.c) and, like a lakehouse, an owner,
+ * group and mode for the mount; -1 means the default (the mounting user, its
+ * group, ACCESS_DEFAULT_MODE). A database from before schema 3 has no local
+ * root: its file:// tables are marked skipped by the migration, with the
+ * reason tablefilter's local_location_reason() gives (naming the command
+ * that allows them).
  */
 #ifndef UCFS_STATE_H
 #define UCFS_STATE_H
@@ -22,9 +30,20 @@
 
 #include "core/selection.h"
 
-#define STATE_SCHEMA_VERSION 3
+#define STATE_SCHEMA_VERSION 4
 
 struct state;
+
+#define ACCESS_DEFAULT_MODE 0700
+
+/* Who may enter an item or lakehouse on a mount shared with allow_other. */
+struct access {
+	int64_t uid, gid; /* -1: the mounting user / its group */
+	int64_t mode;     /* permission bits (07777 at most); -1: ACCESS_DEFAULT_MODE */
+};
+
+/* Edits of an access: -1 keep, ACCESS_RESET back to the default, else set. */
+#define ACCESS_RESET (-2)
 
 struct item {
 	int64_t id;
@@ -40,6 +59,9 @@ struct item {
 	/* JSON array of {kind: "schema"|"table", name, reason} (names escaped
 	 * for display, util/names.h) the last sync skipped, or NULL */
 	char *skipped_names;
+	char **allow_local;       /* real paths file:// tables may be served from */
+	size_t n_allow_local;
+	struct access acc;
 };
 
 struct table_row {
@@ -56,6 +78,7 @@ struct lakehouse {
 	int64_t id;
 	char *name;
 	int64_t created_at;
+	struct access acc;
 };
 
 struct shortcut {
@@ -71,8 +94,13 @@ struct item_update {
 	const char *description; /* "" clears it */
 	int auto_sync;           /* -1 keep, 0 off, 1 on */
 	const struct selection *selection;
-	const struct table_row *rows; /* tables re-evaluated for the new selection */
+	const struct table_row *rows; /* tables re-evaluated for the new selection or roots */
 	size_t nrows;
+	const char *const *allow_add; /* local roots to add (real paths) */
+	size_t n_allow_add;
+	const char *const *allow_remove; /* local roots to remove */
+	size_t n_allow_remove;
+	const struct access *acc; /* NULL: keep; each field -1 keep, ACCESS_RESET, or the value */
 };
 
 /* malloc'ed default path: $XDG_DATA_HOME/ucfs/state.db or
@@ -99,8 +127,9 @@ int state_item_get(struct state *st, const char *name, struct item *out);
 int state_item_create(struct state *st, struct item *it, const struct selection *sel,
 		      const struct table_row *rows, size_t nrows, char **err);
 int state_item_remove(struct state *st, const char *name);
-/* Rename / describe / auto-sync / selection, in one transaction. Refused
- * with -EBUSY while another live process syncs the item. */
+/* Rename / describe / auto-sync / selection / roots / access, in one
+ * transaction. Edits that store rows are refused with -EBUSY while another
+ * live process syncs the item. */
 int state_item_update(struct state *st, const char *name, const struct item_update *u,
 		      char **err);
 
@@ -124,8 +153,13 @@ int state_tables_list(struct state *st, int64_t item_id, struct table_row **out,
 int state_selection_get(struct state *st, int64_t item_id, struct selection *out);
 
 /* ---- lakehouses and shortcuts (state_lakehouse.c) ---- */
-int state_lakehouse_create(struct state *st, const char *name, char **err);
+/* a: its owner, group and mode (-1 fields, or a NULL a: the defaults). */
+int state_lakehouse_create(struct state *st, const char *name, const struct access *a,
+			   char **err);
 int state_lakehouse_remove(struct state *st, const char *name);
+/* Set a lakehouse's access (fields as in item_update); -ENOENT. */
+int state_lakehouse_set_access(struct state *st, const char *name, const struct access *a,
+			       char **err);
 int state_lakehouses_list(struct state *st, struct lakehouse **out, size_t *n);
 /* target must name an existing item; -EEXIST when LH already has NAME. */
 int state_shortcut_create(struct state *st, const char *lakehouse, const char *name,

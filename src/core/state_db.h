@@ -38,4 +38,18 @@ int sdb_store_tables(struct state *st, int64_t item_id, const struct table_row *
 int sdb_store_selection(struct state *st, int64_t item_id, const struct selection *sel,
 			char **err);
 
+/* ---- local roots and access (state_access.c) ---- */
+/* Read the item's local roots into it->allow_local. */
+int sdb_load_roots(struct state *st, struct item *it);
+/* Within a transaction: add, then remove, local roots of an item. Removing
+ * a root the item does not have is -ENOENT with *err. */
+int sdb_edit_roots(struct state *st, int64_t item_id, const char *const *add, size_t nadd,
+		   const char *const *rm, size_t nrm, char **err);
+/* Bind a's uid, gid, mode as parameters i..i+2 (NULL for the defaults). */
+void sdb_bind_access(sqlite3_stmt *s, int i, const struct access *a);
+/* Within a transaction: apply an access edit (item_update's rules) to the
+ * row id of TABLE ("items" or "lakehouses"). */
+int sdb_set_access(struct state *st, const char *table, int64_t id, const struct access *edit,
+		   char **err);
+
 #endif

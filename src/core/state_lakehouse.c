@@ -7,7 +7,8 @@
 #include "core/state_db.h"
 #include "util/strutil.h"
 
-int state_lakehouse_create(struct state *st, const char *name, char **err)
+int state_lakehouse_create(struct state *st, const char *name, const struct access *a,
+			   char **err)
 {
 	int r = sdb_begin(st, err);
 	if (r)
@@ -22,11 +23,14 @@ int state_lakehouse_create(struct state *st, const char *name, char **err)
 		goto fail;
 	}
 	sqlite3_stmt *s;
-	if ((r = sdb_prepare(st, "INSERT INTO lakehouses (name, created_at) VALUES (?, ?)", &s,
-			     err)))
+	if ((r = sdb_prepare(st,
+			     "INSERT INTO lakehouses (name, created_at, owner_uid, owner_gid, mode) "
+			     "VALUES (?, ?, ?, ?, ?)",
+			     &s, err)))
 		goto fail;
 	sdb_bind_str(s, 1, name);
 	sqlite3_bind_int64(s, 2, (int64_t)time(NULL));
+	sdb_bind_access(s, 3, a ? a : &(struct access){-1, -1, -1});
 	r = sdb_step_done(st, s, "creating the lakehouse", err);
 	sqlite3_finalize(s);
 	if (r)
@@ -63,8 +67,10 @@ int state_lakehouses_list(struct state *st, struct lakehouse **out, size_t *n)
 	sqlite3_stmt *s;
 	*out = NULL;
 	*n = 0;
-	int r = sdb_prepare(st, "SELECT id, name, created_at FROM lakehouses ORDER BY name", &s,
-			    NULL);
+	int r = sdb_prepare(st,
+			    "SELECT id, name, created_at, COALESCE(owner_uid, -1), "
+			    "COALESCE(owner_gid, -1), COALESCE(mode, -1) FROM lakehouses ORDER BY name",
+			    &s, NULL);
 	if (r)
 		return r;
 	size_t cap = 0;
@@ -78,6 +84,9 @@ int state_lakehouses_list(struct state *st, struct lakehouse **out, size_t *n)
 		l->id = sqlite3_column_int64(s, 0);
 		l->name = sdb_col_str(s, 1);
 		l->created_at = sqlite3_column_int64(s, 2);
+		l->acc.uid = sqlite3_column_int64(s, 3);
+		l->acc.gid = sqlite3_column_int64(s, 4);
+		l->acc.mode = sqlite3_column_int64(s, 5);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {

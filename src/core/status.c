@@ -1,6 +1,7 @@
 /* status.c - see status.h. */
 #include "core/status.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -40,6 +41,25 @@ static cJSON *table_json(const struct view_item *vi, const struct table_row *r)
 	return t;
 }
 
+/* {"uid": n|null, "gid": n|null, "mode": "0700"}: null = the mounting user / group. */
+static cJSON *access_json(const struct access *a)
+{
+	cJSON *o = cJSON_CreateObject();
+	char mode[32];
+	if (a->uid >= 0)
+		cJSON_AddNumberToObject(o, "uid", (double)a->uid);
+	else
+		cJSON_AddNullToObject(o, "uid");
+	if (a->gid >= 0)
+		cJSON_AddNumberToObject(o, "gid", (double)a->gid);
+	else
+		cJSON_AddNullToObject(o, "gid");
+	snprintf(mode, sizeof(mode), "%04llo",
+		 (unsigned long long)(a->mode >= 0 ? a->mode : ACCESS_DEFAULT_MODE));
+	cJSON_AddStringToObject(o, "mode", mode);
+	return o;
+}
+
 cJSON *status_item_json(const struct view_item *vi, bool with_tables)
 {
 	const struct item *it = &vi->it;
@@ -70,6 +90,10 @@ cJSON *status_item_json(const struct view_item *vi, bool with_tables)
 	}
 	if (it->sync_pid > 0)
 		cJSON_AddNumberToObject(o, "sync_pid", (double)it->sync_pid);
+	cJSON_AddItemToObject(o, "access", access_json(&it->acc));
+	cJSON *roots = cJSON_AddArrayToObject(o, "allow_local");
+	for (size_t i = 0; i < it->n_allow_local; i++)
+		cJSON_AddItemToArray(roots, cJSON_CreateString(it->allow_local[i]));
 	size_t m, s, f;
 	view_counts(vi, &m, &s, &f);
 	cJSON *c = cJSON_AddObjectToObject(o, "counts");
@@ -106,6 +130,7 @@ cJSON *status_lakehouses_json(const struct mount_view *v)
 	for (size_t i = 0; i < v->nlhs; i++) {
 		cJSON *l = cJSON_CreateObject();
 		cJSON_AddStringToObject(l, "name", v->lhs[i].name);
+		cJSON_AddItemToObject(l, "access", access_json(&v->lhs[i].acc));
 		cJSON *scs = cJSON_AddArrayToObject(l, "shortcuts");
 		for (size_t k = 0; k < v->nscs; k++) {
 			const struct view_shortcut *s = &v->scs[k];

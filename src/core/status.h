@@ -17,12 +17,13 @@
 
 /* {name, catalog, host, profile, description, auto_sync, sync_status,
  *  last_sync_at, last_sync_time, last_sync_duration_ms, last_error{code,message},
- *  sync_pid, counts{mirrored,skipped,failing}, selection{catalog_mode, rules[]},
- *  selection_issues[], skipped_names[{kind, name, reason}] (schemas and tables
- *  the last sync skipped: duplicates, unusable names; names escaped),
- *  tables[] (when with_tables)}. */
+ *  sync_pid, access{uid,gid,mode}, allow_local[], counts{mirrored,skipped,failing},
+ *  selection{catalog_mode, rules[]}, selection_issues[], skipped_names[{kind, name,
+ *  reason}] (schemas and tables the last sync skipped: duplicates, unusable names;
+ *  names escaped), tables[] (when with_tables)}.
+ * access: uid/gid null = the mounting user/group; mode an octal string. */
 cJSON *status_item_json(const struct view_item *vi, bool with_tables);
-/* [{name, shortcuts[{name, target, status: "ok"|"broken", reason}]}] */
+/* [{name, access{uid,gid,mode}, shortcuts[{name, target, status: "ok"|"broken", reason}]}] */
 cJSON *status_lakehouses_json(const struct mount_view *v);
 /* The whole document: {items: [...], lakehouses: [...]} (item NULL = all). */
 cJSON *status_json(const struct mount_view *v, const char *item, bool with_tables);

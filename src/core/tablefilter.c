@@ -1,10 +1,13 @@
 /* tablefilter.c - see tablefilter.h. */
 #include "core/tablefilter.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "util/names.h"
+#include "storage/localpath.h"
 #include "util/strutil.h"
 
 static bool eq(const char *a, const char *b) { return a && strcasecmp(a, b) == 0; }
@@ -41,6 +44,47 @@ char *table_skip_reason(const struct table_facts *t, bool *oom)
 		r = xstrdup("no storage location reported by Unity Catalog");
 	else
 		return NULL;
+	if (!r)
+		*oom = true;
+	return r;
+}
+
+char *local_location_reason(const char *location, const char *item,
+			    const char *const *roots, size_t nroots, bool *oom)
+{
+	*oom = false;
+	if (!location || strncasecmp(location, "file:", 5) != 0)
+		return NULL;
+	char *path = NULL, *err = NULL, *r;
+	int e = localpath_from_url(location, &path, &err);
+	if (e == -ENOMEM) {
+		*oom = true;
+		return NULL;
+	}
+	if (e) {
+		r = err; /* names the location, control characters masked */
+	} else if (localpath_find_root(path, roots, nroots, NULL) >= 0) {
+		free(path);
+		return NULL;
+	} else if (nroots == 0) {
+		/* The same text as migration 3 in state.c. */
+		r = xasprintf("local storage is not served until allowed: item '%s' allows no local "
+			      "root (run: ucfs mirror edit %s --allow-local DIR, DIR holding this "
+			      "table)", item, item);
+	} else {
+		struct strbuf b = {0};
+		for (size_t i = 0; i < nroots; i++)
+			if ((i && sb_puts(&b, ", ")) || sb_puts(&b, roots[i]))
+				break;
+		char *p = localpath_printable(path, 300);
+		r = p && b.buf ? xasprintf("local storage location %s is outside the local roots "
+					   "item '%s' allows (%s): not served (to serve it: ucfs "
+					   "mirror edit %s --allow-local DIR)", p, item, b.buf, item)
+			       : NULL;
+		free(p);
+		sb_free(&b);
+	}
+	free(path);
 	if (!r)
 		*oom = true;
 	return r;

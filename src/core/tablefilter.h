@@ -5,6 +5,8 @@
  * only when it is a MANAGED or EXTERNAL table in DELTA format with a storage
  * location and no row filter / column mask; everything else gets a short,
  * stable, human-readable reason. Unknown types and formats are opaque strings.
+ * A local (file://) location is served only below the roots its item allows
+ * (local_location_reason).
  */
 #ifndef UCFS_TABLEFILTER_H
 #define UCFS_TABLEFILTER_H
@@ -23,6 +25,13 @@ struct table_facts {
 /* NULL when the table is mirrored; otherwise a malloc'ed reason (or NULL on
  * ENOMEM with *oom set). */
 char *table_skip_reason(const struct table_facts *t, bool *oom);
+
+/* Why a mirrorable table of ITEM is not served because of where it is
+ * stored: NULL when it may be (a cloud location, or a file:// one whose
+ * normal form is at or below one of ROOTS), else a malloc'ed reason (NULL
+ * with *oom set on ENOMEM). Control characters are never echoed. */
+char *local_location_reason(const char *location, const char *item,
+			    const char *const *roots, size_t nroots, bool *oom);
 
 /* NULL when a catalog of this type can be mirrored (NULL/absent type, as
  * the OSS server sends, counts as managed); otherwise a malloc'ed reason. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/tablefilter.h"
 #include "util/strutil.h"
 
 void view_free(struct mount_view *v)
@@ -65,6 +66,24 @@ static void resolve(struct mount_view *v, struct view_shortcut *s)
 			      "upstream?)", vi->it.name, sc->schema_name, sc->table_name);
 }
 
+/* Whatever the stored rows say (a database another ucfs wrote), a local
+ * table outside the item's roots is skipped, with the reason. */
+static int confine_rows(struct view_item *vi)
+{
+	for (size_t i = 0; i < vi->nrows; i++) {
+		struct table_row *r = &vi->rows[i];
+		bool oom = false;
+		if (r->skip_reason)
+			continue;
+		r->skip_reason = local_location_reason(r->location, vi->it.name,
+						       (const char *const *)vi->it.allow_local,
+						       vi->it.n_allow_local, &oom);
+		if (oom)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int view_load(struct state *st, struct mount_view *v)
 {
 	struct item *items = NULL;
@@ -90,7 +109,7 @@ int view_load(struct state *st, struct mount_view *v)
 		memset(&items[i], 0, sizeof(items[i]));
 		selection_init(&vi->sel);
 		if ((r = state_tables_list(st, vi->it.id, &vi->rows, &vi->nrows)) ||
-		    (r = state_selection_get(st, vi->it.id, &vi->sel)))
+		    (r = state_selection_get(st, vi->it.id, &vi->sel)) || (r = confine_rows(vi)))
 			break;
 	}
 	items_free(items, n);

@@ -4,7 +4,9 @@
  * shortcuts, and each shortcut's target resolved (or why it is broken).
  *
  * Contract: view_load() is a consistent snapshot (one read transaction);
- * the view owns all its memory; nothing in it is a secret.
+ * the view owns all its memory; nothing in it is a secret. A local table
+ * outside its item's allowed roots is skipped in the view (with the reason)
+ * even if the stored row says mirrored.
  */
 #ifndef UCFS_VIEW_H
 #define UCFS_VIEW_H

@@ -133,13 +133,13 @@ static void fill_attr(const struct ucfs_fs *fs, const struct node *n, struct sta
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = n->ino;
-	st->st_uid = fs->cfg.uid;
-	st->st_gid = fs->cfg.gid;
+	mode_t perm;
+	fs_node_perm(fs, n, &st->st_uid, &st->st_gid, &perm);
 	if (node_is_dir(n)) {
-		st->st_mode = S_IFDIR | 0555;
+		st->st_mode = S_IFDIR | perm;
 		st->st_nlink = 2;
 	} else {
-		st->st_mode = S_IFREG | 0444;
+		st->st_mode = S_IFREG | perm;
 		st->st_nlink = 1;
 		st->st_size = (off_t)(n->kind == N_VFILE ? n->vlen : n->size);
 		st->st_blocks = (blkcnt_t)((n->size + 511) / 512);
@@ -169,8 +169,14 @@ static struct storage *table_storage(struct ucfs_fs *fs, struct mtable *m, int *
 	m->fs = fs;
 	m->creds = (struct storage_creds_source){
 		.get = table_creds, .invalidate = table_creds_invalidate, .ctx = m};
+	/* file:// tables open only below the roots their item allows. */
+	struct storage_env env = {0};
+	if (fs->backend.env)
+		env = *fs->backend.env;
+	env.local_roots = (const char *const *)m->roots;
+	env.n_local_roots = m->nroots;
 	pthread_mutex_unlock(&fs->lock);
-	int r = storage_new(m->location, fs->backend.env, &m->creds, &st, &msg);
+	int r = storage_new(m->location, &env, &m->creds, &st, &msg);
 	pthread_mutex_lock(&fs->lock);
 	if (r) {
 		if (m->st_err != r)
@@ -190,6 +196,11 @@ static struct storage *table_storage(struct ucfs_fs *fs, struct mtable *m, int *
 	return m->st;
 }
 
+struct storage *fs_table_storage(struct ucfs_fs *fs, struct mtable *m, int *err)
+{
+	return table_storage(fs, m, err);
+}
+
 static bool listing_fresh(const struct ucfs_fs *fs, const struct node *dir)
 {
 	if (!dir->listed)
@@ -198,9 +209,13 @@ static bool listing_fresh(const struct ucfs_fs *fs, const struct node *dir)
 	return age_s(dir->listed_at) < ttl;
 }
 
-/* Make dir's children reflect storage (within its TTL). Lock held. */
+/* Make dir's children reflect storage (within its TTL). A _delta_log
+ * listing overtaken by a newer _last_checkpoint is taken again (4 passes at
+ * most; the children then reflect the latest). Lock held. */
 static int ensure_listed(struct ucfs_fs *fs, struct node *dir)
 {
+	int passes = 0;
+again:
 	if (!node_in_storage(dir))
 		return 0;
 	while (dir->listing)
@@ -217,6 +232,8 @@ static int ensure_listed(struct ucfs_fs *fs, struct node *dir)
 	dir->listing = true;
 	struct storage_list l = {0};
 	struct storage_entry self = {0};
+	struct log_cover cover = {0};
+	fs_log_listing_begin(dir, &cover); /* which hints this listing will cover */
 	pthread_mutex_unlock(&fs->lock);
 	int r = storage_list(st, rel, &l);
 	if (!r && dir->kind == N_TABLE && storage_stat(st, "", &self) != 0)
@@ -230,6 +247,7 @@ static int ensure_listed(struct ucfs_fs *fs, struct node *dir)
 			log_warn("table %s: listing '%s' failed: %s", dir->table->full_name,
 				 dir->rel, strerror(-r));
 		storage_list_free(&l);
+		free(cover.hint);
 		return r == -ENOENT && dir->kind == N_TABLE ? -EIO : r;
 	}
 	if (self.name)
@@ -237,6 +255,9 @@ static int ensure_listed(struct ucfs_fs *fs, struct node *dir)
 	storage_entry_clear(&self);
 	r = node_merge_listing(&fs->tree, dir, &l, fs_now());
 	storage_list_free(&l);
+	if (!r && !fs_log_listing_end(dir, &cover) && ++passes < 4)
+		goto again; /* a newer hint was read while it ran */
+	free(cover.hint);
 	return r;
 }
 
@@ -308,11 +329,19 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, ENOTDIR);
 		return;
 	}
-	bool was_fresh = listing_fresh(fs, dir);
-	int r = ensure_listed(fs, dir);
-	struct node *n = r ? NULL : node_child(dir, name);
-	if (!n && !r && was_fresh && node_in_storage(dir))
-		n = probe_child(fs, dir, name);
+	uint64_t inval = 0;
+	int r;
+	struct node *n;
+	if (fs_is_log_dir(dir) && !strcmp(name, "_last_checkpoint")) {
+		/* The hint as it is now: a node per content (fs_deltalog.c). */
+		n = fs_log_lookup_hint(fs, dir, &inval, &r);
+	} else {
+		bool was_fresh = listing_fresh(fs, dir);
+		r = ensure_listed(fs, dir);
+		n = r ? NULL : node_child(dir, name);
+		if (!n && !r && was_fresh && node_in_storage(dir))
+			n = probe_child(fs, dir, name);
+	}
 	if (!n) {
 		/* Negative entry: cache briefly so new commits and files show up. */
 		double neg = dir->in_log ? 0 : fs->cfg.log_ttl;
@@ -330,6 +359,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fill_entry(fs, n, &e);
 	pthread_mutex_unlock(&fs->lock);
 	fuse_reply_entry(req, &e);
+	fs_log_inval(fs, inval);
 }
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -386,7 +416,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	if (is_mutable_file(n))
+	if (is_mutable_file(n) && !n->frozen) /* a hint snapshot keeps its attributes */
 		refresh_file(fs, n);
 	else if (n->kind == N_VFILE)
 		regen_vfile(fs, n);
@@ -601,8 +631,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct storage *st = NULL;
 	char *rel = NULL;
 	bool mut = false;
-	if (!r && n->kind == N_VFILE) {
-		/* Status documents: a snapshot per open, never cached by the kernel. */
+	if (!r && (n->kind == N_VFILE || n->frozen)) {
+		/* Status documents: a snapshot per open, never cached by the kernel.
+		 * A _last_checkpoint node: the content its lookup read. */
 		regen_vfile(fs, n);
 		h->len = n->vlen;
 		if (!(h->data = malloc(n->vlen ? n->vlen : 1)))
@@ -706,7 +737,17 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct fhandle *h = (struct fhandle *)(uintptr_t)fi->fh;
 	if (!h->f && !h->cf) {
 		size_t o = (size_t)off < h->len ? (size_t)off : h->len;
-		fuse_reply_buf(req, h->data + o, size < h->len - o ? size : h->len - o);
+		size_t n = size < h->len - o ? size : h->len - o;
+		/* From a copy: once the kernel has the data, a release on another
+		 * thread may free h->data while writev still looks at it. */
+		char *copy = malloc(n ? n : 1);
+		if (!copy) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		memcpy(copy, h->data + o, n);
+		fuse_reply_buf(req, copy, n);
+		free(copy);
 		return;
 	}
 	if (h->cf) {

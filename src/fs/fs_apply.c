@@ -8,6 +8,11 @@
  * get their root and _delta_log listings refreshed, so new commits appear.
  * Invalidations are collected under the tree lock and sent after it is
  * released (the kernel may call back into the file system meanwhile).
+ * A file:// table is shown only when its location is below a root its item
+ * allows (the view skips the others, whatever the stored rows say), and a
+ * table whose item's roots changed gets a new node. An item's or lakehouse's
+ * owner, group and mode are set on its node; when they change, the cached
+ * attributes of everything below are invalidated.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,6 +28,7 @@ struct inval {
 	fuse_ino_t parent; /* entry invalidation: parent + name */
 	char *name;
 	fuse_ino_t ino; /* inode invalidation (name NULL) */
+	bool attr_only; /* keep the page cache */
 };
 
 struct invals {
@@ -46,6 +52,7 @@ static void q_add(struct invals *q, fuse_ino_t parent, const char *name, fuse_in
 	}
 	q->v[q->n].parent = parent;
 	q->v[q->n].ino = ino;
+	q->v[q->n].attr_only = false;
 	q->v[q->n].name = name ? xstrdup(name) : NULL;
 	if (name && !q->v[q->n].name) {
 		q->err = -ENOMEM;
@@ -63,6 +70,32 @@ static void q_entry(struct invals *q, struct node *dir, const char *name)
 
 /* Cached attributes/pages/listing of n are stale. */
 static void q_inode(struct invals *q, struct node *n) { q_add(q, 0, NULL, n->ino); }
+
+/* Owners or modes of n and everything below changed. */
+static void q_attrs_below(struct invals *q, struct node *n, int depth)
+{
+	size_t at = q->n;
+	q_add(q, 0, NULL, n->ino);
+	if (q->n > at)
+		q->v[at].attr_only = true;
+	for (size_t i = 0; i < n->nkids && depth < 4096; i++)
+		q_attrs_below(q, n->kids[i], depth + 1);
+}
+
+/* Give an item's or lakehouse's node its owner, group and mode. */
+static void set_access(struct ucfs_fs *fs, struct invals *q, struct node *n,
+		       const struct access *a)
+{
+	uid_t uid = a->uid >= 0 ? (uid_t)a->uid : fs->cfg.uid;
+	gid_t gid = a->gid >= 0 ? (gid_t)a->gid : fs->cfg.gid;
+	mode_t perm = (mode_t)(a->mode >= 0 ? a->mode : ACCESS_DEFAULT_MODE) & 0777;
+	if (n->uid == uid && n->gid == gid && n->perm == perm)
+		return;
+	n->uid = uid;
+	n->gid = gid;
+	n->perm = perm;
+	q_attrs_below(q, n, 0);
+}
 
 static void drop(struct invals *q, struct node *n)
 {
@@ -102,13 +135,29 @@ static struct mtable *new_mtable(struct ucfs_fs *fs, const struct view_item *vi,
 	if (!m->item || !m->schema || !m->name || !m->full_name || !m->table_id ||
 	    !m->table_type || !m->format || !m->location)
 		return NULL;
+	if (vi->it.n_allow_local && !(m->roots = calloc(vi->it.n_allow_local, sizeof(char *))))
+		return NULL;
+	for (size_t i = 0; i < vi->it.n_allow_local; i++, m->nroots++)
+		if (!(m->roots[i] = xstrdup(vi->it.allow_local[i])))
+			return NULL;
 	return m;
 }
 
-static bool same_table(const struct mtable *m, const struct table_row *r)
+static bool same_roots(const struct mtable *m, const struct item *it)
+{
+	if (m->nroots != it->n_allow_local)
+		return false;
+	for (size_t i = 0; i < m->nroots; i++)
+		if (!str_eq(m->roots[i], it->allow_local[i]))
+			return false;
+	return true;
+}
+
+static bool same_table(const struct mtable *m, const struct view_item *vi,
+		       const struct table_row *r)
 {
 	return str_eq(m->table_id, r->table_id ? r->table_id : "") &&
-	       str_eq(m->location, r->location ? r->location : "");
+	       str_eq(m->location, r->location ? r->location : "") && same_roots(m, &vi->it);
 }
 
 /* A table kept across a sync: its listings are re-read on next access. */
@@ -153,7 +202,7 @@ static void apply_schema(struct ucfs_fs *fs, struct invals *q, struct node *sn,
 	for (size_t i = sn->nkids; i-- > 0;) {
 		struct node *tn = sn->kids[i];
 		const struct table_row *r = find_row(vi, sn->name, tn->name);
-		if (!r || !same_table(tn->table, r))
+		if (!r || !same_table(tn->table, vi, r))
 			drop(q, tn);
 		else
 			refresh_table(q, tn);
@@ -233,6 +282,9 @@ static struct node *find_table_node(struct ucfs_fs *fs, const char *item, const 
 static void apply_lakehouse(struct ucfs_fs *fs, struct invals *q, struct node *ln,
 			    const struct mount_view *v)
 {
+	for (size_t i = 0; i < v->nlhs; i++)
+		if (!strcmp(v->lhs[i].name, ln->name))
+			set_access(fs, q, ln, &v->lhs[i].acc);
 	struct node *tables = node_child(ln, "Tables");
 	if (!tables && !(tables = add(fs, q, ln, "Tables", N_LHTABLES)))
 		return;
@@ -272,8 +324,8 @@ static void send_invals(struct ucfs_fs *fs, struct invals *q)
 		struct inval *x = &q->v[i];
 		if (se && x->name)
 			fuse_lowlevel_notify_inval_entry(se, x->parent, x->name, strlen(x->name));
-		else if (se)
-			fuse_lowlevel_notify_inval_inode(se, x->ino, 0, 0);
+		else if (se) /* a negative offset: attributes only */
+			fuse_lowlevel_notify_inval_inode(se, x->ino, x->attr_only ? -1 : 0, 0);
 		free(x->name);
 	}
 	free(q->v);
@@ -312,6 +364,8 @@ int fs_apply(struct ucfs_fs *fs, const struct mount_view *v)
 		struct node *in = node_child(root, vi->it.name);
 		if (!in && (in = add(fs, &q, root, vi->it.name, N_ITEM)))
 			in->ref_id = vi->it.id;
+		if (in)
+			set_access(fs, &q, in, &vi->it.acc);
 		if (in)
 			apply_item(fs, &q, in, vi, status[i]);
 		else

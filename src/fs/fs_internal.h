@@ -44,6 +44,39 @@ char *fs_stats_json(struct ucfs_fs *fs);
 
 struct timespec fs_now(void);
 
+/* Owner, group and permission bits the mount shows for n (fs_access.c;
+ * tree lock held). */
+void fs_node_perm(const struct ucfs_fs *fs, const struct node *n, uid_t *uid, gid_t *gid,
+		  mode_t *mode);
+
+/* Storage of a table, opened on first use (lock held; dropped around I/O). */
+struct storage *fs_table_storage(struct ucfs_fs *fs, struct mtable *m, int *err);
+
+/* A consistent _delta_log (fs_deltalog.c; tree lock held unless said). */
+struct log_cover {
+	uint64_t gen;
+	char *hint;
+	bool oom;
+};
+/* Is n a table's _delta_log directory? */
+bool fs_is_log_dir(const struct node *n);
+/* Lookup of LOG/_last_checkpoint: reads it from storage and returns the
+ * node holding that content (a new one when it changed), or NULL with *err
+ * (-ENOENT when there is none). *inval: the inode whose kernel caches must
+ * go once the lock is released (fs_log_inval), or 0. */
+struct node *fs_log_lookup_hint(struct ucfs_fs *fs, struct node *log, uint64_t *inval, int *err);
+/* A hint with content identity id was read: returns log's inode when its
+ * listing was dropped (not known to cover it), else 0. */
+uint64_t fs_log_hint_seen(struct node *log, const char *id);
+/* Around a storage listing of a directory: end() tells whether the listing
+ * covers every hint read before it started (else dir->listed is cleared
+ * again and it should be taken again). */
+void fs_log_listing_begin(const struct node *dir, struct log_cover *c);
+bool fs_log_listing_end(struct node *dir, struct log_cover *c);
+/* Drop the kernel's cached listing and attributes of inode ino (0: none).
+ * Lock NOT held. */
+void fs_log_inval(struct ucfs_fs *fs, uint64_t ino);
+
 /* Parts of the operations table, one file each. */
 void fs_xattr_ops(struct fuse_lowlevel_ops *o);    /* fs_xattr.c */
 void fs_readonly_ops(struct fuse_lowlevel_ops *o); /* fs_readonly.c */

@@ -11,6 +11,8 @@ static void node_free(struct node *n)
 {
 	free(n->vdata);
 	free(n->etag);
+	free(n->hint_seen);
+	free(n->hint_ok);
 	free(n->name);
 	free(n->rel);
 	free(n->kids);
@@ -28,6 +30,9 @@ static void mtable_free(struct mtable *m)
 	free(m->table_type);
 	free(m->format);
 	free(m->location);
+	for (size_t i = 0; i < m->nroots; i++)
+		free(m->roots[i]);
+	free(m->roots);
 	free(m);
 }
 
@@ -219,7 +224,8 @@ int node_merge_listing(struct tree *t, struct node *dir, const struct storage_li
 		struct node *k = node_ensure(t, dir, e->name, e->is_dir ? N_DIR : N_FILE);
 		if (!k)
 			return -ENOMEM;
-		node_set_entry(k, e);
+		if (!k->frozen)
+			node_set_entry(k, e);
 	}
 	dir->listed = true;
 	dir->listed_at = now;

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "storage/storage.h"
@@ -36,6 +37,8 @@ enum node_kind {
 /* What the mount knows about one mirrored table. Owned by the tree. */
 struct mtable {
 	char *item, *schema, *name, *full_name, *table_id, *table_type, *format, *location;
+	char **roots; /* the item's allowed local roots (file:// is opened below them) */
+	size_t nroots;
 	struct storage *st; /* opened on first use */
 	int st_err;         /* negative errno of the last failed open, 0 if none */
 	struct storage_creds_source creds; /* vended credentials (ctx = this table) */
@@ -59,6 +62,8 @@ struct node {
 	bool removed;
 	bool hidden;  /* reachable by name, left out of directory listings */
 	bool dynamic; /* N_VFILE whose content is made at each open (stats) */
+	bool frozen;  /* N_FILE whose content (vdata) and attributes are fixed: a
+			 _last_checkpoint as one lookup read it; listings leave it */
 	int64_t ref_id; /* N_ITEM: the item's id */
 	char *vdata;    /* N_VFILE: content */
 	size_t vlen;
@@ -69,6 +74,16 @@ struct node {
 	struct timespec mtime;
 	char *etag; /* object identity from the listing (cloud storage) */
 	uint64_t nlookup;
+	/* N_ITEM, N_LAKEHOUSE: who may enter it and what is below (fs_access.c) */
+	uid_t uid;
+	gid_t gid;
+	mode_t perm;
+	/* A table's _delta_log: the _last_checkpoint content identity a reader
+	 * last read (hint_seen) and the one the current listing is known to
+	 * cover (hint_ok); hint_gen counts hint changes, so a listing that
+	 * started before one is not taken as covering it (fs_deltalog.c). */
+	char *hint_seen, *hint_ok;
+	uint64_t hint_gen;
 };
 
 struct tree {

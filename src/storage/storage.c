@@ -7,16 +7,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage/localpath.h"
 #include "storage/url.h"
 #include "util/log.h"
 #include "util/names.h"
 #include "util/seenset.h"
 #include "util/strutil.h"
 
+/* A file:// table below the allowed root that holds it. */
+static int open_local(const char *location, const char *path, const struct storage_env *env,
+		      struct storage **out, char **err)
+{
+	const char *const *roots = env ? env->local_roots : NULL;
+	size_t n = env && roots ? env->n_local_roots : 0;
+	const char *rel;
+	int i = localpath_find_root(path, roots, n, &rel);
+	if (i < 0) {
+		if (err)
+			*err = xasprintf("storage location '%s' is outside the local roots allowed "
+					 "for it: not served", location);
+		return -EACCES;
+	}
+	return storage_file_new(location, roots[i], rel, out, err);
+}
+
 int storage_new(const char *location, const struct storage_env *env,
 		const struct storage_creds_source *creds, struct storage **out, char **err)
 {
-
 	struct storage_url u;
 	*out = NULL;
 	int r = storage_url_parse(location, &u, err);
@@ -24,7 +41,7 @@ int storage_new(const char *location, const struct storage_env *env,
 		return r;
 	switch (u.scheme) {
 	case SCHEME_FILE:
-		r = storage_file_new(location, u.path, out);
+		r = open_local(location, u.path, env, out, err);
 		break;
 	case SCHEME_S3:
 		r = storage_s3_new(location, &u, env, creds, out, err);

@@ -10,8 +10,9 @@
  * never return short before EOF. Backends know addressing and signing,
  * nothing about FUSE or SQLite. All functions are thread-safe and return 0 /
  * a byte count, or a negative errno (-ENOENT, -ENOTDIR, -EACCES, -EIO, ...).
- * Backends: `file` (local paths, what a local Unity Catalog OSS server uses)
- * and the cloud ones (s3, azure, gcs), which fetch over HTTPS through
+ * Backends: `file` (local paths, what a local Unity Catalog OSS server uses;
+ * served only at or below a root the caller allows, see storage_env) and
+ * the cloud ones (s3, azure, gcs), which fetch over HTTPS through
  * net/http with credentials from a storage_creds_source (vended by Unity
  * Catalog per table, refreshed ahead of expiry). A cloud read checks that the
  * object still has the identity (ETag, size) it was opened with: a changed
@@ -79,6 +80,12 @@ struct storage_env {
 	const char *azure_endpoint; /* NULL: https://ACCOUNT.blob.<suffix of the dfs host>;
 				       emulators: e.g. https://127.0.0.1:10000/ACCOUNT */
 	const char *gcs_endpoint;   /* NULL: STORAGE_EMULATOR_HOST, else Google */
+	/* file:// locations are served only at or below one of these
+	 * directories (absolute real paths, e.g. an item's --allow-local roots),
+	 * and nothing is resolved outside the table's own directory. None:
+	 * file:// is refused with -EACCES. */
+	const char *const *local_roots;
+	size_t n_local_roots;
 };
 
 /* Where a streamed read delivers its bytes: data() is called with
@@ -118,7 +125,9 @@ struct storage {
 };
 
 /* Open the storage behind LOCATION. -EINVAL/-EPROTONOSUPPORT with *err set
- * for locations ucfs cannot read. env and creds may be NULL for file://. */
+ * for locations ucfs cannot read, -EACCES for a file:// location outside
+ * env's local roots. creds may be NULL for file://; env NULL allows no
+ * local root. */
 int storage_new(const char *location, const struct storage_env *env,
 		const struct storage_creds_source *creds, struct storage **out, char **err);
 void storage_free(struct storage *st);
@@ -141,7 +150,9 @@ void storage_list_free(struct storage_list *l);
 
 /* Backend constructors (one file each). */
 struct storage_url;
-int storage_file_new(const char *location, const char *path, struct storage **out);
+/* The table at ROOT/REL (REL "" = ROOT itself), opened beneath ROOT. */
+int storage_file_new(const char *location, const char *root, const char *rel,
+		     struct storage **out, char **err);
 int storage_s3_new(const char *location, const struct storage_url *u,
 		   const struct storage_env *env, const struct storage_creds_source *creds,
 		   struct storage **out, char **err);

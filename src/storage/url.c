@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "storage/localpath.h"
 #include "util/strutil.h"
 
 const char *storage_scheme_name(enum storage_scheme s)
@@ -27,13 +28,6 @@ void storage_url_free(struct storage_url *u)
 	free(u->bucket);
 	free(u->prefix);
 	memset(u, 0, sizeof(*u));
-}
-
-static void strip_trailing_slashes(char *p)
-{
-	size_t n = strlen(p);
-	while (n > 1 && p[n - 1] == '/')
-		p[--n] = '\0';
 }
 
 static char *trim_slashes_dup(const char *s)
@@ -58,21 +52,12 @@ static int bad(const char *url, const char *why, char **err)
 
 static int parse_file(const char *url, struct storage_url *out, char **err)
 {
-	const char *p = url + 5; /* after "file:" */
-	if (strncmp(p, "///", 3) == 0)
-		p += 2;
-	else if (strncasecmp(p, "//localhost/", 12) == 0)
-		p += 11;
-	else if (strncmp(p, "//", 2) == 0)
-		return bad(url, "file URLs must name a local path (file:///path)", err);
-	if (*p != '/')
-		return bad(url, "file URL path is not absolute", err);
-	char *dec = pct_decode(p);
-	if (!dec)
-		return bad(url, "invalid percent-escape in path", err);
-	strip_trailing_slashes(dec);
+	char *path;
+	int r = localpath_from_url(url, &path, err);
+	if (r)
+		return r;
 	out->scheme = SCHEME_FILE;
-	out->path = dec;
+	out->path = path;
 	return 0;
 }
 

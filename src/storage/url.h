@@ -2,7 +2,8 @@
  * url.h - parse a table's storage location URL into its parts.
  *
  * Contract: pure. Accepts file:///p, file:/p and file://localhost/p (path
- * percent-decoded, trailing slashes removed), and the cloud schemes
+ * decoded and normalised by localpath.h: no "..", ".", duplicate or trailing
+ * slashes; other hosts, NUL and control characters refused), and the cloud schemes
  * abfss/abfs/wasbs/wasb (container, account host), s3/s3a (bucket), gs
  * (bucket) with the key prefix kept as written. Anything else is -EINVAL with
  * a message naming the location.

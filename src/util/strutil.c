@@ -37,7 +37,7 @@ bool str_endswith(const char *s, const char *x)
 	return a >= b && strcmp(s + a - b, x) == 0;
 }
 
-static int hexval(int c)
+int hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -60,8 +60,8 @@ char *pct_decode_len(const char *src, size_t *outlen)
 				free(out);
 				return NULL;
 			}
-			h = hexval((unsigned char)src[i + 1]);
-			l = h < 0 ? -1 : hexval((unsigned char)src[i + 2]);
+			h = hex_digit((unsigned char)src[i + 1]);
+			l = h < 0 ? -1 : hex_digit((unsigned char)src[i + 2]);
 			if (h < 0 || l < 0) {
 				free(out);
 				return NULL;

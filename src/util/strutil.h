@@ -17,6 +17,8 @@ bool str_eq(const char *a, const char *b); /* NULL-safe */
 bool str_empty(const char *s);              /* NULL or "" */
 bool str_startswith(const char *s, const char *prefix);
 bool str_endswith(const char *s, const char *suffix);
+/* Value of a hexadecimal digit, or -1. */
+int hex_digit(int c);
 /* Percent-decode src into a new string; NULL on invalid escape or ENOMEM. */
 char *pct_decode(const char *src);
 /* The same, with the decoded length (which is more than strlen() of the

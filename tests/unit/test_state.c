@@ -1,6 +1,7 @@
 /* test_state.c - state database: items, uniqueness across items and
  * lakehouses, atomic syncs and the sync lease, selection round trip,
- * shortcuts, and the v1 -> v2 migration. */
+ * shortcuts, local roots and access, and the migrations from v1 (file://
+ * tables of an item from before schema 3 are skipped with the reason). */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "check.h"
 #include "core/state.h"
+#include "core/tablefilter.h"
 #include "util/strutil.h"
 
 static struct table_row row(const char *schema, const char *name, const char *reason)
@@ -46,6 +48,8 @@ static void test_v1_migration(const char *dir)
 			   "INSERT INTO items (name, catalog, host, created_at) VALUES ('old','c','h',1);"
 			   "INSERT INTO tables (item_id, schema_name, name, skip_reason) VALUES"
 			   " (1,'s','v','view: x'), (1,'s','t',NULL);"
+			   "INSERT INTO tables (item_id, schema_name, name, location) VALUES"
+			   " (1,'s','f','file:///data/f'), (1,'s','g','s3://b/g');"
 			   "PRAGMA user_version=1;",
 			   NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
@@ -56,9 +60,18 @@ static void test_v1_migration(const char *dir)
 	CHECK(state_item_get(st, "old", &it) == 0);
 	struct table_row *tr;
 	size_t n;
-	CHECK(state_tables_list(st, it.id, &tr, &n) == 0 && n == 2);
-	CHECK_STR(tr[1].unsupported_reason, "view: x"); /* copied from skip_reason */
-	CHECK(tr[0].unsupported_reason == NULL && tr[0].delta_version == -1);
+	CHECK(state_tables_list(st, it.id, &tr, &n) == 0 && n == 4);
+	CHECK_STR(tr[3].unsupported_reason, "view: x"); /* copied from skip_reason */
+	CHECK(tr[2].unsupported_reason == NULL && tr[2].delta_version == -1);
+	/* Schema 3: a local table of an item with no allowed root is not served,
+	 * with the reason a sync would give; cloud tables are unchanged. */
+	bool oom;
+	char *why = local_location_reason("file:///data/f", "old", NULL, 0, &oom);
+	CHECK(why && strstr(why, "ucfs mirror edit old --allow-local DIR"));
+	CHECK_STR(tr[0].skip_reason, why);
+	free(why);
+	CHECK(tr[1].skip_reason == NULL && tr[2].skip_reason == NULL);
+	CHECK(it.n_allow_local == 0 && it.acc.uid == -1 && it.acc.gid == -1 && it.acc.mode == -1);
 	table_rows_free(tr, n);
 	struct selection sel;
 	CHECK(state_selection_get(st, it.id, &sel) == 0);
@@ -100,10 +113,10 @@ int main(void)
 	CHECK(err && strstr(err, "'cat' is already used"));
 	free(err);
 	err = NULL;
-	CHECK(state_lakehouse_create(st, "cat", &err) == -EEXIST);
+	CHECK(state_lakehouse_create(st, "cat", NULL, &err) == -EEXIST);
 	free(err);
 	err = NULL;
-	CHECK(state_lakehouse_create(st, "lh", &err) == 0);
+	CHECK(state_lakehouse_create(st, "lh", NULL, &err) == 0);
 	dup.name = "lh";
 	CHECK(state_item_create(st, &dup, NULL, rows, 1, &err) == -EEXIST);
 	free(err);
@@ -196,6 +209,42 @@ int main(void)
 	CHECK_STR(got.description, "d");
 	CHECK(!got.auto_sync);
 	item_clear(&got);
+
+	/* Local roots and access: set, kept, edited, reset. */
+	const char *roots[] = {"/data/b", "/data/a"};
+	struct access acc = {1001, ACCESS_RESET, 0750};
+	u = (struct item_update){.auto_sync = -1, .allow_add = roots, .n_allow_add = 2,
+				 .acc = &acc};
+	CHECK(state_item_update(st, "cat2", &u, &err) == 0);
+	CHECK(state_item_get(st, "cat2", &got) == 0);
+	CHECK(got.n_allow_local == 2);
+	CHECK(got.n_allow_local == 2 && !strcmp(got.allow_local[0], "/data/a") &&
+	      !strcmp(got.allow_local[1], "/data/b"));
+	CHECK(got.acc.uid == 1001 && got.acc.gid == -1 && got.acc.mode == 0750);
+	item_clear(&got);
+	const char *gone[] = {"/data/b"}, *never[] = {"/nope"};
+	acc = (struct access){-1, 42, ACCESS_RESET};
+	u = (struct item_update){.auto_sync = -1, .allow_remove = gone, .n_allow_remove = 1,
+				 .acc = &acc};
+	CHECK(state_item_update(st, "cat2", &u, &err) == 0);
+	CHECK(state_item_get(st, "cat2", &got) == 0);
+	CHECK(got.n_allow_local == 1 && !strcmp(got.allow_local[0], "/data/a"));
+	CHECK(got.acc.uid == 1001 && got.acc.gid == 42 && got.acc.mode == -1);
+	item_clear(&got);
+	u = (struct item_update){.auto_sync = -1, .allow_remove = never, .n_allow_remove = 1};
+	CHECK(state_item_update(st, "cat2", &u, &err) == -ENOENT);
+	CHECK(err && strstr(err, "/nope"));
+	free(err);
+	err = NULL;
+	acc = (struct access){7, 8, 0705};
+	CHECK(state_lakehouse_set_access(st, "lh", &acc, &err) == 0);
+	CHECK(state_lakehouse_set_access(st, "nolh", &acc, &err) == -ENOENT);
+	free(err);
+	err = NULL;
+	struct lakehouse *lhs;
+	CHECK(state_lakehouses_list(st, &lhs, &n) == 0 && n == 1);
+	CHECK(lhs[0].acc.uid == 7 && lhs[0].acc.gid == 8 && lhs[0].acc.mode == 0705);
+	lakehouses_free(lhs, n);
 
 	/* Shortcuts: target item must exist; they follow renames. */
 	CHECK(state_shortcut_create(st, "lh", "sc", "nope", "s", "t", &err) == -ENOENT);

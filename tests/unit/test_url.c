@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "storage/localpath.h"
 #include "storage/url.h"
 #include "util/strutil.h"
 
@@ -22,7 +23,10 @@ static void bad(const char *url)
 	struct storage_url u;
 	char *err = NULL;
 	CHECK(storage_url_parse(url, &u, &err) == -EINVAL);
-	CHECK(err != NULL && strstr(err, url) != NULL);
+	char *shown = localpath_printable(url, 200); /* control characters masked */
+	CHECK(err != NULL && strstr(err, shown) != NULL);
+	CHECK(err != NULL && !strpbrk(err, "\n\t\x1b\x7f"));
+	free(shown);
 	free(err);
 }
 
@@ -35,6 +39,16 @@ int main(void)
 	file_ok("file:///tmp/with%20space/%C3%A9", "/tmp/with space/\xc3\xa9");
 	file_ok("FILE:///x", "/x");
 	file_ok("file:///", "/");
+	/* Normal forms the confinement compares (localpath.h). */
+	file_ok("file:///x/../../etc", "/etc");
+	file_ok("file:///data/%2e%2e/%2E%2E/etc/", "/etc");
+	file_ok("file:///data%2f..%2fetc", "/etc");
+	file_ok("file://LOCALHOST/etc/", "/etc");
+	file_ok("file://localhost", "/");
+	file_ok("file:////data//./t///", "/data/t");
+	file_ok("file:///a/b/..", "/a");
+	file_ok("file:///..", "/");
+	file_ok("file:///data/%252e%252e/x", "/data/%2e%2e/x"); /* decoded once */
 
 	struct storage_url u;
 	char *err = NULL;
@@ -58,6 +72,36 @@ int main(void)
 	storage_url_free(&u);
 
 	bad("file://otherhost/x");
+	bad("file://localhost.evil/etc");
+	bad("file://127.0.0.1/etc");
+	bad("file:///etc%00/x");
+	bad("file:///etc/%0a");
+	bad("file:///a\tb");
+	bad("file:///a%7fb");
+	bad("file:///a%2");
+
+	/* Component-wise containment. */
+	const char *rel;
+	CHECK(localpath_within("/data/t", "/data", &rel) && !strcmp(rel, "t"));
+	CHECK(localpath_within("/data", "/data", &rel) && !strcmp(rel, ""));
+	CHECK(localpath_within("/data/t", "/data/", &rel) && !strcmp(rel, "t"));
+	CHECK(!localpath_within("/database/t", "/data", NULL));
+	CHECK(!localpath_within("/dat", "/data", NULL));
+	CHECK(localpath_within("/etc", "/", &rel) && !strcmp(rel, "etc"));
+	const char *roots[] = {"/data", "/data/deep", "/other"};
+	CHECK(localpath_find_root("/data/deep/t", roots, 3, &rel) == 1 && !strcmp(rel, "t"));
+	CHECK(localpath_find_root("/data/x", roots, 3, &rel) == 0);
+	CHECK(localpath_find_root("/etc", roots, 3, NULL) == -1);
+	CHECK(localpath_find_root("/etc", NULL, 0, NULL) == -1);
+	char *norm;
+	CHECK(localpath_normalise("/a//b/../c/", &norm) == 0);
+	CHECK_STR(norm, "/a/c");
+	free(norm);
+	CHECK(localpath_normalise("rel/x", &norm) == -EINVAL);
+	CHECK(localpath_normalise("/a\nb", &norm) == -EINVAL);
+	char *pr = localpath_printable("a\nb\x1b", 10);
+	CHECK_STR(pr, "a?b?");
+	free(pr);
 	bad("file:relative/path");
 	bad("file:///bad%zzescape");
 	bad("http://example.com/x");
