@@ -9,7 +9,9 @@
  * fields are NULL. Embedded NULs stay in the bytes: a C string parser stops
  * at the first one, exactly as it would on an answer received over HTTP.
  * FUZZ_CHECK() aborts (a crash for libFuzzer) when a documented contract
- * of the function under test does not hold.
+ * of the function under test does not hold. Warnings the parsers log about
+ * skipped entries are silenced (millions of lines otherwise); errors are not.
+ * Include this header once per target: it defines LLVMFuzzerInitialize().
  */
 #ifndef UCFS_FUZZ_INPUT_H
 #define UCFS_FUZZ_INPUT_H
@@ -19,6 +21,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/log.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	log_set_level(LOG_LVL_ERROR);
+	return 0;
+}
 
 #define FUZZ_CHECK(cond)                                                              \
 	do {                                                                          \
