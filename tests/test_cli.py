@@ -184,8 +184,10 @@ def test_mount_errors(state, mountpoint, tmp_path, mount):
     assert p.returncode == 1 and "no state database" in p.stderr
     p = run(["mount"], env=env)
     assert p.returncode == 2 and "missing MOUNTPOINT" in p.stderr, p.stderr
-    p = run(["mount", str(mountpoint), "-o", "log_ttl=abc"], env=env)
-    assert p.returncode == 2 and "log_ttl" in p.stderr
+    for opt in ("log_ttl=abc", "log_ttl=nan", "dir_ttl=-nan", "state_poll=inf", "sync_interval=1e300",
+                "attr_timeout=-1"):
+        p = run(["mount", str(mountpoint), "-o", opt], env=env)
+        assert p.returncode == 2 and f"option {opt}: expected a number of seconds" in p.stderr, (opt, p.stderr)
     p = run(["mount", str(mountpoint), "-f", "-o", "no_such_fuse_option"], env=env)
     assert p.returncode == 1 and "no_such_fuse_option" in p.stderr, p.stderr
     assert not is_mounted(mountpoint)

@@ -102,7 +102,9 @@ static int parse_secs(const char *key, const char *v, double *out)
 {
 	char *end;
 	double d = strtod(v, &end);
-	if (!*v || *end || d < 0 || d > 86400 * 365)
+	/* written so that NaN ("nan", accepted by strtod) fails too: it would reach
+	 * time arithmetic and integer conversions */
+	if (!*v || *end || !(d >= 0 && d <= 86400 * 365))
 		return cli_usage_error("mount", "option %s=%s: expected a number of seconds", key, v);
 	*out = d;
 	return 0;

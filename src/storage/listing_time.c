@@ -117,7 +117,8 @@ int listing_parse_time_rfc1123(const char *s, struct timespec *ts)
 	if (!wday_ok || p[3] != ',' || p[4] != ' ')
 		return -EINVAL;
 	p += 5;
-	if (p[1] == ' ') { /* "Wed, 9 Sep 2009" */
+	/* p[1] is read only after p[0] is known to be a digit (not the NUL): "Tue, " */
+	if (*p >= '0' && *p <= '9' && p[1] == ' ') { /* "Wed, 9 Sep 2009" */
 		if (digits(&p, 1, &d))
 			return -EINVAL;
 	} else if (digits(&p, 2, &d)) {

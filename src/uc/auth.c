@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "uc/model.h"
+#include "util/jsonnum.h"
 #include "util/log.h"
 #include "util/strutil.h"
 
@@ -164,9 +165,8 @@ static int fetch_token(struct uc_auth *a, char **token, long long *lifetime_ms, 
 	} else if (!(*token = xstrdup(at->valuestring))) {
 		rc = -ENOMEM;
 	} else {
-		long long secs = cJSON_IsNumber(ex) ? (long long)ex->valuedouble
-				 : cJSON_IsString(ex) && ex->valuestring ? strtoll(ex->valuestring, NULL, 10)
-									 : 0;
+		/* at most ~100 years, so secs * 1000 + a clock reading cannot overflow */
+		long long secs = json_item_i64(ex, 0, 3153600000LL, 0);
 		if (secs <= 0) {
 			log_debug("auth: token answer without expires_in, assuming 1 hour");
 			secs = 3600;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/jsonnum.h"
 #include "util/log.h"
 #include "util/names.h"
 #include "util/strutil.h"
@@ -22,14 +23,11 @@ static int get_str(const cJSON *o, const char *key, char **out)
 	return (*out = xstrdup(it->valuestring)) ? 0 : -ENOMEM;
 }
 
-static int64_t get_i64(const cJSON *o, const char *key)
+/* Epoch-ms timestamps: number or decimal string, clamped to [0, year 9999]
+ * (a negative one reads as 0, unknown). */
+static int64_t get_epoch_ms(const cJSON *o, const char *key)
 {
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
-	if (cJSON_IsNumber(it))
-		return (int64_t)it->valuedouble;
-	if (cJSON_IsString(it) && it->valuestring)
-		return (int64_t)strtoll(it->valuestring, NULL, 10);
-	return 0;
+	return json_item_i64(cJSON_GetObjectItemCaseSensitive(o, key), 0, JSON_EPOCH_MS_MAX, 0);
 }
 
 static bool get_bool(const cJSON *o, const char *key)
@@ -121,8 +119,8 @@ static int catalog_from(const cJSON *o, struct uc_catalog *c)
 		rc = get_str(o, "catalog_type", &c->catalog_type);
 	if (!rc)
 		rc = get_str(o, "owner", &c->owner);
-	c->created_at = get_i64(o, "created_at");
-	c->updated_at = get_i64(o, "updated_at");
+	c->created_at = get_epoch_ms(o, "created_at");
+	c->updated_at = get_epoch_ms(o, "updated_at");
 	if (rc)
 		uc_catalog_free(c);
 	return rc;
@@ -145,8 +143,8 @@ static int schema_from(const cJSON *o, struct uc_schema *s)
 	if (!rc && !s->full_name && s->catalog_name &&
 	    !(s->full_name = xasprintf("%s.%s", s->catalog_name, s->name)))
 		rc = -ENOMEM;
-	s->created_at = get_i64(o, "created_at");
-	s->updated_at = get_i64(o, "updated_at");
+	s->created_at = get_epoch_ms(o, "created_at");
+	s->updated_at = get_epoch_ms(o, "updated_at");
 	if (rc)
 		uc_schema_free(s);
 	return rc;
@@ -181,8 +179,8 @@ static int table_from(const cJSON *o, struct uc_table *t)
 	if (!rc && !t->full_name && t->catalog_name && t->schema_name &&
 	    !(t->full_name = xasprintf("%s.%s.%s", t->catalog_name, t->schema_name, t->name)))
 		rc = -ENOMEM;
-	t->created_at = get_i64(o, "created_at");
-	t->updated_at = get_i64(o, "updated_at");
+	t->created_at = get_epoch_ms(o, "created_at");
+	t->updated_at = get_epoch_ms(o, "updated_at");
 	t->has_row_filter = present(o, "row_filter");
 	t->has_column_mask = any_column_mask(o);
 	t->browse_only = get_bool(o, "browse_only");

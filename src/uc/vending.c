@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "util/jsonnum.h"
 #include "util/log.h"
 #include "util/strutil.h"
 
@@ -107,8 +108,11 @@ int vending_parse(const char *json, struct storage_creds *out, char **err)
 	}
 	if (cJSON_IsObject(gcp))
 		out->gcp_oauth_token = str_of(gcp, "oauth_token");
-	if (cJSON_IsNumber(exp))
-		out->expires_at_ms = (int64_t)exp->valuedouble;
+	/* 0 keeps meaning "no expiry given"; anything else is clamped to
+	 * [1, year 9999] so a negative, huge or infinite one is a date (past or
+	 * far) that the expiry arithmetic can use without overflow. */
+	if (cJSON_IsNumber(exp) && exp->valuedouble != 0)
+		out->expires_at_ms = json_num_clamp(exp->valuedouble, 1, JSON_EPOCH_MS_MAX);
 	cJSON_Delete(root);
 	if (cJSON_IsObject(aws) && (!out->aws_access_key_id || !out->aws_secret_access_key)) {
 		storage_creds_clear(out);

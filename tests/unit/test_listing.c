@@ -12,6 +12,7 @@
  * $UCFS_TEST_DATA (set by meson) or tests/unit/data.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -403,12 +404,36 @@ static void test_times(void)
 	const char *bad_rfc[] = {"", "09 Sep 2009 09:20:02 GMT", "Wed, 09 Sept 2009 09:20:02 GMT",
 				 "Wed, 09 Sep 2009 09:20:02 +0100", "Wed, 09 Sep 2009 09:20:02 GMT junk",
 				 "Wed, 31 Sep 2009 09:20:02 GMT", "Wed, 09 Sep 2009 9:20:02 GMT",
-				 "Xyz, 09 Sep 2009 09:20:02 GMT", "2009-09-09T09:20:02Z", "Wed,"};
+				 "Xyz, 09 Sep 2009 09:20:02 GMT", "2009-09-09T09:20:02Z", "Wed,",
+				 "Tue, " /* read one byte past its end once (fuzz regression) */,
+				 "Tue, 1", "Tue, 1 ", "Tue, 1 Jan", "Mon, 01 Jan 2024 00:00:00 GM"};
 	for (size_t i = 0; i < sizeof(bad_rfc) / sizeof(*bad_rfc); i++) {
 		int rc = listing_parse_time_rfc1123(bad_rfc[i], &ts);
 		CHECK(rc == -EINVAL);
 		if (rc != -EINVAL)
 			fprintf(stderr, "  accepted \"%s\"\n", bad_rfc[i]);
+	}
+
+	/* Every prefix of valid dates, each in a heap block of exactly its size,
+	 * so AddressSanitizer sees any read past the terminating NUL (as for an
+	 * Azure <Last-Modified> or a Last-Modified header). Only the whole string
+	 * parses. */
+	const char *whole[] = {"Wed, 09 Sep 2009 09:20:02 GMT", "Wed, 9 Sep 2009 09:20:02 UTC",
+			       "2024-03-01T04:45:31.123456789-05:30", "2024-03-01 10:15:31+0100",
+			       "2009-10-12T17:50:30.000Z"};
+	for (size_t i = 0; i < sizeof(whole) / sizeof(*whole); i++) {
+		size_t n = strlen(whole[i]);
+		bool iso = whole[i][0] >= '0' && whole[i][0] <= '9';
+		for (size_t k = 0; k <= n; k++) {
+			char *s = malloc(k + 1);
+			memcpy(s, whole[i], k);
+			s[k] = '\0';
+			int rc = iso ? listing_parse_time_iso8601(s, &ts) : listing_parse_time_rfc1123(s, &ts);
+			CHECK(k == n ? rc == 0 : rc == -EINVAL);
+			if (k == n ? rc != 0 : rc != -EINVAL)
+				fprintf(stderr, "  prefix \"%s\": %d\n", s, rc);
+			free(s);
+		}
 	}
 }
 

@@ -134,6 +134,24 @@ static void test_tables(void)
 	CHECK(uc_parse_table("{\"name\":\"x\",\"table_type\":7,\"columns\":\"nope\",\"created_at\":true}", &one, &err) == 0);
 	CHECK(!one.table_type && !one.has_column_mask && one.created_at == 0);
 	uc_table_free(&one);
+	/* Huge and negative timestamps are clamped to [0, year 9999], never cast
+	 * out of range (undefined behaviour: UBSan fails this test if they are). */
+	CHECK(uc_parse_table("{\"name\":\"x\",\"created_at\":1e300,\"updated_at\":-1e300}", &one, &err) == 0);
+	CHECK(one.created_at == 253402300799999LL && one.updated_at == 0);
+	uc_table_free(&one);
+	CHECK(uc_parse_table("{\"name\":\"x\",\"created_at\":9223372036854775808,"
+			     "\"updated_at\":1e999}", &one, &err) == 0);
+	CHECK(one.created_at == 253402300799999LL && one.updated_at == 253402300799999LL);
+	uc_table_free(&one);
+	CHECK(uc_parse_table("{\"name\":\"x\",\"created_at\":-1,\"updated_at\":\"-99999999999999999999\"}",
+			     &one, &err) == 0);
+	CHECK(one.created_at == 0 && one.updated_at == 0);
+	uc_table_free(&one);
+	struct uc_schema_list sl = {0};
+	CHECK(uc_parse_schemas_page("{\"schemas\":[{\"name\":\"s\",\"created_at\":-1e999,"
+				    "\"updated_at\":\"99999999999999999999\"}]}", &sl, NULL, &err) == 0);
+	CHECK(sl.n == 1 && sl.items[0].created_at == 0 && sl.items[0].updated_at == 253402300799999LL);
+	uc_schema_list_free(&sl);
 }
 
 static void test_catalog_one(void)

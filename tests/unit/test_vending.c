@@ -43,6 +43,26 @@ int main(void)
 	CHECK(!c.aws_access_key_id && !c.azure_sas && !c.gcp_oauth_token);
 	storage_creds_clear(&c);
 
+	/* expiration_time out of range is clamped, never cast out of range
+	 * (undefined behaviour: UBSan fails this test if it is): huge -> year
+	 * 9999, negative -> long expired (1), 0 -> none given. */
+	static const struct { const char *exp; int64_t want; } exps[] = {
+		{"1e300", 253402300799999LL}, {"1e999", 253402300799999LL},
+		{"9223372036854775808", 253402300799999LL}, {"-1e300", 1}, {"-1e999", 1},
+		{"-9223372036854775809", 1}, {"-5", 1}, {"0", 0}, {"-0", 0}, {"0.5", 1},
+		{"1795679486000.9", 1795679486000LL},
+	};
+	for (size_t i = 0; i < sizeof(exps) / sizeof(exps[0]); i++) {
+		char json[128];
+		snprintf(json, sizeof(json), "{\"gcp_oauth_token\":{\"oauth_token\":\"t\"},"
+			 "\"expiration_time\":%s}", exps[i].exp);
+		CHECK(vending_parse(json, &c, &err) == 0);
+		if (c.expires_at_ms != exps[i].want)
+			fprintf(stderr, "expiration_time %s -> %lld\n", exps[i].exp, (long long)c.expires_at_ms);
+		CHECK(c.expires_at_ms == exps[i].want);
+		storage_creds_clear(&c);
+	}
+
 	/* Unknown extra fields (r2, aad) are tolerated. */
 	CHECK(vending_parse("{\"r2_temp_credentials\":{\"x\":1},\"azure_aad\":{\"aad_token\":\"t\"}}",
 			    &c, &err) == 0);
