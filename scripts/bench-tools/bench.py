@@ -1,0 +1,74 @@
+"""scripts/bench's harness (run by scripts/bench after it has installed the tools
+and built ucfs; see scripts/bench --help). Argument parsing uses only the
+standard library so that scripts/bench can check the arguments first."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PROFILES = ("loopback", "cloud")
+# The figures, in the order they run (benchlib.figures.RUNNERS has one function each).
+FIGURES = ("seq", "ttfb", "warm", "random", "duckdb", "meta", "rss")
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="scripts/bench", add_help=False)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--runs", type=int)
+    ap.add_argument("--size-mib", type=int)
+    ap.add_argument("--delta-mib", type=int)
+    ap.add_argument("--tables", type=int)
+    ap.add_argument("--profiles", default=",".join(PROFILES))
+    ap.add_argument("--only", default="")
+    ap.add_argument("--rate-gbit", type=float, default=2.0)
+    ap.add_argument("--latency-ms", type=int, default=10)
+    ap.add_argument("--max-inflight-mib", type=int)
+    ap.add_argument("--with-mountpoint", action="store_true")
+    ap.add_argument("--json")
+    ap.add_argument("--check-args", action="store_true", help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    q = a.quick
+    a.runs = a.runs if a.runs is not None else (2 if q else 5)
+    a.size_mib = a.size_mib or (64 if q else 1024)
+    a.delta_mib = a.delta_mib or (16 if q else 500)
+    a.tables = a.tables or (50 if q else 2000)
+    a.profiles = [p for p in a.profiles.split(",") if p]
+    a.only = [f for f in a.only.split(",") if f] or list(FIGURES)
+    errors = []
+    if not 1 <= a.runs <= 50:
+        errors.append("--runs must be between 1 and 50")
+    if not 8 <= a.size_mib <= 8192:
+        errors.append("--size-mib must be between 8 and 8192")
+    if not 4 <= a.delta_mib <= 8192:
+        errors.append("--delta-mib must be between 4 and 8192")
+    if not 1 <= a.tables <= 20000:
+        errors.append("--tables must be between 1 and 20000")
+    if not 0.01 <= a.rate_gbit <= 100:
+        errors.append("--rate-gbit must be between 0.01 and 100")
+    if not 0 <= a.latency_ms <= 1000:
+        errors.append("--latency-ms must be between 0 and 1000")
+    bad = [p for p in a.profiles if p not in PROFILES]
+    if bad or not a.profiles:
+        errors.append(f"--profiles takes a comma-separated subset of {','.join(PROFILES)}")
+    bad = [f for f in a.only if f not in FIGURES]
+    if bad:
+        errors.append(f"--only: unknown figure(s) {','.join(bad)} (known: {','.join(FIGURES)})")
+    if errors:
+        ap.error("; ".join(errors))
+    return a
+
+
+def main(argv: list[str]) -> int:
+    a = parse(argv)
+    if a.check_args:
+        return 0
+    sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "fixtures")]
+    from benchlib import harness
+    return harness.main(a, ROOT)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.exit(main(sys.argv[1:]))
