@@ -20,6 +20,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--size-mib", type=int)
     ap.add_argument("--delta-mib", type=int)
     ap.add_argument("--tables", type=int)
+    ap.add_argument("--cloud-tables", type=int)
+    ap.add_argument("--random-reads", type=int)
     ap.add_argument("--profiles", default=",".join(PROFILES))
     ap.add_argument("--only", default="")
     ap.add_argument("--rate-gbit", type=float, default=2.0)
@@ -34,6 +36,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     a.size_mib = a.size_mib or (64 if q else 1024)
     a.delta_mib = a.delta_mib or (16 if q else 500)
     a.tables = a.tables or (50 if q else 2000)
+    a.cloud_tables = min(a.cloud_tables or (20 if q else 200), a.tables)
+    a.random_reads = a.random_reads or (50 if q else 200)
     a.profiles = [p for p in a.profiles.split(",") if p]
     a.only = [f for f in a.only.split(",") if f] or list(FIGURES)
     errors = []
@@ -45,6 +49,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
         errors.append("--delta-mib must be between 4 and 8192")
     if not 1 <= a.tables <= 20000:
         errors.append("--tables must be between 1 and 20000")
+    if not 1 <= a.cloud_tables:
+        errors.append("--cloud-tables must be at least 1")
+    if not 1 <= a.random_reads <= 100000:
+        errors.append("--random-reads must be between 1 and 100000")
     if not 0.01 <= a.rate_gbit <= 100:
         errors.append("--rate-gbit must be between 0.01 and 100")
     if not 0 <= a.latency_ms <= 1000:

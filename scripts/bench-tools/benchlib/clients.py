@@ -251,8 +251,10 @@ class Curl:
 
     def block(self, key: str, rng: tuple[int, int] | None = None,
               write_out: str | None = None) -> list[str]:
+        # curl 7.88 signs without x-amz-content-sha256, which S3 requires: send it.
         lines = [f'url = "{self.endpoint}/{BUCKET}/{key}"', 'output = "/dev/null"', "fail",
-                 f'aws-sigv4 = "aws:amz:{REGION}:s3"', f'user = "{self.keys.access}:{self.keys.secret}"']
+                 f'aws-sigv4 = "aws:amz:{REGION}:s3"', f'user = "{self.keys.access}:{self.keys.secret}"',
+                 'header = "x-amz-content-sha256: UNSIGNED-PAYLOAD"']
         if rng:
             lines.append(f'range = "{rng[0]}-{rng[1]}"')
         if write_out:

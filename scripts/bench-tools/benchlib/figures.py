@@ -25,7 +25,7 @@ from .servers import ByteCounter
 from .util import (BenchError, children_cpu_seconds, drop_caches, log, proc_cpu_seconds,
                    proc_hwm_kib, read_file)
 
-RANDOM_READS, RANDOM_SIZE = 200, 64 << 10
+RANDOM_SIZE = 64 << 10
 
 
 @dataclass
@@ -48,6 +48,8 @@ class Profile:
     python: str
     duck_script: Path
     keys: object
+    random_reads: int = 200
+    meta_tables: list[str] | None = None   # walk only these tables (relative paths), or all
     results: dict = field(default_factory=dict)
 
     def add(self, figure: str, client: str, value: float, **extra) -> None:
@@ -157,20 +159,20 @@ def fig_warm(p: Profile) -> None:
 
 
 # ---------------------------------------------------------------- random 64 KiB
-def random_ranges(size: int) -> list[tuple[int, int]]:
+def random_ranges(size: int, count: int) -> list[tuple[int, int]]:
     rng = random.Random(64)
     out = []
-    for _ in range(RANDOM_READS):
+    for _ in range(count):
         a = rng.randrange(0, max(size - RANDOM_SIZE, 1)) & ~4095
         out.append((a, a + RANDOM_SIZE - 1))
     return out
 
 
 def fig_random(p: Profile) -> None:
-    ranges = random_ranges(p.size)
+    ranges = random_ranges(p.size, p.random_reads)
     read_bytes = sum(b - a + 1 for a, b in ranges)
     for r in range(p.runs):
-        log(f"{p.name}: {RANDOM_READS} random 64 KiB reads, run {r + 1}/{p.runs}")
+        log(f"{p.name}: {p.random_reads} random 64 KiB reads, run {r + 1}/{p.runs}")
         for c in [p.ucfs, *p.peers]:
             c.start()
             try:
@@ -253,9 +255,13 @@ def _tree_walk(cmd: list[str]) -> tuple[float, int]:
 
 
 def fig_meta(p: Profile) -> None:
+    """ls -R and find over the catalog (or, when p.meta_tables is set, over those
+    table directories only: on the cloud link a full cold walk of 2,000 tables is
+    minutes of LIST round trips per run)."""
     counts = {}
-    walks = {"ls": lambda d: ["ls", "-R", str(d)],
-             "find": lambda d: ["find", str(d), "-size", "+0"]}
+    walks = {"ls": ["ls", "-R"],
+             # -printf %s needs every entry's attributes (a getattr each)
+             "find": ["find", "-printf", "%s %p\n"]}
     for r in range(p.runs):
         log(f"{p.name}: ls -R / find of the catalog, run {r + 1}/{p.runs}")
         for w, cmd in walks.items():
@@ -265,9 +271,12 @@ def fig_meta(p: Profile) -> None:
                     mount.start()
                     root = mount.mp / "meta" if mount is p.ucfs_meta else mount.mp
                 try:
+                    dirs = [str(root / t) for t in p.meta_tables] if p.meta_tables else [str(root)]
+                    # find takes its start points first, ls its options
+                    argv = [cmd[0], *dirs, *cmd[1:]] if w == "find" else [*cmd, *dirs]
                     drop_caches()
-                    cold, n = _tree_walk(cmd(root))
-                    warm, n2 = _tree_walk(cmd(root))
+                    cold, n = _tree_walk(argv)
+                    warm, n2 = _tree_walk(argv)
                     counts.setdefault((w, name), set()).update({n, n2})
                     p.add(f"{w}_cold", name, cold, lines=n)
                     p.add(f"{w}_warm", name, warm, lines=n2)

@@ -10,15 +10,15 @@ ROWS = [
     ("seq", "cold sequential read of {size}", "MB/s", True),
     ("ttfb", "time to first 4 KiB, cold file", "ms", False),
     ("warm", "warm sequential (page cache dropped)", "MB/s", True),
-    ("random", "200 random 64 KiB reads, cold", "s", False),
+    ("random", "{random} random 64 KiB reads, cold", "s", False),
     ("random_bytes", "  bytes sent by the server for them", "MB", False),
     ("duckdb_cold", "DuckDB delta_scan count+sum, cold", "s", False),
     ("duckdb_bytes", "  bytes sent by the server for it", "MB", False),
     ("duckdb_warm", "DuckDB delta_scan count+sum, warm", "s", False),
-    ("ls_cold", "ls -R of the catalog, cold", "s", False),
-    ("ls_warm", "ls -R of the catalog, warm", "s", False),
-    ("find_cold", "find -size of the catalog, cold", "s", False),
-    ("find_warm", "find -size of the catalog, warm", "s", False),
+    ("ls_cold", "ls -R of {tables} tables, cold", "s", False),
+    ("ls_warm", "ls -R of {tables} tables, warm", "s", False),
+    ("find_cold", "find -printf %s of {tables} tables, cold", "s", False),
+    ("find_warm", "find -printf %s of {tables} tables, warm", "s", False),
     ("rss", "daemon peak RSS, 4 parallel cold readers", "MiB", False),
     ("cpu", "CPU seconds per GiB, cold sequential", "s/GiB", False),
 ]
@@ -64,7 +64,8 @@ def size_label(size: int) -> str:
     return f"{size >> 30} GiB" if size >= 1 << 30 else f"{size >> 20} MiB"
 
 
-def table(name: str, description: str, results: dict, size: int) -> str:
+def table(name: str, description: str, results: dict, size: int, info: dict) -> str:
+    """INFO: random (reads per run) and tables (tables walked), for the titles."""
     res = derived(results, size)
     lines = [f"== {name}: {description} ==",
              f"{'figure':44} {'client':24} {'median':>9} {'min':>9} {'max':>9}  unit   ucfs/this"]
@@ -79,7 +80,7 @@ def table(name: str, description: str, results: dict, size: int) -> str:
                 continue
             s = stats(clients[c])
             ratio = f"{u / s['median']:.2f}x" if u is not None and c != "ucfs" and s["median"] else ""
-            t = title.format(size=size_label(size)) if i == 0 else ""
+            t = title.format(size=size_label(size), **info) if i == 0 else ""
             lines.append(f"{t:44} {LABELS.get(c, c):24} {fmt(s['median']):>9} {fmt(s['min']):>9} "
                          f"{fmt(s['max']):>9}  {unit:6} {ratio}")
     return "\n".join(lines)
