@@ -50,10 +50,13 @@ class Profile:
     keys: object
     random_reads: int = 200
     meta_tables: list[str] | None = None   # walk only these tables (relative paths), or all
+    guard: object = None                   # called after every run (e.g. a proxy's RSS check)
     results: dict = field(default_factory=dict)
 
     def add(self, figure: str, client: str, value: float, **extra) -> None:
         self.results.setdefault(figure, {}).setdefault(client, []).append({"value": value, **extra})
+        if self.guard:
+            self.guard()
 
 
 def _mb_s(nbytes: int, seconds: float) -> float:

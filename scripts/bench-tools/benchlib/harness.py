@@ -101,9 +101,14 @@ def _inflight_opt(tools: Tools, mib: int | None) -> str:
 
 
 def _ucfs_version(tools: Tools, root: Path) -> str:
+    """Which ucfs ran: this tree's commit for the bench's own build, else the binary."""
+    ver = run([tools.ucfs, "--version"], check=False).stdout.strip()
+    if os.environ.get("UCFS_BIN"):
+        return f"{ver} ({tools.ucfs}, UCFS_BIN)"
     rev = run(["git", "-C", root, "rev-parse", "--short", "HEAD"], check=False).stdout.strip()
-    dirty = run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no"], check=False).stdout.strip()
-    return f"{rev}{'+dirty' if dirty else ''} ({tools.ucfs})"
+    dirty = run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no", "--", "src",
+                 "meson.build"], check=False).stdout.strip()
+    return f"{ver}, tree {rev}{'+local changes' if dirty else ''} ({tools.ucfs})"
 
 
 def main(a, root: Path) -> int:  # noqa: C901 (the one place that wires it all)
@@ -112,7 +117,11 @@ def main(a, root: Path) -> int:  # noqa: C901 (the one place that wires it all)
         raise SystemExit("scripts/bench: needs root (FUSE mounts, a network namespace, tc, nftables, "
                          "dropping the page cache)")
     tools = Tools(root)
-    tools.check()
+    try:
+        tools.check()
+        inflight = _inflight_opt(tools, a.max_inflight_mib)
+    except BenchError as e:
+        raise SystemExit(f"scripts/bench: {e}")
     with_mp = os.access(tools.mountpoint, os.X_OK)
     cache = root / ".cache" / "bench"
     work, data = cache / "run", cache / "data"
@@ -126,7 +135,6 @@ def main(a, root: Path) -> int:  # noqa: C901 (the one place that wires it all)
     _cleanup_leftovers(work)
     work.mkdir(parents=True)
     data.mkdir(parents=True, exist_ok=True)
-    inflight = _inflight_opt(tools, a.max_inflight_mib)
     started = time.time()
     meta = {
         "started": datetime.datetime.now().isoformat(timespec="seconds"),
@@ -164,6 +172,7 @@ def main(a, root: Path) -> int:  # noqa: C901 (the one place that wires it all)
         for name in a.profiles:
             ptd = Teardown()
             try:
+                guard = None
                 if name == "loopback":
                     gw = lo_gw
                     endpoint = gw.url
@@ -177,10 +186,11 @@ def main(a, root: Path) -> int:  # noqa: C901 (the one place that wires it all)
                     tp = Toxiproxy(tools.toxiproxy, f"{NS_IP}:{gw.port}", a.latency_ms, work).start(ptd)
                     _record_pid(work, tp.proc.pid)
                     endpoint = tp.url
+                    guard = tp.check_rss
                     counter = ByteCounter(gw.port, NETNS, ptd)
                     desc = (f"storage in a network namespace ({HOST_IP} -> {NS_IP}), tbf {a.rate_gbit:g} "
-                            f"Gbit/s each way, toxiproxy +{a.latency_ms} ms each way; every client "
-                            f"goes through the proxy")
+                            f"Gbit/s each way, toxiproxy adds a {2 * a.latency_ms} ms round trip "
+                            f"({a.latency_ms} ms each way); every client goes through the proxy")
                 # the cloud link walks a subset of the tables (see figures.fig_meta)
                 walked = ([f"{datasets.schema_of(i)}/t{i}" for i in range(a.cloud_tables)]
                           if name == "cloud" and a.cloud_tables < a.tables else None)
@@ -206,7 +216,7 @@ def main(a, root: Path) -> int:  # noqa: C901 (the one place that wires it all)
                     ptfs_meta=Ptfs(tools.ptfs, mtree, mnt / "ptfs-meta", prof_work / "meta", ptd),
                     local_object=obj, local_delta=delta, local_meta=mtree, size=size, runs=a.runs,
                     python=sys.executable, duck_script=root / "scripts" / "bench-tools" / "duck_query.py",
-                    keys=keys, random_reads=a.random_reads, meta_tables=walked)
+                    keys=keys, random_reads=a.random_reads, meta_tables=walked, guard=guard)
                 log(f"profile {name}: {desc}")
                 run_figures(p, [f for f in a.only if f in RUNNERS])
                 results[name] = {"description": desc, "figures": p.results}
@@ -233,6 +243,7 @@ def main(a, root: Path) -> int:  # noqa: C901 (the one place that wires it all)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_json(out, {"meta": meta, "profiles": results, "targets": tgs})
     print()
+    print(f"ucfs: {meta['ucfs']}")
     print("\n\n".join(tables))
     print(f"\nload average before: {meta['loadavg_before']}   after: {meta['loadavg_after']}   "
           f"({os.cpu_count()} CPUs); took {meta['seconds']:.0f} s")

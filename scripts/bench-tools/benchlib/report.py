@@ -12,6 +12,7 @@ ROWS = [
     ("warm", "warm sequential (page cache dropped)", "MB/s", True),
     ("random", "{random} random 64 KiB reads, cold", "s", False),
     ("random_bytes", "  bytes sent by the server for them", "MB", False),
+    ("random_ucfs", "  bytes fetched per ucfs's stats.json", "MB", False),
     ("duckdb_cold", "DuckDB delta_scan count+sum, cold", "s", False),
     ("duckdb_bytes", "  bytes sent by the server for it", "MB", False),
     ("duckdb_warm", "DuckDB delta_scan count+sum, warm", "s", False),
@@ -38,6 +39,10 @@ def derived(results: dict, size: int) -> dict:
     cpu = {c: [{"value": r["cpu_s"] / gib} for r in runs if "cpu_s" in r]
            for c, runs in results.get("seq", {}).items()}
     out["cpu"] = {c: v for c, v in cpu.items() if v}
+    ucfs_rnd = [{"value": r["ucfs_bytes_fetched"] / 1e6}
+                for r in results.get("random", {}).get("ucfs", []) if "ucfs_bytes_fetched" in r]
+    if ucfs_rnd:
+        out["random_ucfs"] = {"ucfs": ucfs_rnd}
     for fig, row in (("random", "random_bytes"), ("duckdb_cold", "duckdb_bytes")):
         b = {c: [{"value": r["server_bytes"] / 1e6} for r in runs if "server_bytes" in r]
              for c, runs in results.get(fig, {}).items()}

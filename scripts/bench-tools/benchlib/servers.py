@@ -143,8 +143,19 @@ class Versitygw:
 
 # ---------------------------------------------------------------- toxiproxy
 class Toxiproxy:
-    """toxiproxy on 127.0.0.1 forwarding to UPSTREAM with latency_ms added to
-    each direction (latency toxics upstream and downstream)."""
+    """toxiproxy on 127.0.0.1 forwarding to UPSTREAM, adding a round trip of
+    2 x latency_ms to every request/response exchange.
+
+    The whole round trip is one latency toxic on the request (upstream) stream.
+    Toxiproxy delays data, not connection setup, so for HTTP exchanges this is
+    the same as latency_ms each way: a response starts 2 x latency_ms after its
+    request was sent, and streams at the link's rate either way. A latency toxic
+    on the response (downstream) stream is not usable here: toxiproxy 2.5 (and
+    2.12, the same link.go) keeps that toxic's 1024-chunk buffer, up to 32 MB,
+    for every connection the client closes while the response is still coming
+    (FUSE readers do that on every abandoned prefetch), and a full run took it
+    to 15 GB. RSS_LIMIT stops the bench if toxiproxy grows anyway."""
+    RSS_LIMIT_MIB = 2048
 
     def __init__(self, binary: Path, upstream: str, latency_ms: int, workdir: Path):
         self.binary, self.upstream, self.latency_ms = binary, upstream, latency_ms
@@ -162,7 +173,7 @@ class Toxiproxy:
                                           "-port", str(self.api_port)],
                                          stdout=logf, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, start_new_session=True,
-                                         env={**os.environ, "LOG_LEVEL": "warn"})
+                                         env={**os.environ, "LOG_LEVEL": "error"})
         td.push("stop toxiproxy", lambda: stop_process(self.proc))
         wait_port("127.0.0.1", self.api_port, "toxiproxy", self.proc, self.log)
         api = f"http://127.0.0.1:{self.api_port}"
@@ -171,15 +182,20 @@ class Toxiproxy:
             "enabled": True})
         if r.status_code not in (200, 201):
             raise BenchError(f"toxiproxy: creating the proxy failed: {r.status_code} {r.text}")
-        for stream in ("upstream", "downstream"):
-            r = requests.post(f"{api}/proxies/s3/toxics", timeout=10, json={
-                "name": f"latency_{stream}", "type": "latency", "stream": stream,
-                "toxicity": 1.0, "attributes": {"latency": self.latency_ms, "jitter": 0}})
-            if r.status_code not in (200, 201):
-                raise BenchError(f"toxiproxy: adding the {stream} latency failed: "
-                                 f"{r.status_code} {r.text}")
+        r = requests.post(f"{api}/proxies/s3/toxics", timeout=10, json={
+            "name": "round_trip", "type": "latency", "stream": "upstream", "toxicity": 1.0,
+            "attributes": {"latency": 2 * self.latency_ms, "jitter": 0}})
+        if r.status_code not in (200, 201):
+            raise BenchError(f"toxiproxy: adding the latency failed: {r.status_code} {r.text}")
         wait_port("127.0.0.1", self.port, "toxiproxy's S3 proxy", self.proc, self.log)
         return self
+
+    def check_rss(self) -> None:
+        from .util import proc_rss_kib
+        mib = proc_rss_kib(self.proc.pid) / 1024
+        if mib > self.RSS_LIMIT_MIB:
+            raise BenchError(f"toxiproxy holds {mib:.0f} MiB (limit {self.RSS_LIMIT_MIB}): "
+                             "stopping before the machine runs out of memory")
 
 
 # ---------------------------------------------------------------- Unity Catalog
