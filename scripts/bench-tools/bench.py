@@ -41,22 +41,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     a.profiles = [p for p in a.profiles.split(",") if p]
     a.only = [f for f in a.only.split(",") if f] or list(FIGURES)
     errors = []
-    if not 1 <= a.runs <= 50:
-        errors.append("--runs must be between 1 and 50")
-    if not 8 <= a.size_mib <= 8192:
-        errors.append("--size-mib must be between 8 and 8192")
-    if not 4 <= a.delta_mib <= 8192:
-        errors.append("--delta-mib must be between 4 and 8192")
-    if not 1 <= a.tables <= 20000:
-        errors.append("--tables must be between 1 and 20000")
-    if not 1 <= a.cloud_tables:
-        errors.append("--cloud-tables must be at least 1")
-    if not 1 <= a.random_reads <= 100000:
-        errors.append("--random-reads must be between 1 and 100000")
-    if not 0.01 <= a.rate_gbit <= 100:
-        errors.append("--rate-gbit must be between 0.01 and 100")
-    if not 0 <= a.latency_ms <= 1000:
-        errors.append("--latency-ms must be between 0 and 1000")
+    for opt, lo, hi in (("runs", 1, 50), ("size_mib", 8, 8192), ("delta_mib", 4, 8192),
+                        ("tables", 1, 20000), ("cloud_tables", 1, 20000),
+                        ("random_reads", 1, 100000), ("rate_gbit", 0.01, 100),
+                        ("latency_ms", 0, 1000)):
+        if not lo <= getattr(a, opt) <= hi:
+            errors.append(f"--{opt.replace('_', '-')} must be between {lo:g} and {hi:g}")
     bad = [p for p in a.profiles if p not in PROFILES]
     if bad or not a.profiles:
         errors.append(f"--profiles takes a comma-separated subset of {','.join(PROFILES)}")

@@ -34,16 +34,19 @@ def s3_client(endpoint: str, keys: S3Keys):
                                       retries={"max_attempts": 3}))
 
 
-def _stamp_ok(d: Path, want: str) -> bool:
-    return (d / ".stamp").is_file() and (d / ".stamp").read_text() == want
+def _made(d: Path) -> bool:
+    """True if D was completed by an earlier run; else D is emptied for a new one."""
+    if (d / ".stamp").is_file():
+        return True
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True)
+    return False
 
 
 def make_object(data: Path, size_mib: int) -> Path:
     d = data / f"object-{size_mib}"
-    if _stamp_ok(d, "1"):
+    if _made(d):
         return d / "big.bin"
-    shutil.rmtree(d, ignore_errors=True)
-    d.mkdir(parents=True)
     log(f"making a {size_mib} MiB random object in {d}")
     with open(d / "big.bin", "wb") as f:
         for _ in range(size_mib):
@@ -55,13 +58,11 @@ def make_object(data: Path, size_mib: int) -> Path:
 def make_delta(data: Path, size_mib: int) -> Path:
     """A Delta table of about SIZE_MIB written by deltalake (several files)."""
     d = data / f"delta-{size_mib}"
-    if _stamp_ok(d, "1"):
+    if _made(d):
         return d / "table"
     import numpy as np
     import pyarrow as pa
     from deltalake import write_deltalake
-    shutil.rmtree(d, ignore_errors=True)
-    d.mkdir(parents=True)
     log(f"writing a ~{size_mib} MB Delta table with deltalake in {d}")
     rows_total = size_mib * 1_000_000 // 48  # 6 columns of 8 bytes
     per_file = max(rows_total // 8, 1000)
@@ -85,11 +86,10 @@ def make_meta(data: Path, tables: int) -> Path:
     """TABLES one-commit Delta tables laid out as <schema>/<table>/ (100 per
     schema), the local twin of the mounted catalog."""
     d = data / f"meta-{tables}"
-    if _stamp_ok(d, "1"):
+    if _made(d):
         return d / "tree"
     import pyarrow as pa
     from deltalake import write_deltalake
-    shutil.rmtree(d, ignore_errors=True)
     log(f"writing {tables} small Delta tables in {d}")
     proto = d / "proto"
     write_deltalake(str(proto), pa.table({"id": list(range(10)), "v": [f"v{i}" for i in range(10)]}))

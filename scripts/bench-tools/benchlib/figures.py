@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,9 +64,18 @@ def _mb_s(nbytes: int, seconds: float) -> float:
     return nbytes / max(seconds, 1e-9) / 1e6
 
 
-def _warm_up(c: FuseClient) -> None:
-    """Read the small object: credentials, listing and connection in place."""
-    c.path("seq/small.bin").read_bytes()
+@contextmanager
+def cold_mount(c: FuseClient, warm_up: bool = True):
+    """A fresh mount of C (empty caches); with warm_up, the small object is read
+    first so credentials, the listing and a connection are in place before the
+    timed read (as for curl, whose timed transfer reuses a connection)."""
+    c.start()
+    try:
+        if warm_up:
+            c.path("seq/small.bin").read_bytes()
+        yield c
+    finally:
+        c.stop()
 
 
 # ---------------------------------------------------------------- cold sequential
@@ -74,10 +84,7 @@ def fig_seq(p: Profile) -> None:
     for r in range(p.runs):
         log(f"{p.name}: cold sequential, run {r + 1}/{p.runs}")
         for c in fuse:
-            c.start()
-            try:
-                if c is not p.ptfs:
-                    _warm_up(c)
+            with cold_mount(c, warm_up=c is not p.ptfs):
                 cpu0, b0 = proc_cpu_seconds(c.pid), p.counter.bytes()
                 t0 = time.monotonic()
                 n = read_file(c.path("seq/big.bin"))
@@ -87,8 +94,6 @@ def fig_seq(p: Profile) -> None:
                     raise BenchError(f"{c.label} read {n} bytes of seq/big.bin, expected {p.size}")
                 p.add("seq", c.name, _mb_s(n, dt), seconds=dt, cpu_s=cpu,
                       server_bytes=p.counter.bytes() - b0)
-            finally:
-                c.stop()
         # curl: one GET on a connection opened by a first small GET
         cpu0, b0 = children_cpu_seconds(), p.counter.bytes()
         out = p.curl.run([p.curl.block("seq/small.bin"),
@@ -119,9 +124,7 @@ def fig_ttfb(p: Profile) -> None:
     for r in range(p.runs):
         log(f"{p.name}: time to first byte, run {r + 1}/{p.runs}")
         for c in [p.ucfs, *p.peers]:
-            c.start()
-            try:
-                _warm_up(c)
+            with cold_mount(c):
                 t0 = time.monotonic()
                 with open(c.path("seq/big.bin"), "rb", buffering=0) as f:
                     got = len(f.read(4096))
@@ -129,8 +132,6 @@ def fig_ttfb(p: Profile) -> None:
                 if got != 4096:
                     raise BenchError(f"{c.label}: first 4 KiB read returned {got} bytes")
                 p.add("ttfb", c.name, dt * 1e3)
-            finally:
-                c.stop()
         out = p.curl.run([p.curl.block("seq/small.bin"),
                           p.curl.block("seq/big.bin", (0, 4095), write_out="%{time_total}\\n")])
         p.add("ttfb", "curl", float(out.split()[0]) * 1e3)
@@ -138,10 +139,7 @@ def fig_ttfb(p: Profile) -> None:
 
 # ---------------------------------------------------------------- warm sequential
 def fig_warm(p: Profile) -> None:
-    c = p.ucfs
-    c.start()
-    try:
-        _warm_up(c)
+    with cold_mount(p.ucfs) as c:
         log(f"{p.name}: warm sequential: filling ucfs's disk cache")
         read_file(c.path("seq/big.bin"))
         for r in range(p.runs):
@@ -157,8 +155,6 @@ def fig_warm(p: Profile) -> None:
             t0 = time.monotonic()
             n = read_file(p.local_object)
             p.add("warm", "local", _mb_s(n, time.monotonic() - t0))
-    finally:
-        c.stop()
 
 
 # ---------------------------------------------------------------- random 64 KiB
@@ -177,9 +173,7 @@ def fig_random(p: Profile) -> None:
     for r in range(p.runs):
         log(f"{p.name}: {p.random_reads} random 64 KiB reads, run {r + 1}/{p.runs}")
         for c in [p.ucfs, *p.peers]:
-            c.start()
-            try:
-                _warm_up(c)
+            with cold_mount(c):
                 s0 = bytes_fetched(c.stats()) if c is p.ucfs else None
                 b0 = p.counter.bytes()
                 t0 = time.monotonic()
@@ -192,8 +186,6 @@ def fig_random(p: Profile) -> None:
                 if s0 is not None:
                     extra["ucfs_bytes_fetched"] = bytes_fetched(c.stats()) - s0
                 p.add("random", c.name, dt, **extra)
-            finally:
-                c.stop()
         b0 = p.counter.bytes()
         blocks = [p.curl.block("seq/small.bin")]
         blocks += [p.curl.block("seq/big.bin", rg, write_out="%{time_total}\\n") for rg in ranges]
@@ -219,10 +211,7 @@ def fig_duckdb(p: Profile) -> None:
     answers = set()
     for r in range(p.runs):
         log(f"{p.name}: DuckDB delta_scan, run {r + 1}/{p.runs}")
-        c = p.ucfs
-        c.start()
-        try:
-            _warm_up(c)
+        with cold_mount(p.ucfs) as c:
             where = str(c.path("delta/"))
             s0, b0 = bytes_fetched(c.stats()), p.counter.bytes()
             q = _duck(p, where, False)
@@ -233,8 +222,6 @@ def fig_duckdb(p: Profile) -> None:
             b0 = p.counter.bytes()
             q = _duck(p, where, False)
             p.add("duckdb_warm", "ucfs", q["seconds"], server_bytes=p.counter.bytes() - b0)
-        finally:
-            c.stop()
         b0 = p.counter.bytes()
         q = _duck(p, "s3://bench/delta", True)
         answers.add((q["count"], round(q["sum"], 3)))
@@ -297,9 +284,7 @@ def fig_rss(p: Profile) -> None:
     keys = ["seq/big.bin"] + [f"seq/par{i}.bin" for i in range(1, PAR_READERS)]
     for c in [p.ucfs, *p.peers]:
         log(f"{p.name}: {PAR_READERS} parallel cold readers through {c.label}")
-        c.start()
-        try:
-            _warm_up(c)
+        with cold_mount(c):
             errors = []
 
             def reader(key: str) -> None:
@@ -320,8 +305,6 @@ def fig_rss(p: Profile) -> None:
                 raise BenchError(f"{c.label}: parallel readers failed: {errors}")
             p.add("rss", c.name, proc_hwm_kib(c.pid) / 1024, seconds=dt,
                   mb_s=_mb_s(p.size * len(keys), dt), cpu_s=proc_cpu_seconds(c.pid) - cpu0)
-        finally:
-            c.stop()
 
 
 RUNNERS = {"seq": fig_seq, "ttfb": fig_ttfb, "warm": fig_warm, "random": fig_random,

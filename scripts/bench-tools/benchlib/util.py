@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from mountutil import is_mounted as mounted  # tests/mountutil.py (on sys.path)
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -67,16 +69,6 @@ def run(args, check=True, timeout=600, env=None, capture=True, input=None, cwd=N
         out = ((p.stdout or "") + (p.stderr or "")).strip()[-3000:]
         raise BenchError(f"{' '.join(map(str, args[:3]))} ... exited {p.returncode}:\n{out}")
     return p
-
-
-def mounted(path: Path) -> bool:
-    real = os.path.realpath(path)
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            mp = line.split()[4].encode().decode("unicode_escape")
-            if mp == real:
-                return True
-    return False
 
 
 def unmount(path: Path, timeout: float = 30) -> None:
