@@ -21,6 +21,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--delta-mib", type=int)
     ap.add_argument("--tables", type=int)
     ap.add_argument("--cloud-tables", type=int)
+    ap.add_argument("--meta-storage", choices=("s3", "file"), default="s3")
     ap.add_argument("--random-reads", type=int)
     ap.add_argument("--profiles", default=",".join(PROFILES))
     ap.add_argument("--only", default="")

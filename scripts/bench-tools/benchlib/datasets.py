@@ -127,10 +127,11 @@ def upload_all(s3, obj: Path, delta: Path, meta: Path) -> None:
     upload_tree(s3, meta, "meta")
 
 
-def register_uc(api, delta: Path, meta: Path, tables: int) -> None:
-    """Catalog `bench` (schema s: tables seq, delta) and catalog `meta`."""
+def register_uc(api, delta: Path, meta: Path, tables: int, meta_on_s3: bool = True) -> None:
+    """Catalog `bench` (schema s: tables seq, delta) and catalog `meta`, whose
+    tables are in the S3 server (meta_on_s3) or the local tree itself (file://)."""
     import pyarrow.parquet as pq
-    from ucapi import columns_from_arrow
+    from ucapi import columns_from_arrow, file_uri
     api.create_catalog("bench")
     api.create_schema("bench", "s")
     api.create_table("bench", "s", "seq", columns=[], storage_location=f"s3://{BUCKET}/seq")
@@ -144,8 +145,9 @@ def register_uc(api, delta: Path, meta: Path, tables: int) -> None:
         api.create_schema("meta", s)
 
     def reg(i: int) -> None:
+        rel = f"{schema_of(i)}/t{i}"
         api.create_table("meta", schema_of(i), f"t{i}", columns=cols,
-                         storage_location=f"s3://{BUCKET}/meta/{schema_of(i)}/t{i}")
+                         storage_location=f"s3://{BUCKET}/meta/{rel}" if meta_on_s3 else file_uri(meta / rel))
     with ThreadPoolExecutor(4) as ex:
         list(ex.map(reg, range(tables)))
     got = sum(len(api.list_tables("meta", s)) for s in sorted({schema_of(i) for i in range(tables)}))

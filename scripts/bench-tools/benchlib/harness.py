@@ -162,7 +162,8 @@ def main(a, root: Path) -> int:  # noqa: C901 (the one place that wires it all)
         uc = start_uc(root, work, tools.ucvend, keys, td)
         from ucapi import UCClient
         log(f"registering {a.tables + 2} tables in Unity Catalog")
-        datasets.register_uc(UCClient(uc.url, timeout=60), delta, mtree, a.tables)
+        datasets.register_uc(UCClient(uc.url, timeout=60), delta, mtree, a.tables,
+                             meta_on_s3=a.meta_storage == "s3")
         states = {}
         for cat in ("bench", "meta"):
             states[cat] = work / f"state-{cat}.db"
@@ -193,7 +194,8 @@ def main(a, root: Path) -> int:  # noqa: C901 (the one place that wires it all)
                             f"({a.latency_ms} ms each way); every client goes through the proxy")
                 # the cloud link walks a subset of the tables (see figures.fig_meta)
                 walked = ([f"{datasets.schema_of(i)}/t{i}" for i in range(a.cloud_tables)]
-                          if name == "cloud" and a.cloud_tables < a.tables else None)
+                          if name == "cloud" and a.cloud_tables < a.tables and a.meta_storage == "s3"
+                          else None)
                 mnt = work / "mnt" / name
                 prof_work = work / name
                 prof_work.mkdir(parents=True)
@@ -221,7 +223,8 @@ def main(a, root: Path) -> int:  # noqa: C901 (the one place that wires it all)
                 run_figures(p, [f for f in a.only if f in RUNNERS])
                 results[name] = {"description": desc, "figures": p.results}
                 tgs[name] = report.targets(name, p.results, size, a.max_inflight_mib)
-                info = {"random": a.random_reads, "tables": len(walked) if walked else a.tables}
+                info = {"random": a.random_reads, "tables": len(walked) if walked else a.tables,
+                        "where": "S3" if a.meta_storage == "s3" else "local file://"}
                 results[name]["info"] = info
                 tables.append(report.table(name, desc, p.results, size, info) + "\n"
                               + report.targets_text(tgs[name]))

@@ -16,10 +16,10 @@ ROWS = [
     ("duckdb_cold", "DuckDB delta_scan count+sum, cold", "s", False),
     ("duckdb_bytes", "  bytes sent by the server for it", "MB", False),
     ("duckdb_warm", "DuckDB delta_scan count+sum, warm", "s", False),
-    ("ls_cold", "ls -R of {tables} tables, cold", "s", False),
-    ("ls_warm", "ls -R of {tables} tables, warm", "s", False),
-    ("find_cold", "find -printf %s of {tables} tables, cold", "s", False),
-    ("find_warm", "find -printf %s of {tables} tables, warm", "s", False),
+    ("ls_cold", "ls -R of {tables} tables ({where}), cold", "s", False),
+    ("ls_warm", "ls -R of {tables} tables ({where}), warm", "s", False),
+    ("find_cold", "find -printf %s of {tables} tables ({where}), cold", "s", False),
+    ("find_warm", "find -printf %s of {tables} tables ({where}), warm", "s", False),
     ("rss", "daemon peak RSS, 4 parallel cold readers", "MiB", False),
     ("cpu", "CPU seconds per GiB, cold sequential", "s/GiB", False),
 ]
@@ -73,7 +73,7 @@ def table(name: str, description: str, results: dict, size: int, info: dict) -> 
     """INFO: random (reads per run) and tables (tables walked), for the titles."""
     res = derived(results, size)
     lines = [f"== {name}: {description} ==",
-             f"{'figure':44} {'client':24} {'median':>9} {'min':>9} {'max':>9}  unit   ucfs/this"]
+             f"{'figure':54} {'client':24} {'median':>9} {'min':>9} {'max':>9}  unit   ucfs/this"]
     for key, title, unit, _ in ROWS:
         clients = res.get(key)
         if not clients:
@@ -86,7 +86,7 @@ def table(name: str, description: str, results: dict, size: int, info: dict) -> 
             s = stats(clients[c])
             ratio = f"{u / s['median']:.2f}x" if u is not None and c != "ucfs" and s["median"] else ""
             t = title.format(size=size_label(size), **info) if i == 0 else ""
-            lines.append(f"{t:44} {LABELS.get(c, c):24} {fmt(s['median']):>9} {fmt(s['min']):>9} "
+            lines.append(f"{t:54} {LABELS.get(c, c):24} {fmt(s['median']):>9} {fmt(s['min']):>9} "
                          f"{fmt(s['max']):>9}  {unit:6} {ratio}")
     return "\n".join(lines)
 
