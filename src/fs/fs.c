@@ -7,8 +7,6 @@
  */
 #include "fs/fs_internal.h"
 
-#include "cache/reader.h"
-
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -105,11 +103,9 @@ void fs_set_session(struct ucfs_fs *fs, struct fuse_session *se)
 	pthread_mutex_unlock(&fs->lock);
 }
 
-static void regen_vfile(struct ucfs_fs *fs, struct node *n);
-
 /* ---- attributes ---------------------------------------------------------- */
 
-static bool is_mutable_file(const struct node *n)
+bool fs_is_mutable_file(const struct node *n)
 {
 	return n->kind == N_FILE && n->in_log && strcmp(n->name, "_last_checkpoint") == 0;
 }
@@ -120,7 +116,7 @@ static double node_timeout(const struct ucfs_fs *fs, const struct node *n)
 		return 0;
 	if (!node_in_storage(n))
 		return fs->cfg.meta_timeout; /* changes only with a sync, which invalidates */
-	if (is_mutable_file(n))
+	if (fs_is_mutable_file(n))
 		return 0;
 	if (n->in_log)
 		return fs->cfg.log_ttl;
@@ -416,10 +412,10 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	if (is_mutable_file(n) && !n->frozen) /* a hint snapshot keeps its attributes */
+	if (fs_is_mutable_file(n) && !n->frozen) /* a hint snapshot keeps its attributes */
 		refresh_file(fs, n);
 	else if (n->kind == N_VFILE)
-		regen_vfile(fs, n);
+		fs_regen_vfile(fs, n);
 	else if (n->kind == N_TABLE && !n->listed)
 		ensure_listed(fs, n); /* gives the table directory its real mtime */
 	fill_attr(fs, n, &st);
@@ -428,7 +424,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fuse_reply_attr(req, &st, t);
 }
 
-static void track(struct ucfs_fs *fs, struct hlink *l, bool is_dir)
+void fs_track(struct ucfs_fs *fs, struct hlink *l, bool is_dir)
 {
 	pthread_mutex_lock(&fs->hlock);
 	l->is_dir = is_dir;
@@ -439,7 +435,7 @@ static void track(struct ucfs_fs *fs, struct hlink *l, bool is_dir)
 	pthread_mutex_unlock(&fs->hlock);
 }
 
-static void untrack(struct ucfs_fs *fs, struct hlink *l)
+void fs_untrack(struct ucfs_fs *fs, struct hlink *l)
 {
 	pthread_mutex_lock(&fs->hlock);
 	l->prev->next = l->next;
@@ -514,9 +510,9 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	 * copy. So _delta_log stays as fresh as log_ttl says. */
 	fi->cache_readdir = 1;
 	fi->keep_cache = gen == seen_gen;
-	track(fs, &d->link, true);
+	fs_track(fs, &d->link, true);
 	if (fuse_reply_open(req, fi) != 0) { /* interrupted: no releasedir will come */
-		untrack(fs, &d->link);
+		fs_untrack(fs, &d->link);
 		free_snap(d);
 	}
 }
@@ -586,13 +582,13 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 {
 	(void)ino;
 	struct dir_snap *d = (struct dir_snap *)(uintptr_t)fi->fh;
-	untrack(fs_of(req), &d->link);
+	fs_untrack(fs_of(req), &d->link);
 	free_snap(d);
 	fuse_reply_err(req, 0);
 }
 
 /* Refresh a dynamic virtual file's content (tree lock held). */
-static void regen_vfile(struct ucfs_fs *fs, struct node *n)
+void fs_regen_vfile(struct ucfs_fs *fs, struct node *n)
 {
 	if (n->kind != N_VFILE || !n->dynamic)
 		return;
@@ -603,197 +599,6 @@ static void regen_vfile(struct ucfs_fs *fs, struct node *n)
 	n->vdata = c;
 	n->vlen = strlen(c);
 	n->mtime = fs_now();
-}
-
-/* An open file: a storage handle (through the block cache for cloud
- * objects), or a snapshot of a virtual file. */
-struct fhandle {
-	struct hlink link; /* first */
-	struct storage_file *f;
-	struct cached_file *cf;
-	struct io_stats *stats;
-	bool direct; /* read with storage_read (the mutable file) */
-	char *data;
-	size_t len;
-};
-
-static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	struct ucfs_fs *fs = fs_of(req);
-	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & (O_TRUNC | O_APPEND))) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
-	struct fhandle *h = calloc(1, sizeof(*h));
-	pthread_mutex_lock(&fs->lock);
-	struct node *n = tree_get(&fs->tree, ino);
-	int r = !h ? -ENOMEM : !n ? -ENOENT : node_is_dir(n) ? -EISDIR : 0;
-	struct storage *st = NULL;
-	char *rel = NULL;
-	bool mut = false;
-	if (!r && (n->kind == N_VFILE || n->frozen)) {
-		/* Status documents: a snapshot per open, never cached by the kernel.
-		 * A _last_checkpoint node: the content its lookup read. */
-		regen_vfile(fs, n);
-		h->len = n->vlen;
-		if (!(h->data = malloc(n->vlen ? n->vlen : 1)))
-			r = -ENOMEM;
-		else
-			memcpy(h->data, n->vdata, n->vlen);
-		pthread_mutex_unlock(&fs->lock);
-		if (r) {
-			free(h);
-			fuse_reply_err(req, -r);
-			return;
-		}
-		fi->fh = (uint64_t)(uintptr_t)h;
-		fi->direct_io = 1;
-		track(fs, &h->link, false);
-		if (fuse_reply_open(req, fi) != 0) {
-			untrack(fs, &h->link);
-			free(h->data);
-			free(h);
-		}
-		return;
-	}
-	if (!r && !(st = table_storage(fs, n->table, &r)))
-		r = r ? r : -EIO;
-	if (!r && !(rel = xstrdup(n->rel)))
-		r = -ENOMEM;
-	struct storage_entry known = {0};
-	struct io_stats *stats = NULL;
-	if (!r) {
-		stats = n->table->stats;
-		mut = is_mutable_file(n);
-		known.size = n->size;
-		known.mtime = n->mtime;
-		known.etag = xstrdup(n->etag);
-	}
-	pthread_mutex_unlock(&fs->lock);
-	/* The mutable file is opened as it is now, not as it was listed. */
-	if (!r)
-		r = storage_open(st, rel, mut ? NULL : &known, &h->f);
-	/* Cloud objects are read through the disk cache, keyed by their
-	 * identity; local files and the mutable file directly. */
-	if (!r && !mut && fs->backend.pool && strcmp(st->ops->name, "file") != 0) {
-		char *id = xasprintf("%s\n%s\n%s\n%llu", st->location, rel,
-				     known.etag ? known.etag : "", (unsigned long long)known.size);
-		r = id ? cached_open(fs->backend.pool, h->f, id, known.size, stats, &h->cf) : -ENOMEM;
-		free(id);
-		if (r)
-			storage_close(h->f);
-		else
-			h->f = NULL; /* owned by the cached file now */
-	}
-	free(known.etag);
-	free(rel);
-	if (r) {
-		free(h);
-		fuse_reply_err(req, -r);
-		return;
-	}
-	h->stats = stats;
-	h->direct = mut;
-	fi->fh = (uint64_t)(uintptr_t)h;
-	/* Table files are write-once: keep the page cache across opens. The one
-	 * file rewritten in place, _delta_log/_last_checkpoint, bypasses it. */
-	fi->keep_cache = !mut;
-	fi->direct_io = mut;
-	track(fs, &h->link, false);
-	if (fuse_reply_open(req, fi) != 0) { /* interrupted: no release will come */
-		untrack(fs, &h->link);
-		storage_close(h->f);
-		cached_close(h->cf);
-		free(h);
-	}
-}
-
-/* Reply with len bytes of fd at off, spliced into /dev/fuse when the
- * kernel and libfuse allow it (else libfuse copies). */
-static void reply_fd(fuse_req_t req, int fd, uint64_t off, size_t len)
-{
-	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(len);
-	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK | FUSE_BUF_FD_RETRY;
-	bv.buf[0].fd = fd;
-	bv.buf[0].pos = (off_t)off;
-	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
-}
-
-static void count_read(struct fhandle *h, ssize_t n)
-{
-	if (!h->stats)
-		return;
-	io_add(&h->stats->reads, 1);
-	if (n >= 0)
-		io_add(&h->stats->bytes_read, (uint64_t)n);
-	else
-		io_add(&h->stats->errors, 1);
-}
-
-static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		    struct fuse_file_info *fi)
-{
-	(void)ino;
-	struct fhandle *h = (struct fhandle *)(uintptr_t)fi->fh;
-	if (!h->f && !h->cf) {
-		size_t o = (size_t)off < h->len ? (size_t)off : h->len;
-		size_t n = size < h->len - o ? size : h->len - o;
-		/* From a copy: once the kernel has the data, a release on another
-		 * thread may free h->data while writev still looks at it. */
-		char *copy = malloc(n ? n : 1);
-		if (!copy) {
-			fuse_reply_err(req, ENOMEM);
-			return;
-		}
-		memcpy(copy, h->data + o, n);
-		fuse_reply_buf(req, copy, n);
-		free(copy);
-		return;
-	}
-	if (h->cf) {
-		struct cached_reply cr;
-		ssize_t n = cached_read(h->cf, size, (uint64_t)off, &cr);
-		count_read(h, n);
-		if (n < 0)
-			fuse_reply_err(req, (int)-n);
-		else if (cr.fd >= 0 && n > 0)
-			reply_fd(req, cr.fd, cr.off, cr.len);
-		else
-			fuse_reply_buf(req, cr.buf, (size_t)n);
-		cached_reply_release(&cr);
-		return;
-	}
-	int fd = h->direct ? -1 : storage_file_fd(h->f);
-	if (fd >= 0) {
-		/* A local file (never short before EOF, as the kernel expects). */
-		count_read(h, (ssize_t)size);
-		reply_fd(req, fd, (uint64_t)off, size);
-		return;
-	}
-	char *buf = malloc(size ? size : 1);
-	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	ssize_t n = storage_read(h->f, buf, size, (uint64_t)off);
-	count_read(h, n);
-	if (n < 0)
-		fuse_reply_err(req, (int)-n);
-	else
-		fuse_reply_buf(req, buf, (size_t)n);
-	free(buf);
-}
-
-static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	(void)ino;
-	struct fhandle *h = (struct fhandle *)(uintptr_t)fi->fh;
-	untrack(fs_of(req), &h->link);
-	storage_close(h->f);
-	cached_close(h->cf);
-	free(h->data);
-	free(h);
-	fuse_reply_err(req, 0);
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
@@ -821,11 +626,7 @@ void fs_release_all(struct ucfs_fs *fs)
 		if (l->is_dir) {
 			free_snap((struct dir_snap *)l);
 		} else {
-			struct fhandle *h = (struct fhandle *)l;
-			storage_close(h->f);
-			cached_close(h->cf);
-			free(h->data);
-			free(h);
+			fs_file_free(l);
 		}
 	}
 	pthread_mutex_unlock(&fs->hlock);
@@ -842,10 +643,8 @@ static void fill_ops(struct fuse_lowlevel_ops *o)
 	o->readdir = op_readdir;
 	o->readdirplus = op_readdirplus;
 	o->releasedir = op_releasedir;
-	o->open = op_open;
-	o->read = op_read;
-	o->release = op_release;
 	o->statfs = op_statfs;
+	fs_file_ops(o);
 	fs_xattr_ops(o);
 	fs_readonly_ops(o);
 }

@@ -1,6 +1,7 @@
 /*
- * fs_internal.h - shared by fs.c (FUSE operations) and fs_apply.c (applying
- * state snapshots to the tree); not for other modules.
+ * fs_internal.h - shared by fs.c (FUSE operations), fs_file.c (open files),
+ * fs_apply.c (applying state snapshots to the tree) and the other fs_*.c;
+ * not for other modules.
  */
 #ifndef UCFS_FS_INTERNAL_H
 #define UCFS_FS_INTERNAL_H
@@ -77,7 +78,17 @@ bool fs_log_listing_end(struct node *dir, struct log_cover *c);
  * Lock NOT held. */
 void fs_log_inval(struct ucfs_fs *fs, uint64_t ino);
 
+/* fs.c helpers shared with fs_file.c: the one file rewritten in place
+ * (_delta_log/_last_checkpoint); a dynamic virtual file's content made
+ * anew (tree lock held); the list of open handles. */
+bool fs_is_mutable_file(const struct node *n);
+void fs_regen_vfile(struct ucfs_fs *fs, struct node *n);
+void fs_track(struct ucfs_fs *fs, struct hlink *l, bool is_dir);
+void fs_untrack(struct ucfs_fs *fs, struct hlink *l);
+
 /* Parts of the operations table, one file each. */
+void fs_file_ops(struct fuse_lowlevel_ops *o);     /* fs_file.c: open, read, release */
+void fs_file_free(struct hlink *l);                /* fs_file.c: a handle never released */
 void fs_xattr_ops(struct fuse_lowlevel_ops *o);    /* fs_xattr.c */
 void fs_readonly_ops(struct fuse_lowlevel_ops *o); /* fs_readonly.c */
 
