@@ -3,7 +3,8 @@
  *
  * Thrift compact protocol, as parquet.thrift uses it:
  *   field header: one byte, high nibble = field id delta (0: a zigzag varint
- *   i16 id follows), low nibble = type; 0 ends a struct.
+ *   i16 id follows), low nibble = type; 0 ends a struct. In a struct a bool
+ *   is its field header; in a list, set or map it is a byte.
  *   types: 1/2 bool true/false, 3 i8, 4 i16, 5 i32, 6 i64 (zigzag varints),
  *   7 double (8 bytes), 8 binary (varint length + bytes), 9 list, 10 set
  *   (header byte: size nibble, 15 = varint size follows; element type),
@@ -81,6 +82,17 @@ static void skip_bytes(struct rd *r, uint64_t n)
 
 static void skip(struct rd *r, int type, int depth);
 
+/* One element of a list or set: a bool there is a byte of its own (in a
+ * struct field it is in the field header). Every element takes >= 1 byte,
+ * which bounds every loop by the input's length. */
+static void skip_elem(struct rd *r, int elem, int depth)
+{
+	if (elem == T_TRUE || elem == T_FALSE)
+		byte(r);
+	else
+		skip(r, elem, depth);
+}
+
 /* List or set header: *elem type, returns the element count. */
 static uint64_t list_header(struct rd *r, int *elem)
 {
@@ -89,8 +101,8 @@ static uint64_t list_header(struct rd *r, int *elem)
 	uint64_t n = h >> 4;
 	if (n == 15)
 		n = varint(r);
-	/* every element takes at least one byte, but bools in a list */
-	if (n > (uint64_t)(r->end - r->p) && *elem != T_TRUE && *elem != T_FALSE)
+	/* every element takes at least one byte (skip_elem) */
+	if (n > (uint64_t)(r->end - r->p))
 		r->bad = true;
 	return n;
 }
@@ -139,12 +151,8 @@ static void skip(struct rd *r, int type, int depth)
 	case T_SET: {
 		int elem;
 		uint64_t n = list_header(r, &elem);
-		for (uint64_t i = 0; i < n && !r->bad; i++) {
-			if (elem == T_TRUE || elem == T_FALSE)
-				byte(r); /* list bools are one byte each */
-			else
-				skip(r, elem, depth + 1);
-		}
+		for (uint64_t i = 0; i < n && !r->bad; i++)
+			skip_elem(r, elem, depth + 1);
 		return;
 	}
 	case T_MAP: {
@@ -155,8 +163,8 @@ static void skip(struct rd *r, int type, int depth)
 		if (n > (uint64_t)(r->end - r->p))
 			r->bad = true;
 		for (uint64_t i = 0; i < n && !r->bad; i++) {
-			skip(r, kv >> 4, depth + 1);
-			skip(r, kv & 15, depth + 1);
+			skip_elem(r, kv >> 4, depth + 1);
+			skip_elem(r, kv & 15, depth + 1);
 		}
 		return;
 	}
@@ -267,7 +275,7 @@ static void chunk_list(struct rd *r, int depth, void (*elem_fn)(struct rd *, int
 	uint64_t n = list_header(r, &elem);
 	for (uint64_t i = 0; i < n && !r->bad; i++) {
 		if (elem != T_STRUCT) {
-			skip(r, elem, depth);
+			skip_elem(r, elem, depth);
 			continue;
 		}
 		elem_fn(r, depth);

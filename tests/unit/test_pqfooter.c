@@ -120,6 +120,17 @@ static void test_hostile(void)
 	v = NULL;
 	CHECK(pq_footer_extents(huge, sizeof(huge), 1000, &v, &n) == -EINVAL);
 	free(v);
+	/* row groups: a list of 1000 bools in 4 bytes (a fuzzer's hang: list
+	 * bools take a byte each, so the count must fit the bytes left) */
+	uint8_t bools[] = {0x49, 0xf1, 0xe8, 0x07, 0x01, 0x01};
+	v = NULL;
+	CHECK(pq_footer_extents(bools, sizeof(bools), 1000, &v, &n) == -EINVAL);
+	free(v);
+	/* a map of bool -> bool: two bytes an entry too */
+	uint8_t map[] = {0x1b, 0x64, 0x11, 0x01, 0x01, 0x00};
+	v = NULL;
+	CHECK(pq_footer_extents(map, sizeof(map), 1000, &v, &n) == -EINVAL);
+	free(v);
 	/* a varint that never ends */
 	uint8_t endless[32];
 	memset(endless, 0xff, sizeof(endless));
