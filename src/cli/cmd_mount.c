@@ -126,7 +126,7 @@ static int parse_count(const char *key, const char *v, int max, double *out)
 /* A request size: bytes or 128K, 4 KiB .. max, whole pages. */
 static int parse_kib(const char *key, const char *v, uint64_t max, unsigned *out)
 {
-	uint64_t n;
+	uint64_t n = 0;
 	int r = parse_size(key, v, &n);
 	if (r)
 		return r;
