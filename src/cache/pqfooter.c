@@ -214,7 +214,8 @@ static void each_field(struct rd *r, int depth, void (*field)(struct rd *, int, 
 		uint8_t h = byte(r);
 		if (h == T_STOP)
 			return;
-		id = (h >> 4) ? id + (h >> 4) : (int)zigzag(r);
+		/* field ids are i16: wrap as Thrift does, never overflow */
+		id = (int16_t)(uint16_t)((h >> 4) ? (unsigned)id + (h >> 4) : (unsigned)zigzag(r));
 		field(r, id, h & 15, arg, depth + 1);
 	}
 }
