@@ -28,6 +28,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--rate-gbit", type=float, default=2.0)
     ap.add_argument("--latency-ms", type=int, default=10)
     ap.add_argument("--max-inflight-mib", type=int)
+    ap.add_argument("--ucfs-opts", default="")
     ap.add_argument("--with-mountpoint", action="store_true")
     ap.add_argument("--json")
     ap.add_argument("--check-args", action="store_true", help=argparse.SUPPRESS)

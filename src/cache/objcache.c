@@ -32,6 +32,7 @@
 enum { B_EMPTY = 0, B_BUSY = 1, B_VALID = 2 };
 #define B_STATE 3
 #define B_CHECKED 4 /* VALID and its CRC matched the disk (or was computed from the wire) */
+#define B_VERIFY 8  /* BUSY: a VALID block being checked (VALID again if given back) */
 
 struct ent {
 	struct ent *hnext;
@@ -822,18 +823,25 @@ void oc_unclaim(struct oc_obj *o, uint64_t first, unsigned n)
 	pthread_mutex_lock(&o->mu);
 	for (uint64_t b = first; b < first + n && b < o->nblocks; b++)
 		if ((o->st[b] & B_STATE) == B_BUSY)
-			o->st[b] = B_EMPTY;
+			o->st[b] = (o->st[b] & B_VERIFY) ? B_VALID : B_EMPTY;
 	pthread_cond_broadcast(&o->changed);
 	pthread_mutex_unlock(&o->mu);
 }
 
 uint64_t oc_next_empty(struct oc_obj *o, uint64_t from, uint64_t to)
 {
+	return oc_next_work(o, from, to, NULL);
+}
+
+uint64_t oc_next_work(struct oc_obj *o, uint64_t from, uint64_t to, bool *unchecked)
+{
 	pthread_mutex_lock(&o->mu);
 	if (to > o->nblocks)
 		to = o->nblocks;
-	while (from < to && o->st[from] != B_EMPTY)
+	while (from < to && o->st[from] != B_EMPTY && !(unchecked && o->st[from] == B_VALID))
 		from++;
+	if (unchecked)
+		*unchecked = from < to && o->st[from] == B_VALID;
 	pthread_mutex_unlock(&o->mu);
 	return from < to ? from : to;
 }
@@ -848,17 +856,41 @@ bool oc_covered(struct oc_obj *o, uint64_t first, uint64_t last)
 	return all;
 }
 
-/* Check a VALID block that this process has not checked yet (claimed by
- * the caller). 0: it matches; -EILSEQ: it did not (now punched, EMPTY). */
-static int verify(struct oc_obj *o, uint64_t b, uint32_t want)
+unsigned oc_claim_unchecked(struct oc_obj *o, uint64_t first, unsigned max)
 {
-	size_t n = blen(o, b);
-	char *buf = malloc(n ? n : 1);
-	if (!buf)
-		return -ENOMEM;
-	int r = pread_full(o->fd, buf, n, b * o->bs);
-	if (!r && crc32c(0, buf, n) != want)
-		r = -EILSEQ;
+	unsigned n = 0;
+	pthread_mutex_lock(&o->mu);
+	for (uint64_t b = first; b < o->nblocks && n < max && o->st[b] == B_VALID; b++, n++)
+		o->st[b] = B_BUSY | B_VERIFY;
+	pthread_mutex_unlock(&o->mu);
+	return n;
+}
+
+int oc_verify(struct oc_obj *o, uint64_t first, unsigned n)
+{
+	struct ocache *c = o->c;
+	uint64_t off = first * o->bs, end = (first + n) * o->bs;
+	if (end > o->size)
+		end = o->size;
+	char *buf = malloc(end - off ? end - off : 1);
+	int r = buf ? pread_full(o->fd, buf, end - off, off) : -ENOMEM;
+	pthread_mutex_lock(&o->mu);
+	for (uint64_t b = first; b < first + n; b++) {
+		bool ok = !r && crc32c(0, buf + (b - first) * o->bs, blen(o, b)) == o->crc[b];
+		if (ok) {
+			o->st[b] = B_VALID | B_CHECKED;
+			continue;
+		}
+		if (!r) {
+			log_warn("disk cache: damaged block %" PRIu64 " of an object (checksum "
+				 "mismatch): fetching it again", b);
+			atomic_fetch_add(&c->corrupt, 1);
+		}
+		o->st[b] = B_VALID; /* punch() expects VALID */
+		punch(o, b);
+	}
+	pthread_cond_broadcast(&o->changed);
+	pthread_mutex_unlock(&o->mu);
 	free(buf);
 	return r;
 }
@@ -931,23 +963,14 @@ int oc_acquire(struct oc_obj *o, uint64_t first, uint64_t last, uint64_t claim_l
 			continue;
 		}
 		if (unchecked != UINT64_MAX) {
-			uint32_t want = o->crc[unchecked];
-			o->st[unchecked] = B_BUSY;
+			/* the whole run of unchecked blocks, with one read */
+			unsigned n = 0;
+			for (uint64_t b = unchecked; b <= claim_last && n < max_run && o->st[b] == B_VALID;
+			     b++, n++)
+				o->st[b] = B_BUSY | B_VERIFY;
 			pthread_mutex_unlock(&o->mu);
-			int r = verify(o, unchecked, want);
+			oc_verify(o, unchecked, n); /* an I/O error punches: fetched next round */
 			pthread_mutex_lock(&o->mu);
-			if (!r) {
-				o->st[unchecked] = B_VALID | B_CHECKED;
-			} else {
-				if (r == -EILSEQ) {
-					log_warn("disk cache: damaged block %" PRIu64 " of an object "
-						 "(checksum mismatch): fetching it again", unchecked);
-					atomic_fetch_add(&c->corrupt, 1);
-				}
-				o->st[unchecked] = B_VALID; /* punch() expects VALID */
-				punch(o, unchecked);
-			}
-			pthread_cond_broadcast(&o->changed);
 			continue;
 		}
 		pthread_cond_wait(&o->changed, &o->mu);

@@ -111,6 +111,16 @@ unsigned oc_claim(struct oc_obj *o, uint64_t first, unsigned max);
 void oc_unclaim(struct oc_obj *o, uint64_t first, unsigned n);
 /* The first EMPTY block in [from, to), or to. */
 uint64_t oc_next_empty(struct oc_obj *o, uint64_t from, uint64_t to);
+/* The same, also stopping at a VALID block not checked yet (*unchecked
+ * says which it is). */
+uint64_t oc_next_work(struct oc_obj *o, uint64_t from, uint64_t to, bool *unchecked);
+/* Claim up to max VALID, not yet checked blocks from first (stopping at the
+ * first other one): the number claimed. oc_unclaim gives them back VALID. */
+unsigned oc_claim_unchecked(struct oc_obj *o, uint64_t first, unsigned max);
+/* Check claimed blocks [first, first+n) against their CRCs with one read:
+ * each becomes VALID and checked, or (damaged, unreadable) is punched out
+ * and EMPTY; waiters wake. 0 or the read's -errno. */
+int oc_verify(struct oc_obj *o, uint64_t first, unsigned n);
 /* Is every block of [first, last] VALID or BUSY (nothing left to claim)? */
 bool oc_covered(struct oc_obj *o, uint64_t first, uint64_t last);
 

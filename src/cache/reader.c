@@ -32,13 +32,19 @@ struct cached_file {
 	bool footer_tried;
 };
 
-/* Blocks claimed ahead, waiting for a worker. */
+/* Blocks claimed ahead, waiting for a worker: to fetch from storage, or
+ * (verify) cached blocks to check against their CRCs, which also reads them
+ * into the page cache ahead of the reader. */
 struct job {
 	struct cached_file *cf;
 	uint64_t first;
 	unsigned n;
+	bool verify;
 	struct job *next;
 };
+
+/* Run a job (in a worker, or in a reader that needs it now). */
+static void run_job(struct job *j, bool prefetch);
 
 struct reader_pool {
 	struct ocache *cache;
@@ -141,7 +147,7 @@ static void *worker(void *arg)
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		while (!p->stop &&
-		       (!p->jobs || (p->inflight &&
+		       (!p->jobs || (!p->jobs->verify && p->inflight &&
 				     p->inflight + job_bytes(p->jobs->cf, p->jobs->first, p->jobs->n) >
 					     p->max_inflight)))
 			pthread_cond_wait(&p->changed, &p->lock);
@@ -151,7 +157,7 @@ static void *worker(void *arg)
 		p->jobs = j->next;
 		if (!p->jobs)
 			p->jobs_tail = NULL;
-		uint64_t bytes = job_bytes(j->cf, j->first, j->n);
+		uint64_t bytes = j->verify ? 0 : job_bytes(j->cf, j->first, j->n);
 		p->inflight += bytes;
 		if (p->inflight > p->inflight_peak)
 			p->inflight_peak = p->inflight;
@@ -159,6 +165,8 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&p->lock);
 		if (skip)
 			oc_unclaim(j->cf->o, j->first, j->n);
+		else if (j->verify)
+			oc_verify(j->cf->o, j->first, j->n);
 		else
 			fetch_blocks(j->cf, j->first, j->n, true, NULL);
 		pthread_mutex_lock(&p->lock);
@@ -268,7 +276,8 @@ int cached_open(struct reader_pool *p, struct storage_file *f, const char *ident
 	return 0;
 }
 
-/* Queue fetches of the EMPTY blocks of bytes [a, b), `part` bytes each. */
+/* Queue fetches of the EMPTY blocks of bytes [a, b), `part` bytes each,
+ * and checks of the cached blocks there that were not checked yet. */
 static void schedule(struct cached_file *cf, uint64_t a, uint64_t b, uint64_t part)
 {
 	struct reader_pool *p = cf->pool;
@@ -276,8 +285,10 @@ static void schedule(struct cached_file *cf, uint64_t a, uint64_t b, uint64_t pa
 		return;
 	uint64_t fb = a / cf->bs, lb = (b + cf->bs - 1) / cf->bs;
 	unsigned pb = part / cf->bs ? (unsigned)(part / cf->bs) : 1;
-	for (uint64_t blk = fb; (blk = oc_next_empty(cf->o, blk, lb)) < lb;) {
-		unsigned n = oc_claim(cf->o, blk, lb - blk < pb ? (unsigned)(lb - blk) : pb);
+	bool unchecked = false;
+	for (uint64_t blk = fb; (blk = oc_next_work(cf->o, blk, lb, &unchecked)) < lb;) {
+		unsigned max = lb - blk < pb ? (unsigned)(lb - blk) : pb;
+		unsigned n = unchecked ? oc_claim_unchecked(cf->o, blk, max) : oc_claim(cf->o, blk, max);
 		if (!n) {
 			blk++;
 			continue;
@@ -289,6 +300,7 @@ static void schedule(struct cached_file *cf, uint64_t a, uint64_t b, uint64_t pa
 		}
 		j->first = blk;
 		j->n = n;
+		j->verify = unchecked;
 		j->cf = cf;
 		pthread_mutex_lock(&p->lock);
 		cf->refs++;
@@ -341,15 +353,24 @@ static void steal(struct cached_file *cf, uint64_t first, uint64_t last)
 	while (mine) {
 		struct job *j = mine;
 		mine = j->next;
-		uint64_t bytes = job_bytes(j->cf, j->first, j->n);
-		inflight_add(p, bytes);
-		fetch_blocks(j->cf, j->first, j->n, false, NULL);
-		inflight_sub(p, bytes);
+		run_job(j, false);
 		pthread_mutex_lock(&p->lock);
 		file_unref(j->cf);
 		pthread_mutex_unlock(&p->lock);
 		free(j);
 	}
+}
+
+static void run_job(struct job *j, bool prefetch)
+{
+	if (j->verify) {
+		oc_verify(j->cf->o, j->first, j->n);
+		return;
+	}
+	uint64_t bytes = job_bytes(j->cf, j->first, j->n);
+	inflight_add(j->cf->pool, bytes);
+	fetch_blocks(j->cf, j->first, j->n, prefetch, NULL);
+	inflight_sub(j->cf->pool, bytes);
 }
 
 struct demand {

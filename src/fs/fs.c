@@ -298,8 +298,9 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	 * /dev/fuse with splice, without a copy through this process. */
 	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
 		conn->want |= FUSE_CAP_SPLICE_WRITE;
-	if (conn->capable & FUSE_CAP_SPLICE_MOVE)
-		conn->want |= FUSE_CAP_SPLICE_MOVE;
+	/* Not SPLICE_MOVE: the kernel would try to steal the cache file's
+	 * pages (dropping them from its page cache) for every reply. */
+	conn->want &= ~FUSE_CAP_SPLICE_MOVE;
 	/* Read requests as large as a spliced reply can be (see max_read in
 	 * cmd_mount.c), many of them at once (the kernel's default is 12). */
 	if (fs->cfg.max_read)

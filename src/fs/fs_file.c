@@ -130,7 +130,7 @@ static void reply_fd(fuse_req_t req, int fd, uint64_t off, size_t len)
 	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK | FUSE_BUF_FD_RETRY;
 	bv.buf[0].fd = fd;
 	bv.buf[0].pos = (off_t)off;
-	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+	fuse_reply_data(req, &bv, 0);
 }
 
 static void count_read(struct fhandle *h, ssize_t n)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import fcntl
 import os
+import re
 import platform
 import shutil
 import sys
@@ -98,6 +99,13 @@ def _inflight_opt(tools: Tools, mib: int | None) -> str:
         raise BenchError("--max-inflight-mib: this ucfs has no max_inflight mount option "
                          "(see `ucfs mount --help`)")
     return f"max_inflight={mib}M"
+
+
+def _default_inflight_mib(tools: Tools) -> int | None:
+    """The in-flight budget `ucfs mount --help` documents as its default."""
+    h = run([tools.ucfs, "mount", "--help"], check=False)
+    m = re.search(r"max_inflight=SIZE[^(]*\(default (\d+)M\)", h.stdout + h.stderr)
+    return int(m.group(1)) if m else None
 
 
 def _ucfs_version(tools: Tools, root: Path) -> str:
@@ -201,7 +209,7 @@ def main(a, root: Path) -> int:  # noqa: C901 (the one place that wires it all)
                 mnt = work / "mnt" / name
                 prof_work = work / name
                 prof_work.mkdir(parents=True)
-                opts = inflight
+                opts = ",".join(o for o in (inflight, a.ucfs_opts) if o)
                 ucfs = Ucfs(tools.ucfs, states["bench"], endpoint, mnt / "ucfs", prof_work, ptd,
                             {"seq/": "bench/s/seq/", "delta/": "bench/s/delta/"}, opts)
                 ucfs_meta = Ucfs(tools.ucfs, states["meta"], endpoint, mnt / "ucfs-meta",
@@ -224,7 +232,8 @@ def main(a, root: Path) -> int:  # noqa: C901 (the one place that wires it all)
                 log(f"profile {name}: {desc}")
                 run_figures(p, [f for f in a.only if f in RUNNERS])
                 results[name] = {"description": desc, "figures": p.results}
-                tgs[name] = report.targets(name, p.results, size, a.max_inflight_mib)
+                tgs[name] = report.targets(name, p.results, size,
+                                           a.max_inflight_mib or _default_inflight_mib(tools))
                 info = {"random": a.random_reads, "tables": len(walked) if walked else a.tables,
                         "where": "S3" if a.meta_storage == "s3" else "local file://"}
                 results[name]["info"] = info
