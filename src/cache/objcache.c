@@ -51,6 +51,10 @@ struct oc_obj {
 	int fd, ifd;   /* data, index */
 	uint64_t size, nblocks;
 	uint32_t bs;
+	pthread_mutex_t wmu; /* one pwrite to the data file at a time: concurrent
+				buffered writes to one file contend on its inode
+				lock in the kernel, which spins (a third of the
+				daemon's CPU with 8 writers); here they sleep */
 	pthread_mutex_t mu; /* everything below */
 	pthread_cond_t changed;
 	uint8_t *st;   /* per block: B_* | B_CHECKED */
@@ -58,6 +62,7 @@ struct oc_obj {
 	uint32_t *tick; /* per block: when it was last read (for eviction inside) */
 	uint16_t *hold; /* per block: acquires needing it (never evicted while > 0) */
 	uint32_t clock;
+	int waiters;    /* threads in oc_acquire waiting for a BUSY block */
 	_Atomic uint64_t bytes; /* VALID bytes; written under mu, read without it by eviction */
 	_Atomic uint64_t last_use;
 	void *hint;
@@ -587,6 +592,7 @@ static void obj_free(struct oc_obj *o)
 	free(o->tick);
 	free(o->hold);
 	pthread_mutex_destroy(&o->mu);
+	pthread_mutex_destroy(&o->wmu);
 	pthread_cond_destroy(&o->changed);
 	free(o);
 }
@@ -713,6 +719,7 @@ int oc_open(struct ocache *c, const char *identity, uint64_t size, struct oc_obj
 		o->bs = block_size_for(size);
 		o->nblocks = (size + o->bs - 1) / o->bs;
 		pthread_mutex_init(&o->mu, NULL);
+		pthread_mutex_init(&o->wmu, NULL);
 		pthread_cond_init(&o->changed, NULL);
 		size_t nb = o->nblocks ? o->nblocks : 1;
 		o->st = calloc(nb, 1);
@@ -824,13 +831,25 @@ void oc_unclaim(struct oc_obj *o, uint64_t first, unsigned n)
 	for (uint64_t b = first; b < first + n && b < o->nblocks; b++)
 		if ((o->st[b] & B_STATE) == B_BUSY)
 			o->st[b] = (o->st[b] & B_VERIFY) ? B_VALID : B_EMPTY;
-	pthread_cond_broadcast(&o->changed);
+	if (o->waiters) /* a wake-up per completed piece costs a context switch */
+		pthread_cond_broadcast(&o->changed);
 	pthread_mutex_unlock(&o->mu);
 }
 
 uint64_t oc_next_empty(struct oc_obj *o, uint64_t from, uint64_t to)
 {
 	return oc_next_work(o, from, to, NULL);
+}
+
+uint64_t oc_checked_run(struct oc_obj *o, uint64_t from, uint64_t to)
+{
+	pthread_mutex_lock(&o->mu);
+	if (to > o->nblocks)
+		to = o->nblocks;
+	while (from < to && o->st[from] == (B_VALID | B_CHECKED))
+		from++;
+	pthread_mutex_unlock(&o->mu);
+	return from;
 }
 
 uint64_t oc_next_work(struct oc_obj *o, uint64_t from, uint64_t to, bool *unchecked)
@@ -889,7 +908,8 @@ int oc_verify(struct oc_obj *o, uint64_t first, unsigned n)
 		o->st[b] = B_VALID; /* punch() expects VALID */
 		punch(o, b);
 	}
-	pthread_cond_broadcast(&o->changed);
+	if (o->waiters) /* a wake-up per completed piece costs a context switch */
+		pthread_cond_broadcast(&o->changed);
 	pthread_mutex_unlock(&o->mu);
 	free(buf);
 	return r;
@@ -973,7 +993,9 @@ int oc_acquire(struct oc_obj *o, uint64_t first, uint64_t last, uint64_t claim_l
 			pthread_mutex_lock(&o->mu);
 			continue;
 		}
+		o->waiters++;
 		pthread_cond_wait(&o->changed, &o->mu);
+		o->waiters--;
 	}
 	for (uint64_t b = first; b <= last; b++)
 		if (o->hold[b])
@@ -993,6 +1015,11 @@ void oc_release(struct oc_obj *o, uint64_t first, uint64_t last)
 
 /* ---- writing ---- */
 
+/* Pieces from libcurl (16 KiB each) are gathered up to this much before
+ * one pwrite: a write(2) per piece costs more than the copy, and concurrent
+ * writers of one file contend on its inode lock once per write. */
+#define STAGE_BYTES (256U << 10)
+
 void oc_writer_init(struct oc_writer *w, struct oc_obj *o, uint64_t first, unsigned n)
 {
 	memset(w, 0, sizeof(*w));
@@ -1000,32 +1027,79 @@ void oc_writer_init(struct oc_writer *w, struct oc_obj *o, uint64_t first, unsig
 	w->next = first;
 	w->end = first + n;
 	w->pos = first * o->bs;
+	w->ent_from = first;
+	w->stage_at = w->pos;
+	w->pend_from = first;
+	/* a fetch of more than one block gathers its pieces (STAGE_BYTES is a
+	 * whole number of blocks, so pending completions fit pend_crc) */
+	if (n > 1 && o->bs <= STAGE_BYTES)
+		w->stage = malloc(STAGE_BYTES);
 }
 
-/* Blocks [from, to) are complete with checksums crcs[]: VALID, indexed. */
+/* Write the index entries of the blocks completed so far (those still
+ * VALID: eviction may have punched one out meanwhile). Object mutex held. */
+static void persist(struct oc_writer *w)
+{
+	struct oc_obj *o = w->o;
+	if (!w->nent)
+		return;
+	uint8_t ents[ENT_SIZE * OC_WRITER_BATCH] = {0};
+	for (unsigned i = 0; i < w->nent; i++) {
+		uint64_t b = w->ent_from + i;
+		if ((o->st[b] & B_STATE) != B_VALID)
+			continue; /* zero: not cached */
+		put32(ents + i * ENT_SIZE, o->crc[b]);
+		put32(ents + i * ENT_SIZE + 4, ent_check(o->e->id, b, o->crc[b]));
+	}
+	/* the entries go to the index after the data went to the data file */
+	pwrite_full(o->ifd, ents, (size_t)w->nent * ENT_SIZE, HDR_SIZE + w->ent_from * ENT_SIZE);
+	w->ent_from += w->nent;
+	w->nent = 0;
+}
+
+/* Blocks [from, to) are complete with checksums crcs[]: VALID now (waiters
+ * wake), indexed in batches. */
 static void complete(struct oc_writer *w, uint64_t from, uint64_t to, const uint32_t *crcs)
 {
 	struct oc_obj *o = w->o;
-	uint8_t ents[ENT_SIZE * 64] = {0};
 	uint64_t bytes = 0;
-	for (uint64_t b = from; b < to; b++) {
-		put32(ents + (b - from) * ENT_SIZE, crcs[b - from]);
-		put32(ents + (b - from) * ENT_SIZE + 4, ent_check(o->e->id, b, crcs[b - from]));
-		bytes += blen(o, b);
-	}
-	/* the entry goes to disk after the data (written already) */
-	pwrite_full(o->ifd, ents, (size_t)(to - from) * ENT_SIZE, HDR_SIZE + from * ENT_SIZE);
 	pthread_mutex_lock(&o->mu);
 	for (uint64_t b = from; b < to; b++) {
 		o->st[b] = B_VALID | B_CHECKED;
 		o->crc[b] = crcs[b - from];
 		o->tick[b] = o->clock;
+		bytes += blen(o, b);
+		if (++w->nent == OC_WRITER_BATCH)
+			persist(w);
 	}
 	o->bytes += bytes;
-	pthread_cond_broadcast(&o->changed);
+	if (o->waiters) /* a wake-up per completed piece costs a context switch */
+		pthread_cond_broadcast(&o->changed);
 	pthread_mutex_unlock(&o->mu);
 	atomic_fetch_add(&o->c->bytes_used, bytes);
 	atomic_fetch_add(&o->c->bytes_written, bytes);
+}
+
+/* Write what is gathered, then complete the blocks it finished. */
+static int flush_stage(struct oc_writer *w)
+{
+	struct oc_obj *o = w->o;
+	if (w->nstage) {
+		pthread_mutex_lock(&o->wmu);
+		int r = pwrite_full(o->fd, w->stage, w->nstage, w->stage_at);
+		pthread_mutex_unlock(&o->wmu);
+		if (r)
+			return w->cache_err = r;
+		w->stage_at += w->nstage;
+		w->nstage = 0;
+	}
+	/* every pending block ends at or before stage_at now */
+	if (w->npend) {
+		complete(w, w->pend_from, w->pend_from + w->npend, w->pend_crc);
+		w->pend_from += w->npend;
+		w->npend = 0;
+	}
+	return 0;
 }
 
 int oc_writer_data(void *wp, const char *p, size_t n)
@@ -1035,12 +1109,23 @@ int oc_writer_data(void *wp, const char *p, size_t n)
 	uint64_t limit = w->end * o->bs < o->size ? w->end * o->bs : o->size;
 	if (n > limit - w->pos)
 		return -EIO; /* more than was claimed: never write outside the claim */
-	int r = pwrite_full(o->fd, p, n, w->pos);
-	if (r) {
-		w->cache_err = r;
-		return r;
+	if (w->stage && w->nstage + n > STAGE_BYTES && flush_stage(w))
+		return w->cache_err;
+	if (w->stage && n <= STAGE_BYTES) {
+		memcpy(w->stage + w->nstage, p, n);
+		w->nstage += n;
+	} else {
+		pthread_mutex_lock(&o->wmu);
+		int r = pwrite_full(o->fd, p, n, w->pos);
+		pthread_mutex_unlock(&o->wmu);
+		if (r)
+			return w->cache_err = r;
+		w->stage_at = w->pos + n;
 	}
 	w->bytes += n;
+	/* Checksum the piece while it is in the CPU's cache. A block becomes
+	 * VALID only once all its bytes are in the data file: with a stage,
+	 * completed blocks wait (pend) for the write of what was gathered. */
 	uint32_t crcs[64];
 	uint64_t from = w->next;
 	while (n) {
@@ -1050,25 +1135,44 @@ int oc_writer_data(void *wp, const char *p, size_t n)
 		p += take;
 		n -= take;
 		w->pos += take;
-		if (w->pos == bend) {
+		if (w->pos < bend)
+			continue;
+		if (w->stage) {
+			w->pend_crc[w->npend++] = w->crc;
+			if (w->npend == OC_STAGE_BLOCKS && flush_stage(w))
+				return w->cache_err;
+		} else {
 			crcs[w->next - from] = w->crc;
-			w->crc = 0;
-			w->next++;
-			if (w->next - from == 64) {
-				complete(w, from, w->next, crcs);
-				from = w->next;
+			if (w->next + 1 - from == 64) {
+				complete(w, from, w->next + 1, crcs);
+				from = w->next + 1;
 			}
 		}
+		w->crc = 0;
+		w->next++;
 	}
-	if (w->next > from)
+	if (!w->stage && w->next > from)
 		complete(w, from, w->next, crcs);
+	/* the last bytes, or pieces written past the stage */
+	if (w->stage && (w->pos == limit || (!w->nstage && w->npend)) && flush_stage(w))
+		return w->cache_err;
 	maybe_evict(o->c);
 	return 0;
 }
 
 void oc_writer_end(struct oc_writer *w)
 {
+	struct oc_obj *o = w->o;
+	/* Bytes of blocks never completed are not written: they would only be
+	 * punched out at the next load. Completed ones must be. */
+	if (w->npend)
+		flush_stage(w);
+	pthread_mutex_lock(&o->mu);
+	persist(w);
+	pthread_mutex_unlock(&o->mu);
+	free(w->stage);
+	w->stage = NULL;
 	if (w->next < w->end)
-		oc_unclaim(w->o, w->next, (unsigned)(w->end - w->next));
+		oc_unclaim(o, w->next, (unsigned)(w->end - w->next));
 	w->next = w->end;
 }

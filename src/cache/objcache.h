@@ -114,6 +114,9 @@ uint64_t oc_next_empty(struct oc_obj *o, uint64_t from, uint64_t to);
 /* The same, also stopping at a VALID block not checked yet (*unchecked
  * says which it is). */
 uint64_t oc_next_work(struct oc_obj *o, uint64_t from, uint64_t to, bool *unchecked);
+/* The end of the run of VALID, checked blocks from `from` (from itself when
+ * it is not one), at most to. */
+uint64_t oc_checked_run(struct oc_obj *o, uint64_t from, uint64_t to);
 /* Claim up to max VALID, not yet checked blocks from first (stopping at the
  * first other one): the number claimed. oc_unclaim gives them back VALID. */
 unsigned oc_claim_unchecked(struct oc_obj *o, uint64_t first, unsigned max);
@@ -126,10 +129,14 @@ bool oc_covered(struct oc_obj *o, uint64_t first, uint64_t last);
 
 /*
  * Writes claimed blocks [first, first+n) as their bytes arrive, in order:
- * each piece is written to the data file at its offset and checksummed;
- * every block completed becomes VALID (waiters wake) and gets its index
- * entry. oc_writer_data has the storage_sink signature.
+ * each piece is checksummed as it comes and written to the data file at its
+ * offset (gathered into writes of 256 KiB for fetches of several blocks);
+ * a block becomes VALID (waiters wake) once its bytes are written, and its
+ * index entry follows, in batches of OC_WRITER_BATCH and at oc_writer_end.
+ * oc_writer_data has the storage_sink signature.
  */
+#define OC_WRITER_BATCH 8 /* index entries written at once (a kill loses at most these) */
+#define OC_STAGE_BLOCKS ((256U << 10) / OC_MIN_BLOCK) /* blocks a write gathers */
 struct oc_writer {
 	struct oc_obj *o;
 	uint64_t next;     /* first block not completed yet */
@@ -138,6 +145,14 @@ struct oc_writer {
 	uint32_t crc;      /* of the bytes of block `next` so far */
 	int cache_err;     /* a write to the data file failed (-errno) */
 	uint64_t bytes;    /* bytes received */
+	char *stage;       /* pieces gathered for one write (fetches > 1 block) */
+	size_t nstage;
+	uint64_t stage_at; /* object offset of stage[0]: all before is written */
+	uint64_t pend_from; /* received blocks waiting for their bytes' write */
+	unsigned npend;
+	uint32_t pend_crc[OC_STAGE_BLOCKS + 1];
+	uint64_t ent_from; /* first block whose index entry is not written */
+	unsigned nent;     /* completed blocks from ent_from not indexed yet */
 };
 void oc_writer_init(struct oc_writer *w, struct oc_obj *o, uint64_t first, unsigned n);
 int oc_writer_data(void *w, const char *p, size_t n);

@@ -276,8 +276,9 @@ int cached_open(struct reader_pool *p, struct storage_file *f, const char *ident
 	return 0;
 }
 
-/* Queue fetches of the EMPTY blocks of bytes [a, b), `part` bytes each,
- * and checks of the cached blocks there that were not checked yet. */
+/* Ahead of a reader, over bytes [a, b): fetches of the EMPTY blocks (`part`
+ * bytes each), checks of the cached blocks not checked yet, and for the
+ * checked ones a hint to the kernel to read the cache file ahead. */
 static void schedule(struct cached_file *cf, uint64_t a, uint64_t b, uint64_t part)
 {
 	struct reader_pool *p = cf->pool;
@@ -285,8 +286,25 @@ static void schedule(struct cached_file *cf, uint64_t a, uint64_t b, uint64_t pa
 		return;
 	uint64_t fb = a / cf->bs, lb = (b + cf->bs - 1) / cf->bs;
 	unsigned pb = part / cf->bs ? (unsigned)(part / cf->bs) : 1;
-	bool unchecked = false;
-	for (uint64_t blk = fb; (blk = oc_next_work(cf->o, blk, lb, &unchecked)) < lb;) {
+	for (uint64_t blk = fb; blk < lb;) {
+		uint64_t vend = oc_checked_run(cf->o, blk, lb);
+		if (vend > blk) {
+			/* only here: on a hole the kernel would read zeros into the
+			 * page cache that the fetch then overwrites */
+			uint64_t end = vend * cf->bs < cf->size ? vend * cf->bs : cf->size;
+			posix_fadvise(oc_fd(cf->o), (off_t)(blk * cf->bs), (off_t)(end - blk * cf->bs),
+				      POSIX_FADV_WILLNEED);
+			blk = vend;
+			continue;
+		}
+		bool unchecked = false;
+		uint64_t w = oc_next_work(cf->o, blk, lb, &unchecked);
+		if (w >= lb)
+			break;
+		if (w > blk) {
+			blk = w;
+			continue;
+		}
 		unsigned max = lb - blk < pb ? (unsigned)(lb - blk) : pb;
 		unsigned n = unchecked ? oc_claim_unchecked(cf->o, blk, max) : oc_claim(cf->o, blk, max);
 		if (!n) {
@@ -447,11 +465,6 @@ ssize_t cached_read(struct cached_file *cf, size_t len, uint64_t off, struct cac
 	uint64_t claim_last = (plan.fetch_end - 1) / cf->bs;
 	steal(cf, first, last);
 	schedule(cf, plan.ahead_start, plan.ahead_end, plan.part);
-	/* What is cached already comes from the disk: have the kernel read the
-	 * cache file ahead as well (a no-op for what is in its page cache). */
-	if (plan.ahead_end > plan.ahead_start)
-		posix_fadvise(oc_fd(cf->o), (off_t)plan.ahead_start,
-			      (off_t)(plan.ahead_end - plan.ahead_start), POSIX_FADV_WILLNEED);
 	struct demand d = {.cf = cf};
 	bool hit = false;
 	int r = oc_acquire(cf->o, first, last, claim_last, MAX_DEMAND_RUN / cf->bs, demand_fetch,

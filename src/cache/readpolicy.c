@@ -105,7 +105,9 @@ void rp_next(struct rp_state *s, const struct rp_config *cfg, uint64_t size,
 	s->window = s->window ? min64(s->window * 2, cfg->max_window) : cfg->min_window;
 	uint64_t limit = min64(size, end + s->window);
 	uint64_t from = max64(end, s->ahead);
-	if (from < limit) {
+	/* Top the window up only once half of it is used: requests of a good
+	 * size, not one the size of each read (unless the object ends). */
+	if (from < limit && (limit - from >= s->window / 2 || limit == size)) {
 		p->ahead_start = from;
 		p->ahead_end = limit;
 		p->part = max64(cfg->min_part, min64(cfg->max_part, s->window / 2));

@@ -13,7 +13,9 @@
  *    readahead arrives out of order, but next to what came before) - open
  *    a window from the second one on, from min_window, doubling per read up
  *    to max_window; a read elsewhere resets it (random access: nothing
- *    ahead; two random reads in a row next to earlier ones are rare).
+ *    ahead; two random reads in a row next to earlier ones are rare). The
+ *    window is topped up only when half of it has been read, so requests
+ *    stay large however small the reads are.
  *    Request sizes grow with the window (half of it, at most
  *    max_part), so the first bytes come quickly and long streams use large
  *    requests.
