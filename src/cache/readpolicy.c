@@ -2,6 +2,7 @@
 #include "cache/readpolicy.h"
 
 #define MiB (1ULL << 20)
+#define PAGE 4096ULL
 
 void rp_config_default(struct rp_config *c)
 {
@@ -16,18 +17,27 @@ void rp_config_default(struct rp_config *c)
 static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static uint64_t max64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
-/* Index of the extent holding off, or n. */
-static size_t find_extent(const struct rp_extent *ext, size_t n, uint64_t off)
+/* The chunk a read at off is for: the one holding off, or one that starts
+ * less than a page after it (the kernel reads whole pages). */
+static size_t chunk_of(const struct rp_extent *ext, size_t n, uint64_t off)
 {
 	size_t lo = 0, hi = n;
-	while (lo < hi) {
+	while (lo < hi) { /* first extent ending after off */
 		size_t mid = lo + (hi - lo) / 2;
 		if (ext[mid].end <= off)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < n && ext[lo].start <= off ? lo : n;
+	if (lo == n)
+		return n;
+	if (ext[lo].start <= off) {
+		if (lo + 1 < n && ext[lo + 1].start > off && ext[lo + 1].start - off < PAGE &&
+		    (off % PAGE) == 0)
+			return lo + 1; /* page-aligned read of the chunk that follows */
+		return lo;
+	}
+	return ext[lo].start - off < PAGE ? lo : n;
 }
 
 void rp_next(struct rp_state *s, const struct rp_config *cfg, uint64_t size,
@@ -84,9 +94,18 @@ void rp_next(struct rp_state *s, const struct rp_config *cfg, uint64_t size,
 		s->next_off = end;
 	}
 
-	if (ext && next && !(seq && s->run_start == 0)) {
+	/* The kernel reads whole pages: a read that starts less than a page
+	 * before a chunk is a read of that chunk. */
+	size_t e = ext && next ? chunk_of(ext, next, off) : next;
+	/* A sequential run that began before this chunk crossed into it: the
+	 * kernel's readahead running past the chunk the reader wanted (or a scan
+	 * of every column, which the window below serves). Not a reason to fetch
+	 * the whole chunk. */
+	bool spill = seq && e < next && s->run_start + PAGE <= ext[e].start;
+	if (ext && next && !(seq && s->run_start == 0) && spill && s->run < cfg->parquet_run)
+		return; /* readahead spill: only what is asked */
+	if (ext && next && !(seq && s->run_start == 0) && !spill) {
 		/* Column chunks known: fetch the rest of this chunk, no more. */
-		size_t e = find_extent(ext, next, off);
 		if (e == next)
 			return; /* outside every chunk: page index, footer, gaps */
 		uint64_t limit = min64(ext[e].end, end + cfg->max_window);

@@ -22,8 +22,11 @@
  *  - Parquet: when the object's column chunks are known (extents, sorted,
  *    not overlapping), a read inside a chunk fetches the rest of that chunk
  *    ahead and nothing past it; a read outside every chunk fetches nothing
- *    ahead. A handle reading the file from its first byte on (cp, cat)
- *    ignores the chunks: it reads everything. When the first read was at
+ *    ahead, and so does a sequential run that began before the chunk it
+ *    enters (the kernel's readahead running past the chunk wanted), until
+ *    the run reaches parquet_run (a scan of every chunk: then the window).
+ *    Chunks known or not, a handle reading
+ *    the file from its first byte on (cp, cat) ignores the chunks. When the first read was at
  *    the tail but no chunks are known, the window opens only after a
  *    sequential run of `parquet_run` bytes (a query skips column chunks).
  * Everything is in bytes; callers align to their blocks. No I/O, no locks.
