@@ -1,5 +1,5 @@
 /* objcache.c - the disk cache of immutable objects; the contract is in objcache.h. */
-#include "cache/objcache.h"
+#include "cache/objcache_internal.h"
 
 #include <dirent.h>
 #include <endian.h>
@@ -22,73 +22,9 @@
 #include "util/log.h"
 #include "util/strutil.h"
 
-#define HDR_SIZE 96
-#define HDR_VERSION 1
-#define ENT_SIZE 8
-#define ENT_SEED 0x5a17c0deU
-#define HEX "0123456789abcdef"
-#define NAME_BUF 96 /* "ab/<64 hex>.idx.<20 digits>.tmp" */
-
-enum { B_EMPTY = 0, B_BUSY = 1, B_VALID = 2 };
-#define B_STATE 3
-#define B_CHECKED 4 /* VALID and its CRC matched the disk (or was computed from the wire) */
-#define B_VERIFY 8  /* BUSY: a VALID block being checked (VALID again if given back) */
-
-struct ent {
-	struct ent *hnext;
-	uint8_t id[32];
-	uint64_t bytes;    /* VALID bytes, while closed (open: obj->bytes) */
-	uint64_t last_use; /* ns since the epoch (closed objects) */
-	struct oc_obj *obj; /* while open */
-	uint8_t *checked;   /* closed: a bit per block checked in this process */
-	uint64_t nchecked;  /* its size in blocks */
-};
-
-struct oc_obj {
-	struct ocache *c;
-	struct ent *e;
-	int refs;      /* cache mutex */
-	int fd, ifd;   /* data, index */
-	uint64_t size, nblocks;
-	uint32_t bs;
-	pthread_mutex_t wmu; /* one pwrite to the data file at a time: concurrent
-				buffered writes to one file contend on its inode
-				lock in the kernel, which spins (a third of the
-				daemon's CPU with 8 writers); here they sleep */
-	pthread_mutex_t mu; /* everything below */
-	pthread_cond_t changed;
-	uint8_t *st;   /* per block: B_* | B_CHECKED */
-	uint32_t *crc; /* per VALID block */
-	uint32_t *tick; /* per block: when it was last read (for eviction inside) */
-	uint16_t *hold; /* per block: acquires needing it (never evicted while > 0) */
-	uint32_t clock;
-	int waiters;    /* threads in oc_acquire waiting for a BUSY block */
-	_Atomic uint64_t bytes; /* VALID bytes; written under mu, read without it by eviction */
-	_Atomic uint64_t last_use;
-	void *hint;
-	void (*hint_free)(void *);
-};
-
-struct ocache {
-	int dirfd, lockfd;
-	char *dir;
-	uint64_t max_bytes;
-	pthread_mutex_t mu;
-	struct ent **tab;
-	size_t nb, n;
-	_Atomic uint64_t bytes_used;
-	_Atomic uint64_t hits, misses, bytes_written, evictions, corrupt;
-	_Atomic int evicting;
-};
-
 /* ---- small helpers ---- */
 
-static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return le64toh(v); }
-static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return le32toh(v); }
-static void put64(uint8_t *p, uint64_t v) { v = htole64(v); memcpy(p, &v, 8); }
-static void put32(uint8_t *p, uint32_t v) { v = htole32(v); memcpy(p, &v, 4); }
-
-static uint64_t now_ns(void)
+uint64_t oc_now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
@@ -118,13 +54,13 @@ static uint32_t block_size_for(uint64_t size)
 	return bs;
 }
 
-static size_t blen(const struct oc_obj *o, uint64_t b)
+size_t oc_blen(const struct oc_obj *o, uint64_t b)
 {
 	uint64_t off = b * o->bs;
 	return off >= o->size ? 0 : o->size - off < o->bs ? (size_t)(o->size - off) : o->bs;
 }
 
-static uint32_t ent_check(const uint8_t *id, uint64_t b, uint32_t crc)
+uint32_t oc_ent_check(const uint8_t *id, uint64_t b, uint32_t crc)
 {
 	uint8_t m[20];
 	put64(m, b);
@@ -179,12 +115,12 @@ static int io_full(int fd, char *buf, size_t n, uint64_t off, bool write)
 	return 0;
 }
 
-static int pread_full(int fd, void *buf, size_t n, uint64_t off)
+int oc_pread_full(int fd, void *buf, size_t n, uint64_t off)
 {
 	return io_full(fd, buf, n, off, false);
 }
 
-static int pwrite_full(int fd, const void *buf, size_t n, uint64_t off)
+int oc_pwrite_full(int fd, const void *buf, size_t n, uint64_t off)
 {
 	return io_full(fd, (char *)buf, n, off, true);
 }
@@ -265,13 +201,13 @@ static void unlink_obj(struct ocache *c, const uint8_t *id)
 
 /* ---- eviction ---- */
 
-static void punch(struct oc_obj *o, uint64_t b)
+void oc_punch(struct oc_obj *o, uint64_t b)
 {
 	/* object mutex held; b is VALID */
-	size_t n = blen(o, b);
+	size_t n = oc_blen(o, b);
 	fallocate(o->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)(b * o->bs), (off_t)n);
 	static const uint8_t zero[ENT_SIZE];
-	pwrite_full(o->ifd, zero, ENT_SIZE, HDR_SIZE + b * ENT_SIZE);
+	oc_pwrite_full(o->ifd, zero, ENT_SIZE, HDR_SIZE + b * ENT_SIZE);
 	o->st[b] = B_EMPTY;
 	o->bytes -= n;
 	atomic_fetch_sub(&o->c->bytes_used, n);
@@ -299,7 +235,7 @@ static void evict_blocks(struct ocache *c, struct oc_obj *o, uint64_t target)
 	for (size_t i = 0; i < n && atomic_load(&c->bytes_used) > target; i++) {
 		if (o->hold[idx[i]])
 			continue; /* a read is using it */
-		punch(o, idx[i]);
+		oc_punch(o, idx[i]);
 		atomic_fetch_add(&c->evictions, 1);
 	}
 	free(idx);
@@ -347,12 +283,12 @@ static void evict_locked(struct ocache *c)
 		pthread_mutex_lock(&o->mu);
 		evict_blocks(c, o, target);
 		/* what stays is in use right now: try older ones first next time */
-		atomic_store(&o->last_use, now_ns());
+		atomic_store(&o->last_use, oc_now_ns());
 		pthread_mutex_unlock(&o->mu);
 	}
 }
 
-static void maybe_evict(struct ocache *c)
+void oc_maybe_evict(struct ocache *c)
 {
 	if (atomic_load(&c->bytes_used) <= c->max_bytes)
 		return;
@@ -411,7 +347,7 @@ static int64_t index_bytes(int ifd, const uint8_t *want_id)
 	uint8_t h[HDR_SIZE], id[32];
 	uint32_t bs;
 	uint64_t size, nb;
-	if (pread_full(ifd, h, HDR_SIZE, 0) || hdr_decode(h, &bs, &size, &nb, id) ||
+	if (oc_pread_full(ifd, h, HDR_SIZE, 0) || hdr_decode(h, &bs, &size, &nb, id) ||
 	    memcmp(id, want_id, 32))
 		return -1;
 	struct stat sb;
@@ -421,11 +357,11 @@ static int64_t index_bytes(int ifd, const uint8_t *want_id)
 	if (!ents)
 		return -1;
 	int64_t bytes = -1;
-	if (!pread_full(ifd, ents, nb * ENT_SIZE, HDR_SIZE)) {
+	if (!oc_pread_full(ifd, ents, nb * ENT_SIZE, HDR_SIZE)) {
 		bytes = 0;
 		for (uint64_t b = 0; b < nb; b++) {
 			const uint8_t *e = ents + b * ENT_SIZE;
-			if (get32(e + 4) == ent_check(id, b, get32(e))) {
+			if (get32(e + 4) == oc_ent_check(id, b, get32(e))) {
 				uint64_t off = b * bs;
 				bytes += (int64_t)(size - off < bs ? size - off : bs);
 			}
@@ -619,7 +555,7 @@ static int create_files(struct ocache *c, const uint8_t *id, uint64_t size, uint
 		return -errno;
 	uint8_t h[HDR_SIZE];
 	hdr_encode(h, bs, size, nb, id);
-	r = pwrite_full(fd, h, HDR_SIZE, 0);
+	r = oc_pwrite_full(fd, h, HDR_SIZE, 0);
 	if (!r && ftruncate(fd, (off_t)(HDR_SIZE + nb * ENT_SIZE)) < 0)
 		r = -errno;
 	close(fd);
@@ -642,23 +578,23 @@ static int obj_load(struct ocache *c, struct oc_obj *o, const uint8_t *id)
 		uint32_t bs;
 		uint64_t size, nb;
 		struct stat sb;
-		bool ok = o->ifd >= 0 && o->fd >= 0 && !pread_full(o->ifd, h, HDR_SIZE, 0) &&
+		bool ok = o->ifd >= 0 && o->fd >= 0 && !oc_pread_full(o->ifd, h, HDR_SIZE, 0) &&
 			  !hdr_decode(h, &bs, &size, &nb, hid) && !memcmp(hid, id, 32) &&
 			  size == o->size && bs == o->bs && fstat(o->fd, &sb) == 0 &&
 			  (uint64_t)sb.st_size == size;
 		if (ok && attempt)
 			return 0; /* just created: nothing in it (the time to first byte) */
 		uint8_t *ents = ok ? malloc(nb * ENT_SIZE + 1) : NULL;
-		if (ok && (!ents || pread_full(o->ifd, ents, nb * ENT_SIZE, HDR_SIZE)))
+		if (ok && (!ents || oc_pread_full(o->ifd, ents, nb * ENT_SIZE, HDR_SIZE)))
 			ok = false;
 		if (ok) {
 			for (uint64_t b = 0; b < nb; b++) {
 				const uint8_t *e = ents + b * ENT_SIZE;
 				uint32_t crc = get32(e);
-				if (get32(e + 4) && get32(e + 4) == ent_check(id, b, crc)) {
+				if (get32(e + 4) && get32(e + 4) == oc_ent_check(id, b, crc)) {
 					o->st[b] = B_VALID;
 					o->crc[b] = crc;
-					o->bytes += blen(o, b);
+					o->bytes += oc_blen(o, b);
 				}
 			}
 			free(ents);
@@ -674,7 +610,7 @@ static int obj_load(struct ocache *c, struct oc_obj *o, const uint8_t *id)
 				for (uint64_t b = (uint64_t)d / bs; b * bs < (uint64_t)hole && b < nb; b++)
 					if (o->st[b] == B_EMPTY)
 						fallocate(o->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-							  (off_t)(b * bs), (off_t)blen(o, b));
+							  (off_t)(b * bs), (off_t)oc_blen(o, b));
 				at = hole;
 			}
 			return 0;
@@ -707,7 +643,7 @@ int oc_open(struct ocache *c, const char *identity, uint64_t size, struct oc_obj
 			return -EINVAL;
 		}
 		e->obj->refs++;
-		atomic_store(&e->obj->last_use, now_ns());
+		atomic_store(&e->obj->last_use, oc_now_ns());
 		*out = e->obj;
 		pthread_mutex_unlock(&c->mu);
 		return 0;
@@ -755,7 +691,7 @@ int oc_open(struct ocache *c, const char *identity, uint64_t size, struct oc_obj
 	e->obj = o;
 	o->e = e;
 	o->refs = 1;
-	atomic_store(&o->last_use, now_ns());
+	atomic_store(&o->last_use, oc_now_ns());
 	pthread_mutex_unlock(&c->mu);
 	*out = o;
 	return 0;
@@ -787,7 +723,7 @@ void oc_close(struct oc_obj *o)
 	futimens(o->ifd, ts); /* recency survives a restart; a failure only costs order */
 	pthread_mutex_unlock(&c->mu);
 	obj_free(o);
-	maybe_evict(c);
+	oc_maybe_evict(c);
 }
 
 uint32_t oc_block_size(const struct oc_obj *o) { return o->bs; }
@@ -813,368 +749,4 @@ bool oc_set_hint(struct oc_obj *o, void *hint, void (*free_fn)(void *))
 	}
 	pthread_mutex_unlock(&o->mu);
 	return ok;
-}
-
-/* ---- block states ---- */
-
-unsigned oc_claim(struct oc_obj *o, uint64_t first, unsigned max)
-{
-	unsigned n = 0;
-	pthread_mutex_lock(&o->mu);
-	for (uint64_t b = first; b < o->nblocks && n < max && o->st[b] == B_EMPTY; b++, n++)
-		o->st[b] = B_BUSY;
-	pthread_mutex_unlock(&o->mu);
-	return n;
-}
-
-void oc_unclaim(struct oc_obj *o, uint64_t first, unsigned n)
-{
-	pthread_mutex_lock(&o->mu);
-	for (uint64_t b = first; b < first + n && b < o->nblocks; b++)
-		if ((o->st[b] & B_STATE) == B_BUSY)
-			o->st[b] = (o->st[b] & B_VERIFY) ? B_VALID : B_EMPTY;
-	if (o->waiters) /* a wake-up per completed piece costs a context switch */
-		pthread_cond_broadcast(&o->changed);
-	pthread_mutex_unlock(&o->mu);
-}
-
-uint64_t oc_next_empty(struct oc_obj *o, uint64_t from, uint64_t to)
-{
-	return oc_next_work(o, from, to, NULL);
-}
-
-uint64_t oc_checked_run(struct oc_obj *o, uint64_t from, uint64_t to)
-{
-	pthread_mutex_lock(&o->mu);
-	if (to > o->nblocks)
-		to = o->nblocks;
-	while (from < to && o->st[from] == (B_VALID | B_CHECKED))
-		from++;
-	pthread_mutex_unlock(&o->mu);
-	return from;
-}
-
-uint64_t oc_next_work(struct oc_obj *o, uint64_t from, uint64_t to, bool *unchecked)
-{
-	pthread_mutex_lock(&o->mu);
-	if (to > o->nblocks)
-		to = o->nblocks;
-	while (from < to && o->st[from] != B_EMPTY && !(unchecked && o->st[from] == B_VALID))
-		from++;
-	if (unchecked)
-		*unchecked = from < to && o->st[from] == B_VALID;
-	pthread_mutex_unlock(&o->mu);
-	return from < to ? from : to;
-}
-
-bool oc_covered(struct oc_obj *o, uint64_t first, uint64_t last)
-{
-	bool all = true;
-	pthread_mutex_lock(&o->mu);
-	for (uint64_t b = first; b <= last && b < o->nblocks && all; b++)
-		all = o->st[b] != B_EMPTY;
-	pthread_mutex_unlock(&o->mu);
-	return all;
-}
-
-unsigned oc_claim_unchecked(struct oc_obj *o, uint64_t first, unsigned max)
-{
-	unsigned n = 0;
-	pthread_mutex_lock(&o->mu);
-	for (uint64_t b = first; b < o->nblocks && n < max && o->st[b] == B_VALID; b++, n++)
-		o->st[b] = B_BUSY | B_VERIFY;
-	pthread_mutex_unlock(&o->mu);
-	return n;
-}
-
-int oc_verify(struct oc_obj *o, uint64_t first, unsigned n)
-{
-	struct ocache *c = o->c;
-	uint64_t off = first * o->bs, end = (first + n) * o->bs;
-	if (end > o->size)
-		end = o->size;
-	char *buf = malloc(end - off ? end - off : 1);
-	int r = buf ? pread_full(o->fd, buf, end - off, off) : -ENOMEM;
-	pthread_mutex_lock(&o->mu);
-	for (uint64_t b = first; b < first + n; b++) {
-		bool ok = !r && crc32c(0, buf + (b - first) * o->bs, blen(o, b)) == o->crc[b];
-		if (ok) {
-			o->st[b] = B_VALID | B_CHECKED;
-			continue;
-		}
-		if (!r) {
-			log_warn("disk cache: damaged block %" PRIu64 " of an object (checksum "
-				 "mismatch): fetching it again", b);
-			atomic_fetch_add(&c->corrupt, 1);
-		}
-		o->st[b] = B_VALID; /* punch() expects VALID */
-		punch(o, b);
-	}
-	if (o->waiters) /* a wake-up per completed piece costs a context switch */
-		pthread_cond_broadcast(&o->changed);
-	pthread_mutex_unlock(&o->mu);
-	free(buf);
-	return r;
-}
-
-int oc_acquire(struct oc_obj *o, uint64_t first, uint64_t last, uint64_t claim_last,
-	       unsigned max_run, oc_fetch_fn fetch, void *ctx, bool *hit)
-{
-	struct ocache *c = o->c;
-	if (last >= o->nblocks)
-		last = o->nblocks ? o->nblocks - 1 : 0;
-	if (claim_last < last)
-		claim_last = last;
-	if (claim_last >= o->nblocks)
-		claim_last = o->nblocks ? o->nblocks - 1 : 0;
-	if (max_run == 0)
-		max_run = 1;
-	bool first_look = true;
-	int err = 0;
-	pthread_mutex_lock(&o->mu);
-	if (!o->nblocks) { /* an empty object: nothing to fetch */
-		pthread_mutex_unlock(&o->mu);
-		if (hit)
-			*hit = true;
-		return 0;
-	}
-	for (uint64_t b = first; b <= last; b++)
-		if (o->hold[b] < UINT16_MAX)
-			o->hold[b]++;
-	/* Each round makes progress (a fetch, a check, a wake-up); the bound
-	 * only guards against a fetch that keeps failing for others. */
-	for (int round = 0; round < 100000; round++) {
-		uint64_t empty = UINT64_MAX, unchecked = UINT64_MAX;
-		bool busy = false;
-		for (uint64_t b = first; b <= last; b++) {
-			uint8_t s = o->st[b];
-			if (s == (B_VALID | B_CHECKED))
-				continue;
-			if ((s & B_STATE) == B_EMPTY && empty == UINT64_MAX)
-				empty = b;
-			else if ((s & B_STATE) == B_VALID && unchecked == UINT64_MAX)
-				unchecked = b;
-			else if ((s & B_STATE) == B_BUSY)
-				busy = true;
-		}
-		if (first_look) {
-			bool all = empty == UINT64_MAX && !busy;
-			if (hit)
-				*hit = all;
-			atomic_fetch_add(all ? &c->hits : &c->misses, 1);
-			first_look = false;
-		}
-		if (empty == UINT64_MAX && unchecked == UINT64_MAX && !busy) {
-			o->clock++;
-			for (uint64_t b = first; b <= last; b++)
-				o->tick[b] = o->clock;
-			atomic_store(&o->last_use, now_ns());
-			pthread_mutex_unlock(&o->mu);
-			return 0;
-		}
-		if (empty != UINT64_MAX) {
-			unsigned n = 0;
-			for (uint64_t b = empty; b <= claim_last && n < max_run && o->st[b] == B_EMPTY;
-			     b++, n++)
-				o->st[b] = B_BUSY;
-			pthread_mutex_unlock(&o->mu);
-			err = fetch(ctx, empty, n);
-			pthread_mutex_lock(&o->mu);
-			if (err)
-				break;
-			continue;
-		}
-		if (unchecked != UINT64_MAX) {
-			/* the whole run of unchecked blocks, with one read */
-			unsigned n = 0;
-			for (uint64_t b = unchecked; b <= claim_last && n < max_run && o->st[b] == B_VALID;
-			     b++, n++)
-				o->st[b] = B_BUSY | B_VERIFY;
-			pthread_mutex_unlock(&o->mu);
-			oc_verify(o, unchecked, n); /* an I/O error punches: fetched next round */
-			pthread_mutex_lock(&o->mu);
-			continue;
-		}
-		o->waiters++;
-		pthread_cond_wait(&o->changed, &o->mu);
-		o->waiters--;
-	}
-	for (uint64_t b = first; b <= last; b++)
-		if (o->hold[b])
-			o->hold[b]--;
-	pthread_mutex_unlock(&o->mu);
-	return err ? err : -EIO;
-}
-
-void oc_release(struct oc_obj *o, uint64_t first, uint64_t last)
-{
-	pthread_mutex_lock(&o->mu);
-	for (uint64_t b = first; b <= last && b < o->nblocks; b++)
-		if (o->hold[b])
-			o->hold[b]--;
-	pthread_mutex_unlock(&o->mu);
-}
-
-/* ---- writing ---- */
-
-/* Pieces from libcurl (16 KiB each) are gathered up to this much before
- * one pwrite: a write(2) per piece costs more than the copy, and concurrent
- * writers of one file contend on its inode lock once per write. */
-#define STAGE_BYTES (256U << 10)
-
-void oc_writer_init(struct oc_writer *w, struct oc_obj *o, uint64_t first, unsigned n)
-{
-	memset(w, 0, sizeof(*w));
-	w->o = o;
-	w->next = first;
-	w->end = first + n;
-	w->pos = first * o->bs;
-	w->ent_from = first;
-	w->stage_at = w->pos;
-	w->pend_from = first;
-	/* a fetch of more than one block gathers its pieces (STAGE_BYTES is a
-	 * whole number of blocks, so pending completions fit pend_crc) */
-	if (n > 1 && o->bs <= STAGE_BYTES)
-		w->stage = malloc(STAGE_BYTES);
-}
-
-/* Write the index entries of the blocks completed so far (those still
- * VALID: eviction may have punched one out meanwhile). Object mutex held. */
-static void persist(struct oc_writer *w)
-{
-	struct oc_obj *o = w->o;
-	if (!w->nent)
-		return;
-	uint8_t ents[ENT_SIZE * OC_WRITER_BATCH] = {0};
-	for (unsigned i = 0; i < w->nent; i++) {
-		uint64_t b = w->ent_from + i;
-		if ((o->st[b] & B_STATE) != B_VALID)
-			continue; /* zero: not cached */
-		put32(ents + i * ENT_SIZE, o->crc[b]);
-		put32(ents + i * ENT_SIZE + 4, ent_check(o->e->id, b, o->crc[b]));
-	}
-	/* the entries go to the index after the data went to the data file */
-	pwrite_full(o->ifd, ents, (size_t)w->nent * ENT_SIZE, HDR_SIZE + w->ent_from * ENT_SIZE);
-	w->ent_from += w->nent;
-	w->nent = 0;
-}
-
-/* Blocks [from, to) are complete with checksums crcs[]: VALID now (waiters
- * wake), indexed in batches. */
-static void complete(struct oc_writer *w, uint64_t from, uint64_t to, const uint32_t *crcs)
-{
-	struct oc_obj *o = w->o;
-	uint64_t bytes = 0;
-	pthread_mutex_lock(&o->mu);
-	for (uint64_t b = from; b < to; b++) {
-		o->st[b] = B_VALID | B_CHECKED;
-		o->crc[b] = crcs[b - from];
-		o->tick[b] = o->clock;
-		bytes += blen(o, b);
-		if (++w->nent == OC_WRITER_BATCH)
-			persist(w);
-	}
-	o->bytes += bytes;
-	if (o->waiters) /* a wake-up per completed piece costs a context switch */
-		pthread_cond_broadcast(&o->changed);
-	pthread_mutex_unlock(&o->mu);
-	atomic_fetch_add(&o->c->bytes_used, bytes);
-	atomic_fetch_add(&o->c->bytes_written, bytes);
-}
-
-/* Write what is gathered, then complete the blocks it finished. */
-static int flush_stage(struct oc_writer *w)
-{
-	struct oc_obj *o = w->o;
-	if (w->nstage) {
-		pthread_mutex_lock(&o->wmu);
-		int r = pwrite_full(o->fd, w->stage, w->nstage, w->stage_at);
-		pthread_mutex_unlock(&o->wmu);
-		if (r)
-			return w->cache_err = r;
-		w->stage_at += w->nstage;
-		w->nstage = 0;
-	}
-	/* every pending block ends at or before stage_at now */
-	if (w->npend) {
-		complete(w, w->pend_from, w->pend_from + w->npend, w->pend_crc);
-		w->pend_from += w->npend;
-		w->npend = 0;
-	}
-	return 0;
-}
-
-int oc_writer_data(void *wp, const char *p, size_t n)
-{
-	struct oc_writer *w = wp;
-	struct oc_obj *o = w->o;
-	uint64_t limit = w->end * o->bs < o->size ? w->end * o->bs : o->size;
-	if (n > limit - w->pos)
-		return -EIO; /* more than was claimed: never write outside the claim */
-	if (w->stage && w->nstage + n > STAGE_BYTES && flush_stage(w))
-		return w->cache_err;
-	if (w->stage && n <= STAGE_BYTES) {
-		memcpy(w->stage + w->nstage, p, n);
-		w->nstage += n;
-	} else {
-		pthread_mutex_lock(&o->wmu);
-		int r = pwrite_full(o->fd, p, n, w->pos);
-		pthread_mutex_unlock(&o->wmu);
-		if (r)
-			return w->cache_err = r;
-		w->stage_at = w->pos + n;
-	}
-	w->bytes += n;
-	/* Checksum the piece while it is in the CPU's cache. A block becomes
-	 * VALID only once all its bytes are in the data file: with a stage,
-	 * completed blocks wait (pend) for the write of what was gathered. */
-	uint32_t crcs[64];
-	uint64_t from = w->next;
-	while (n) {
-		uint64_t bend = w->next * o->bs + blen(o, w->next);
-		size_t take = bend - w->pos < n ? (size_t)(bend - w->pos) : n;
-		w->crc = crc32c(w->crc, p, take);
-		p += take;
-		n -= take;
-		w->pos += take;
-		if (w->pos < bend)
-			continue;
-		if (w->stage) {
-			w->pend_crc[w->npend++] = w->crc;
-			if (w->npend == OC_STAGE_BLOCKS && flush_stage(w))
-				return w->cache_err;
-		} else {
-			crcs[w->next - from] = w->crc;
-			if (w->next + 1 - from == 64) {
-				complete(w, from, w->next + 1, crcs);
-				from = w->next + 1;
-			}
-		}
-		w->crc = 0;
-		w->next++;
-	}
-	if (!w->stage && w->next > from)
-		complete(w, from, w->next, crcs);
-	/* the last bytes, or pieces written past the stage */
-	if (w->stage && (w->pos == limit || (!w->nstage && w->npend)) && flush_stage(w))
-		return w->cache_err;
-	maybe_evict(o->c);
-	return 0;
-}
-
-void oc_writer_end(struct oc_writer *w)
-{
-	struct oc_obj *o = w->o;
-	/* Bytes of blocks never completed are not written: they would only be
-	 * punched out at the next load. Completed ones must be. */
-	if (w->npend)
-		flush_stage(w);
-	pthread_mutex_lock(&o->mu);
-	persist(w);
-	pthread_mutex_unlock(&o->mu);
-	free(w->stage);
-	w->stage = NULL;
-	if (w->next < w->end)
-		oc_unclaim(o, w->next, (unsigned)(w->end - w->next));
-	w->next = w->end;
 }
