@@ -43,7 +43,9 @@ static void fuzz_listing_page(fuzz_listing_fn fn, const char *doc, size_t len, c
 	FUZZ_CHECK(!*next || **next);
 	for (size_t i = before; i < out->n; i++) {
 		const struct storage_entry *e = &out->items[i];
-		FUZZ_CHECK(e->name && e->name[0] && !strchr(e->name, '/'));
+		/* '/' (a decoded %2F), NUL markers and long names are returned:
+		 * storage_list() leaves them out (listing.h) */
+		FUZZ_CHECK(e->name && e->name[0]);
 		FUZZ_CHECK(strcmp(e->name, ".") && strcmp(e->name, ".."));
 		if (e->is_dir)
 			FUZZ_CHECK(e->size == 0 && !e->etag);
