@@ -171,6 +171,7 @@ def _as_schema_2(state: Path) -> None:
         "ALTER TABLE items DROP COLUMN mode;"
         "ALTER TABLE lakehouses DROP COLUMN owner_uid;"
         "ALTER TABLE lakehouses DROP COLUMN owner_gid; ALTER TABLE lakehouses DROP COLUMN mode;"
+        "ALTER TABLE items DROP COLUMN skipped_names;"
         "UPDATE tables SET skip_reason = NULL WHERE unsupported_reason IS NULL;"
         "PRAGMA user_version=2;")
     db.commit()
