@@ -60,6 +60,18 @@ size_t oc_blen(const struct oc_obj *o, uint64_t b)
 	return off >= o->size ? 0 : o->size - off < o->bs ? (size_t)(o->size - off) : o->bs;
 }
 
+/* Disk space of a block of len bytes: the file system allocates whole pages,
+ * so an object's partial last block takes up to 4 KiB more than its bytes. */
+static uint64_t disk_len(uint64_t len)
+{
+	return (len + OC_DISK_UNIT - 1) / OC_DISK_UNIT * OC_DISK_UNIT;
+}
+
+size_t oc_bdisk(const struct oc_obj *o, uint64_t b)
+{
+	return (size_t)disk_len(oc_blen(o, b));
+}
+
 uint32_t oc_ent_check(const uint8_t *id, uint64_t b, uint32_t crc)
 {
 	uint8_t m[20];
@@ -204,7 +216,7 @@ static void unlink_obj(struct ocache *c, const uint8_t *id)
 void oc_punch(struct oc_obj *o, uint64_t b)
 {
 	/* object mutex held; b is VALID */
-	size_t n = oc_blen(o, b);
+	size_t n = oc_bdisk(o, b);
 	fallocate(o->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)(b * o->bs), (off_t)n);
 	static const uint8_t zero[ENT_SIZE];
 	oc_pwrite_full(o->ifd, zero, ENT_SIZE, HDR_SIZE + b * ENT_SIZE);
@@ -363,7 +375,7 @@ static int64_t index_bytes(int ifd, const uint8_t *want_id)
 			const uint8_t *e = ents + b * ENT_SIZE;
 			if (get32(e + 4) == oc_ent_check(id, b, get32(e))) {
 				uint64_t off = b * bs;
-				bytes += (int64_t)(size - off < bs ? size - off : bs);
+				bytes += (int64_t)disk_len(size - off < bs ? size - off : bs);
 			}
 		}
 	}
@@ -594,7 +606,7 @@ static int obj_load(struct ocache *c, struct oc_obj *o, const uint8_t *id)
 				if (get32(e + 4) && get32(e + 4) == oc_ent_check(id, b, crc)) {
 					o->st[b] = B_VALID;
 					o->crc[b] = crc;
-					o->bytes += oc_blen(o, b);
+					o->bytes += oc_bdisk(o, b);
 				}
 			}
 			free(ents);

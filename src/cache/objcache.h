@@ -26,7 +26,8 @@
  *    ocache_open removes temporary files, index files with a bad header,
  *    data files without an index and files of the old block layout
  *    (<h>-<n>.blk); it does not read data.
- *  - LRU under max_bytes (bytes of VALID blocks): objects least recently
+ *  - LRU under max_bytes (the disk space of VALID blocks, each rounded up
+ *    to 4 KiB as the file system allocates it): objects least recently
  *    used first; a closed object is deleted whole, an open one loses its
  *    least recently read blocks. Eviction goes down to 15/16 of the cap and
  *    never touches BUSY blocks or blocks held by an oc_acquire (from its

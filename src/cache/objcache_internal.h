@@ -31,7 +31,7 @@ enum { B_EMPTY = 0, B_BUSY = 1, B_VALID = 2 };
 struct ent {
 	struct ent *hnext;
 	uint8_t id[32];
-	uint64_t bytes;    /* VALID bytes, while closed (open: obj->bytes) */
+	uint64_t bytes;    /* disk space of VALID blocks, while closed (open: obj->bytes) */
 	uint64_t last_use; /* ns since the epoch (closed objects) */
 	struct oc_obj *obj; /* while open */
 	uint8_t *checked;   /* closed: a bit per block checked in this process */
@@ -57,7 +57,7 @@ struct oc_obj {
 	uint16_t *hold; /* per block: acquires needing it (never evicted while > 0) */
 	uint32_t clock;
 	int waiters;    /* threads in oc_acquire waiting for a BUSY block */
-	_Atomic uint64_t bytes; /* VALID bytes; written under mu, read without it by eviction */
+	_Atomic uint64_t bytes; /* disk space of VALID blocks (oc_bdisk); written under mu, read without it by eviction */
 	_Atomic uint64_t last_use;
 	void *hint;
 	void (*hint_free)(void *);
@@ -84,6 +84,10 @@ static inline void put32(uint8_t *p, uint32_t v) { v = htole32(v); memcpy(p, &v,
 uint64_t oc_now_ns(void);
 /* Length of block b of o (0 past the end). */
 size_t oc_blen(const struct oc_obj *o, uint64_t b);
+/* The disk space block b takes (its length rounded up to OC_DISK_UNIT): what
+ * the cap counts. */
+#define OC_DISK_UNIT 4096u
+size_t oc_bdisk(const struct oc_obj *o, uint64_t b);
 /* The check word of an index entry: never 0, so a zeroed entry is invalid. */
 uint32_t oc_ent_check(const uint8_t *id, uint64_t b, uint32_t crc);
 /* All n bytes at off, or -errno (-EIO for a file that ends early). */

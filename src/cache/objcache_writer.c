@@ -58,21 +58,22 @@ static void persist(struct oc_writer *w)
 static void complete(struct oc_writer *w, uint64_t from, uint64_t to, const uint32_t *crcs)
 {
 	struct oc_obj *o = w->o;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, disk = 0;
 	pthread_mutex_lock(&o->mu);
 	for (uint64_t b = from; b < to; b++) {
 		o->st[b] = B_VALID | B_CHECKED;
 		o->crc[b] = crcs[b - from];
 		o->tick[b] = o->clock;
 		bytes += oc_blen(o, b);
+		disk += oc_bdisk(o, b);
 		if (++w->nent == OC_WRITER_BATCH)
 			persist(w);
 	}
-	o->bytes += bytes;
+	o->bytes += disk;
 	if (o->waiters) /* a wake-up per completed piece costs a context switch */
 		pthread_cond_broadcast(&o->changed);
 	pthread_mutex_unlock(&o->mu);
-	atomic_fetch_add(&o->c->bytes_used, bytes);
+	atomic_fetch_add(&o->c->bytes_used, disk);
 	atomic_fetch_add(&o->c->bytes_written, bytes);
 }
 
