@@ -247,6 +247,18 @@ static uint64_t allocated_n(const char *dir, int nobj)
 
 static uint64_t allocated(const char *dir) { return allocated_n(dir, 8); }
 
+/* Object obj of size bytes read whole (fetched) and closed. */
+static void fill(struct ocache *c, int obj, uint64_t size)
+{
+	char *id = ident(obj);
+	struct oc_obj *o;
+	CHECK(oc_open(c, id, size, &o) == 0);
+	struct src s = {.o = o, .obj = obj};
+	CHECK(read_ok(o, &s, 0, (size_t)size) == 1);
+	oc_close(o);
+	free(id);
+}
+
 /* Small objects (Delta commits, checkpoints' sidecars): each takes a page of
  * disk for its few bytes, and the cap counts that page. */
 static void test_small_objects_cap(void)
@@ -256,13 +268,7 @@ static void test_small_objects_cap(void)
 	struct ocache *c = open_cache(dir, cap);
 	struct ocache_stats st;
 	for (int obj = 0; obj < 40; obj++) {
-		char *id = ident(obj);
-		struct oc_obj *o;
-		CHECK(oc_open(c, id, size, &o) == 0);
-		struct src s = {.o = o, .obj = obj};
-		CHECK(read_ok(o, &s, 0, (size_t)size) == 1);
-		oc_close(o);
-		free(id);
+		fill(c, obj, size);
 		ocache_stats(c, &st);
 		CHECK(st.bytes_used <= cap);
 		CHECK(allocated_n(dir, 40) <= cap);
@@ -279,13 +285,7 @@ static void test_eviction(void)
 	struct ocache *c = open_cache(dir, cap);
 	struct ocache_stats st;
 	for (int obj = 0; obj < 3; obj++) {
-		char *id = ident(obj);
-		struct oc_obj *o;
-		CHECK(oc_open(c, id, size, &o) == 0);
-		struct src s = {.o = o, .obj = obj};
-		CHECK(read_ok(o, &s, 0, (size_t)size) == 1);
-		oc_close(o);
-		free(id);
+		fill(c, obj, size);
 		usleep(20000); /* distinct recency stamps */
 	}
 	/* touch object 0: object 1 is now the least recently used */
