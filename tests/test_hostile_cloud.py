@@ -9,7 +9,13 @@ answers, through real mounts.
   listing are left out of the directory and logged once;
 - item 7: vending answers whose expiration_time is already past (or a second
   away) are used, and asked for again with a backoff - not once per file
-  operation (before: 41-55 vending requests for 40 operations).
+  operation (before: 41-55 vending requests for 40 operations);
+- item 5: an Azure listing whose Last-Modified is cut short ("Tue, ", the
+  input that over-read the RFC 1123 parser) or nonsense;
+- item 6: numbers no int64 holds (1e300, -1e300, 10**30) as the tables'
+  timestamps and the vending answer's expiration_time.
+The daemons run under AddressSanitizer/UBSan in the suite: a report in their
+stderr fails the test (mountutil.check_stderr).
 """
 from __future__ import annotations
 
@@ -24,7 +30,7 @@ import pytest
 
 from cloudlab import SCHEMA, CloudLab
 from mountutil import Mount
-from storageproxy import EndlessListing, ExtraEntries
+from storageproxy import EditPages, EndlessListing, ExtraEntries
 from ucproxy import aws_session, azure_sas, gcp_token, now_ms
 
 BACKENDS = ["s3", "azure", "gcs"]
@@ -183,3 +189,60 @@ def test_expired_credentials_are_not_fetched_per_operation(lab, backend, expiry,
     assert 1 <= vends <= allowed, f"{vends} vending requests for 40 operations in {took:.1f}s"
     assert "storage credentials of table" in log and "asking again in 2 s" in log, log
     assert log.count("by this machine's clock") == 1, log
+
+
+# ----------------------------------------------------------------------------- items 5, 6
+
+@pytest.mark.parametrize("stamp", ["Tue, ", "Tue, 32 Foo 2024 25:61:61 GMT", "", "x" * 600,
+                                   "Tue, \u202e\t"])
+def test_azure_listing_with_broken_times_fails_cleanly(lab, tmp_path, stamp):
+    """A listing page with a time that is not one is a malformed answer: that
+    listing fails (EIO, one log line naming the object, the text bounded),
+    nothing is read past the string, and the next good answer is served."""
+    b = lab.backends["azure"]
+    edit = b.proxy.alter = EditPages(
+        "azure", PREFIX,
+        lambda t: re.sub(r"<Last-Modified>[^<]*</Last-Modified>",
+                         f"<Last-Modified>{stamp}</Last-Modified>", t))
+    try:
+        with mount(lab, tmp_path, extra="dir_ttl=0") as m:
+            d = orders(m, lab, "azure")
+            listing_fails_with_eio(d)
+            b.proxy.alter = None
+            want = sorted(["_delta_log"] + [p.name for p in lab.local["orders"].glob("*.parquet")])
+            assert sorted(os.listdir(d)) == want
+            name = want[1]
+            assert (d / name).read_bytes() == (lab.local["orders"] / name).read_bytes()
+            log = m.stderr()
+    finally:
+        b.proxy.alter = None
+    assert edit.pages >= 1
+    lines = [ln for ln in log.splitlines() if "bad modification time" in ln]
+    assert lines and "azure devstoreaccount1/lake: unexpected listing answer for 'tables/orders'" \
+        in lines[0], log
+    assert all(len(ln) < 600 for ln in lines), lines  # the server's text is cut short
+    assert "\u202e" not in log and "\t" not in log  # and escaped
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_numbers_no_int64_holds_are_clamped(lab, backend, tmp_path):
+    b = lab.backends[backend]
+    tid = b.table_id("replaced")
+    lab.ucproxy.register(tid, vend_answer(lab, backend, 1e300))
+    lab.ucproxy.rewrite_tables(lambda t: {**t, "created_at": 10 ** 30, "updated_at": -1e300})
+    try:
+        with mount(lab, tmp_path, extra="log_ttl=0") as m:
+            d = m.mp / b.catalog / SCHEMA / "replaced"
+            v0 = lab.ucproxy.vends[tid]
+            for _ in range(10):
+                assert "00000000000000000000.json" in os.listdir(d / "_delta_log")
+            vends = lab.ucproxy.vends[tid] - v0
+            st = d.stat()
+            assert 0 <= st.st_mtime <= 2 ** 63 / 1e9, st.st_mtime
+            got = sorted((d / n).read_bytes() for n in os.listdir(d) if n.endswith(".parquet"))
+            assert got == sorted(p.read_bytes() for p in lab.local["orders"].glob("*.parquet"))
+    finally:
+        lab.ucproxy.rewrite_tables(None)
+        lab._register_vending(b)
+    # a far-future expiry is one credential for the whole run, not one per operation
+    assert vends <= 1, vends

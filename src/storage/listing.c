@@ -66,6 +66,11 @@ static struct raw *raws_new(struct raws *rs)
 	return &rs->r[rs->n++];
 }
 
+/* The longest error message: the answer's text it quotes is the server's. */
+#define ERR_MAX 400
+
+/* *err = the message, with the answer's text in it escaped (name_escape: no
+ * control or bidi character reaches a log) and cut at ERR_MAX bytes. */
 static int set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int set_err(char **err, const char *fmt, ...)
 {
@@ -76,8 +81,21 @@ static int set_err(char **err, const char *fmt, ...)
 		if (vasprintf(&m, fmt, ap) < 0)
 			m = NULL;
 		va_end(ap);
+		char *e = m ? name_escape(m) : NULL;
+		free(m);
+		size_t n = e ? strlen(e) : 0;
+		if (n > ERR_MAX) {
+			size_t cut = ERR_MAX;
+			while (cut && ((unsigned char)e[cut] & 0xC0) == 0x80)
+				cut--; /* not inside a UTF-8 sequence */
+			char *t = NULL;
+			if (asprintf(&t, "%.*s... (%zu bytes)", (int)cut, e, n) < 0)
+				t = NULL;
+			free(e);
+			e = t;
+		}
 		free(*err);
-		*err = m;
+		*err = e;
 	}
 	return -EBADMSG;
 }
