@@ -240,6 +240,11 @@ def test_state_files_are_private_from_the_start(uc_server, catalog, tmp_path):
         run(["mirror", "create", "--catalog", "ucfs_test", "--host", uc_server.url], env=env,
             check=True)
         with Mount(tmp_path / "mnt", env):
+            # the mount opens the database on its state polls: wait for its WAL files
+            deadline = time.monotonic() + 15
+            while set(modes(db)) != {"db", "-wal", "-shm"} and time.monotonic() < deadline:
+                assert set(modes(db).values()) == {0o600}, modes(db)
+                time.sleep(0.005)
             m = modes(db)
             assert set(m) == {"db", "-wal", "-shm"} and set(m.values()) == {0o600}, m
     finally:
