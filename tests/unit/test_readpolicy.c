@@ -181,24 +181,35 @@ static void test_parquet(void)
 	CHECK(fetched <= 2 * read);        /* without the footer: no more than twice */
 }
 
+/* The Parquet layout with default settings, after a reader's footer read. */
+struct pq_reader {
+	struct rp_config c;
+	struct rp_extent e[NRG * NCOL];
+	uint64_t size;
+	struct rp_state s;
+	struct tally t;
+	struct rp_plan p;
+};
+
+static void pq_reader_start(struct pq_reader *q)
+{
+	memset(q, 0, sizeof(*q));
+	rp_config_default(&q->c);
+	parquet_layout(q->e, &q->size);
+	tally_init(&q->t, q->size);
+	step(&q->t, &q->s, &q->c, q->e, NRG * NCOL, q->size - 8, 8, &q->p);
+}
+
 static void test_readahead_spill(void)
 {
 	/* A reader reads chunk 1 page by page; the kernel's readahead runs a
 	 * megabyte into chunk 2: that must not fetch chunk 2 whole. */
-	struct rp_config c;
-	rp_config_default(&c);
-	struct rp_extent e[NRG * NCOL];
-	uint64_t size;
-	parquet_layout(e, &size);
-	struct rp_state s = {0};
-	struct tally t;
-	tally_init(&t, size);
-	struct rp_plan p;
-	step(&t, &s, &c, e, NRG * NCOL, size - 8, 8, &p);
-	for (uint64_t o = e[1].start; o < e[1].end + MiB; o += 128 * KiB)
-		step(&t, &s, &c, e, NRG * NCOL, o, 128 * KiB, &p);
-	CHECK(t.fetched <= CHUNK + MiB + 64 * KiB + 8 * KiB);
-	free(t.pages);
+	struct pq_reader q;
+	pq_reader_start(&q);
+	for (uint64_t o = q.e[1].start; o < q.e[1].end + MiB; o += 128 * KiB)
+		step(&q.t, &q.s, &q.c, q.e, NRG * NCOL, o, 128 * KiB, &q.p);
+	CHECK(q.t.fetched <= CHUNK + MiB + 64 * KiB + 8 * KiB);
+	free(q.t.pages);
 }
 
 static void test_full_scan(void)
@@ -206,33 +217,25 @@ static void test_full_scan(void)
 	/* Every chunk in order, after the footer: the first chunk ahead on first
 	 * touch, then (the run crossing chunks) the sequential window, past
 	 * chunk boundaries; and cp (from byte 0) reads on through. */
-	struct rp_config c;
-	rp_config_default(&c);
-	struct rp_extent e[NRG * NCOL];
-	uint64_t size;
-	parquet_layout(e, &size);
-	struct rp_state s = {0};
-	struct tally t;
-	tally_init(&t, size);
-	struct rp_plan p;
-	step(&t, &s, &c, e, NRG * NCOL, size - 8, 8, &p);
-	for (uint64_t o = 4; o < e[NRG * NCOL - 1].end; o += MiB)
-		step(&t, &s, &c, e, NRG * NCOL, o, MiB, &p);
-	CHECK(t.ahead_reqs >= 3);
-	CHECK(s.window == c.max_window);
-	CHECK(t.fetched <= size + 4096);
-	free(t.pages);
+	struct pq_reader q;
+	pq_reader_start(&q);
+	for (uint64_t o = 4; o < q.e[NRG * NCOL - 1].end; o += MiB)
+		step(&q.t, &q.s, &q.c, q.e, NRG * NCOL, o, MiB, &q.p);
+	CHECK(q.t.ahead_reqs >= 3);
+	CHECK(q.s.window == q.c.max_window);
+	CHECK(q.t.fetched <= q.size + 4096);
+	free(q.t.pages);
 	struct rp_state cp = {0};
-	tally_init(&t, size);
+	tally_init(&q.t, q.size);
 	uint64_t windows = 0;
-	for (uint64_t o = 0; o < size; o += 128 * KiB) {
-		step(&t, &cp, &c, e, NRG * NCOL, o, 128 * KiB, &p);
-		if (p.ahead_end > p.ahead_start + CHUNK)
+	for (uint64_t o = 0; o < q.size; o += 128 * KiB) {
+		step(&q.t, &cp, &q.c, q.e, NRG * NCOL, o, 128 * KiB, &q.p);
+		if (q.p.ahead_end > q.p.ahead_start + CHUNK)
 			windows++;
 	}
 	CHECK(windows > 0); /* the window grew past one chunk */
-	CHECK(cp.window == c.max_window);
-	free(t.pages);
+	CHECK(cp.window == q.c.max_window);
+	free(q.t.pages);
 }
 
 int main(void)
