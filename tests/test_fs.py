@@ -139,6 +139,10 @@ def test_table_xattrs(mount, catalog):
         os.getxattr(t, "user.ucfs.nope")
     assert ei.value.errno == errno.ENODATA
     assert os.listxattr(t / "_delta_log") == []
+    # README's command (getfattr: the attr package, which scripts/bootstrap installs)
+    g = subprocess.run(["getfattr", "-d", str(t)], capture_output=True, text=True, timeout=30)
+    assert g.returncode == 0, g.stderr
+    assert f'user.ucfs.full_name="{CATALOG}.sales.orders"' in g.stdout.splitlines()
 
 
 def test_missing_names_enoent_fast(mount):
