@@ -53,8 +53,11 @@ def wait_for(pred, timeout: float = 10.0, what: str = "condition", interval: flo
 
 
 def tree_of(item_dir: Path) -> dict[str, list[str]]:
-    """{schema: sorted table names} as the mount lists them."""
-    return {s: sorted(os.listdir(item_dir / s)) for s in sorted(os.listdir(item_dir))}
+    """{schema: sorted table names} as the mount lists them (every item also lists
+    its .ucfs dot-directory, which is not a schema)."""
+    names = os.listdir(item_dir)
+    assert ".ucfs" in names, f"{item_dir} does not list .ucfs: {sorted(names)}"
+    return {s: sorted(os.listdir(item_dir / s)) for s in sorted(names) if s != ".ucfs"}
 
 
 class Catalog:

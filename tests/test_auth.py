@@ -163,7 +163,7 @@ def test_mirror_remembers_profile_and_mount_uses_its_token(srv, cfg, tmp_path, m
     assert srv.admin_token.encode() not in state_bytes(state)
 
     with Mount(mountpoint, env):
-        assert sorted(p.name for p in (mountpoint / CAT).iterdir()) == sorted(TABLES)
+        assert sorted(p.name for p in (mountpoint / CAT).iterdir()) == [".ucfs", *sorted(TABLES)]
         for schema, tables in TABLES.items():
             assert sorted(p.name for p in (mountpoint / CAT / schema).iterdir()) == sorted(tables)
         assert (mountpoint / CAT / "sales" / "orders" / "_delta_log" / "00000000000000000000.json").is_file()
@@ -315,7 +315,7 @@ def test_m2m_token_refreshed_before_expiry(proxy, tmp_path, mountpoint):
 
     n = len(proxy.token_requests)
     with Mount(mountpoint, m2m_env(state)):  # the mount's own sync, same token endpoint
-        assert sorted(p.name for p in (mountpoint / CAT).iterdir()) == sorted(TABLES)
+        assert sorted(p.name for p in (mountpoint / CAT).iterdir()) == [".ucfs", *sorted(TABLES)]
     assert len(proxy.token_requests) >= n + 2
     assert CLIENT_SECRET.encode() not in state_bytes(state)
 

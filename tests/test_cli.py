@@ -159,7 +159,7 @@ def test_mount_daemonizes_and_umount(state, mountpoint):
     assert p.returncode == 0, p.stderr
     try:
         assert is_mounted(mountpoint)
-        assert sorted(os.listdir(mountpoint / CATALOG)) == ["misc", "sales"]
+        assert sorted(os.listdir(mountpoint / CATALOG)) == [".ucfs", "misc", "sales"]
     finally:
         u = run(["umount", str(mountpoint)], env=env)
     assert u.returncode == 0, u.stderr
@@ -179,7 +179,7 @@ def test_mount_errors(state, mountpoint, tmp_path, mount):
     # the session's mount point is busy
     p = run(["mount", str(mount)], env=env)
     assert p.returncode == 1 and "already in use" in p.stderr
-    assert sorted(os.listdir(mount)) == [CATALOG]  # and still serving
+    assert sorted(os.listdir(mount)) == [".ucfs", CATALOG]  # and still serving
     p = run(["mount", str(mountpoint)], env=env_for(tmp_path / "none.db"))
     assert p.returncode == 1 and "no state database" in p.stderr
     p = run(["mount"], env=env)
@@ -224,7 +224,7 @@ def test_mount_helper_fstab_style(state, mountpoint):
     mountutil.check_stderr(p.stderr)
     assert p.returncode == 0, p.stderr
     try:
-        assert sorted(os.listdir(mountpoint / CATALOG)) == ["misc", "sales"]
+        assert sorted(os.listdir(mountpoint / CATALOG)) == [".ucfs", "misc", "sales"]
         with open("/proc/self/mountinfo") as f:
             line = next(l for l in f if str(mountpoint) in l)
         assert "fuse.ucfs" in line and " ro," in line.replace(" ro ", " ro,")
@@ -310,6 +310,6 @@ def test_helper_placeholder_source_with_state_option(state, mountpoint):
     mountutil.check_stderr(p.stderr)
     assert p.returncode == 0, p.stderr
     try:
-        assert sorted(os.listdir(mountpoint / CATALOG)) == ["misc", "sales"]
+        assert sorted(os.listdir(mountpoint / CATALOG)) == [".ucfs", "misc", "sales"]
     finally:
         run(["umount", str(mountpoint)], env=env, check=True)

@@ -33,9 +33,10 @@ def tree(root: Path) -> dict[str, tuple]:
 
 
 def test_layout_items_schemas_tables(mount, catalog):
-    assert sorted(os.listdir(mount)) == [CATALOG]
+    # .ucfs: ucfs's own dot-directories (test_ucfs_dirs_listed_and_readable)
+    assert sorted(os.listdir(mount)) == [".ucfs", CATALOG]
     # empty_schema has no table: hidden; misc keeps only its Delta table.
-    assert sorted(os.listdir(mount / CATALOG)) == ["misc", "sales"]
+    assert sorted(os.listdir(mount / CATALOG)) == [".ucfs", "misc", "sales"]
     assert sorted(os.listdir(mount / CATALOG / "sales")) == ["customers", "events", "orders",
                                                              "regions"]
     assert sorted(os.listdir(mount / CATALOG / "misc")) == ["notes"]
@@ -138,6 +139,10 @@ def test_table_xattrs(mount, catalog):
         os.getxattr(t, "user.ucfs.nope")
     assert ei.value.errno == errno.ENODATA
     assert os.listxattr(t / "_delta_log") == []
+    # README's command (getfattr: the attr package, which scripts/bootstrap installs)
+    g = subprocess.run(["getfattr", "-d", str(t)], capture_output=True, text=True, timeout=30)
+    assert g.returncode == 0, g.stderr
+    assert f'user.ucfs.full_name="{CATALOG}.sales.orders"' in g.stdout.splitlines()
 
 
 def test_missing_names_enoent_fast(mount):
@@ -196,9 +201,8 @@ def test_new_commits_visible_without_remount(uc_api, uc_server, tmp_path):
 
 
 def test_stats_view_counts_reads(mount, catalog):
-    """MOUNT/.ucfs/stats.json: per-item data-path counters, not listed."""
+    """MOUNT/.ucfs/stats.json: per-item data-path counters."""
     import json
-    assert ".ucfs" not in os.listdir(mount)
     before = json.loads((mount / ".ucfs" / "stats.json").read_text())
     f = next((mount / CATALOG / "sales" / "orders").rglob("*.parquet"))
     with open(f, "rb") as fh:  # earlier tests read it: drop it from the page cache
@@ -211,3 +215,40 @@ def test_stats_view_counts_reads(mount, catalog):
     assert it1["bytes_read"] - it0["bytes_read"] >= len(data)
     assert it1["errors"] == it0.get("errors", 0)
     assert set(after["http"]) == {"requests", "retries", "failures"}
+
+
+def test_ucfs_dirs_listed_and_readable(mount, catalog):
+    """MOUNT/.ucfs and MOUNT/<item>/.ucfs are listed as the dot-directories they
+    are (ls -a shows them, plain ls does not), their files are listed with the
+    size a read returns, and nothing below the item level has one."""
+    import json
+    for d, names in ((mount, [".ucfs", CATALOG]), (mount / CATALOG, [".ucfs", "misc", "sales"])):
+        with os.scandir(d) as it:
+            entries = {e.name: e for e in it}
+        assert sorted(entries) == names
+        assert entries[".ucfs"].is_dir() and not entries[".ucfs"].is_symlink()
+        ls_a = subprocess.run(["ls", "-la", str(d)], capture_output=True, text=True, timeout=30)
+        assert ls_a.returncode == 0, ls_a.stderr
+        assert any(line.startswith("d") and line.split()[-1] == ".ucfs"
+                   for line in ls_a.stdout.splitlines()), ls_a.stdout
+        ls = subprocess.run(["ls", str(d)], capture_output=True, text=True, timeout=30)
+        assert ".ucfs" not in ls.stdout.split()
+    for dot, name, key in ((mount / ".ucfs", "stats.json", "items"),
+                           (mount / CATALOG / ".ucfs", "status.json", "name")):
+        assert os.listdir(dot) == [name]
+        with os.scandir(dot) as it:
+            [e] = list(it)
+        assert e.is_file()
+        data = (dot / name).read_bytes()
+        assert key in json.loads(data)
+        if name == "status.json":  # stats.json changes with every read
+            assert e.stat().st_size == len(data) > 0
+    assert json.loads((mount / CATALOG / ".ucfs" / "status.json").read_text())["name"] == CATALOG
+    # find lists both (a walk sees them); a table directory has no .ucfs.
+    found = subprocess.run(["find", str(mount), "-path", "*/.ucfs/*"], capture_output=True,
+                           text=True, timeout=60)
+    assert found.returncode == 0, found.stderr
+    assert sorted(found.stdout.split()) == sorted([str(mount / ".ucfs" / "stats.json"),
+                                                  str(mount / CATALOG / ".ucfs" / "status.json")])
+    assert ".ucfs" not in os.listdir(mount / CATALOG / "sales")
+    assert ".ucfs" not in os.listdir(mount / CATALOG / "sales" / "orders")

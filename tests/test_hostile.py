@@ -128,7 +128,7 @@ def test_duplicate_schema_and_table_are_skipped_first_wins(proxy, uc_api, tmp_pa
         assert ("skipped table 's.t1': Unity Catalog listed this table more than once; "
                 "the first listing is used") in human, human
         with Mount(tmp_path / "mnt", u.env) as m:
-            assert sorted(os.listdir(m.mp / cat.name)) == ["s", "u"]
+            assert sorted(os.listdir(m.mp / cat.name)) == [".ucfs", "s", "u"]
             assert sorted(os.listdir(m.mp / cat.name / "s")) == ["t1", "t2"]
             assert ids_of(m.mp / cat.name / "s" / "t1") == ids_of(paths["s.t1"])
 
@@ -196,7 +196,7 @@ def test_unusable_names_are_skipped_never_truncated_nor_printed_raw(proxy, uc_ap
         assert "skipped: its name contains a NUL character" in b.stdout, b.stdout
         assert "s.rtl\\u202Etxt.exe" in b.stdout, b.stdout
         with Mount(tmp_path / "mnt", u.env) as m:
-            assert sorted(os.listdir(m.mp / cat.name)) == ["s", "u"]
+            assert sorted(os.listdir(m.mp / cat.name)) == [".ucfs", "s", "u"]
             assert sorted(os.listdir(m.mp / cat.name / "s")) == ["t1"]
             assert not (m.mp / cat.name / "s" / "nul").exists()
             log = m.stderr()

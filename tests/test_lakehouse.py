@@ -41,7 +41,7 @@ def test_shortcuts_read_follow_and_break(spark, uc_api, uc_server, tmp_path):
         assert "created lakehouse 'lh'" in u("lakehouse", "create", "lh").stdout
         with Mount(tmp_path / "mnt", u.env, options=NOSYNC) as m:
             tables = m.mp / "lh" / "Tables"
-            assert sorted(os.listdir(m.mp)) == ["it", "lh"]
+            assert sorted(os.listdir(m.mp)) == [".ucfs", "it", "lh"]
             assert os.listdir(m.mp / "lh") == ["Tables"] and os.listdir(tables) == []
             assert not (tables / "sc").exists()
 
@@ -76,7 +76,7 @@ def test_shortcuts_read_follow_and_break(spark, uc_api, uc_server, tmp_path):
                 r = u(*args, check=False)
                 assert r.returncode == rc and needle in r.stderr, (args, r.returncode, r.stderr)
             assert [i["name"] for i in u.items()] == ["it"]
-            assert sorted(os.listdir(m.mp)) == ["it", "lh"]
+            assert sorted(os.listdir(m.mp)) == [".ucfs", "it", "lh"]
 
             u("shortcut", "create", "lh", "sc2", "it.s.u")
             wait_for(lambda: sorted(os.listdir(tables)) == ["sc", "sc2"], 5, "shortcut sc2")
@@ -112,12 +112,12 @@ def test_shortcuts_read_follow_and_break(spark, uc_api, uc_server, tmp_path):
             r = u("shortcut", "rm", "lh", "sc2", check=False)
             assert r.returncode == 1 and "no shortcut named 'sc2'" in r.stderr
             u("lakehouse", "rm", "lh")
-            wait_for(lambda: os.listdir(m.mp) == ["it"], 5, "removed lakehouse to vanish")
+            wait_for(lambda: sorted(os.listdir(m.mp)) == [".ucfs", "it"], 5, "removed lakehouse to vanish")
             assert not (m.mp / "lh").exists() and not sc.exists()
             r = u("lakehouse", "rm", "lh", check=False)
             assert r.returncode == 1 and "no lakehouse named 'lh'" in r.stderr
             assert u.status_doc(tables=False)["lakehouses"] == []
             # the name is free again
             u("lakehouse", "create", "lh")
-            wait_for(lambda: sorted(os.listdir(m.mp)) == ["it", "lh"], 5, "lakehouse again")
+            wait_for(lambda: sorted(os.listdir(m.mp)) == [".ucfs", "it", "lh"], 5, "lakehouse again")
             assert os.listdir(m.mp / "lh" / "Tables") == []

@@ -124,7 +124,7 @@ def test_rename_keeps_mount_and_shortcuts(uc_api, uc_server, tmp_path):
         with Mount(tmp_path / "mnt", u.env, options=NOSYNC) as m:
             assert ids_of(m.mp / "old" / "a" / "t1") == [0, 1, 2]
             u("mirror", "edit", "old", "--rename", "new")
-            wait_for(lambda: sorted(os.listdir(m.mp)) == ["lh", "new"], 5, "renamed item dir")
+            wait_for(lambda: sorted(os.listdir(m.mp)) == [".ucfs", "lh", "new"], 5, "renamed item dir")
             assert not (m.mp / "old").exists()
             assert ids_of(m.mp / "new" / "a" / "t1") == ids_of(paths["a.t1"])
             assert ids_of(m.mp / "lh" / "Tables" / "sc") == [0, 1, 2]
@@ -358,7 +358,7 @@ def test_status_tables_reasons_versions(uc_api, uc_server, tmp_path):
 
         with Mount(tmp_path / "mnt", u.env, options=NOSYNC) as m:
             root = m.mp / "it"
-            assert os.listdir(root) == ["s"]  # .ucfs is hidden
+            assert sorted(os.listdir(root)) == [".ucfs", "s"]  # .ucfs: a dot-directory, listed
             assert sorted(os.listdir(root / "s")) == ["d", "d2"]
             with open(root / ".ucfs" / "status.json") as f:
                 assert json.load(f) == u.status("it")
@@ -378,7 +378,7 @@ def test_status_tables_reasons_versions(uc_api, uc_server, tmp_path):
             assert "s.gone" in u("mirror", "show", "it").stderr
             wait_for(lambda: json.loads((root / ".ucfs" / "status.json").read_text())
                      == u.status("it"), 5, "status.json to follow the sync")
-            assert ".ucfs" not in os.listdir(root)
+            assert os.listdir(root / ".ucfs") == ["status.json"]
 
 
 # ----------------------------------------------------------------------------- offline

@@ -489,8 +489,6 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		if (!d->e)
 			r = -ENOMEM;
 		for (size_t i = 0; !r && i < n->nkids; i++) {
-			if (n->kids[i]->hidden)
-				continue;
 			d->e[d->n].ino = n->kids[i]->ino;
 			if (!(d->e[d->n].name = xstrdup(n->kids[i]->name)))
 				r = -ENOMEM;

@@ -10,8 +10,11 @@
  * Everything is read-only: write operations fail with EROFS. Table
  * directories carry user.ucfs.* extended attributes. MOUNT/<lakehouse>/
  * Tables/<shortcut> shows a mirrored table under a second name.
- * MOUNT/<item>/.ucfs/status.json (not listed, reachable by name) is the
- * item's status document.
+ * ucfs's own files live in dot-directories, listed like any other entry
+ * (plain `ls` leaves them out, `ls -a` shows them): MOUNT/.ucfs/stats.json
+ * (the data path's counters) and MOUNT/<item>/.ucfs/status.json (the item's
+ * status document). Names starting with '.' are reserved for them: no item,
+ * schema or table can take one.
  */
 #ifndef UCFS_FS_H
 #define UCFS_FS_H
@@ -55,7 +58,7 @@ void fs_free(struct ucfs_fs *fs);
 void fs_set_backend(struct ucfs_fs *fs, const struct fs_backend *b);
 /* Once mounted: lets fs_apply() invalidate the kernel's caches. */
 void fs_set_session(struct ucfs_fs *fs, struct fuse_session *se);
-/* Make the tree show VIEW: items (with their mirrored tables and a hidden
+/* Make the tree show VIEW: items (with their mirrored tables and their
  * .ucfs/status.json), lakehouses with their working shortcuts. Only what
  * changed is replaced; kernel entries of what changed are invalidated, and
  * every table's _delta_log (and root) listing is refreshed. Returns the

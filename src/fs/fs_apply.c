@@ -261,8 +261,8 @@ static void apply_item(struct ucfs_fs *fs, struct invals *q, struct node *in,
 			apply_schema(fs, q, sn, vi);
 	}
 	struct node *dot = node_child(in, ".ucfs");
-	if (!dot && (dot = add(fs, q, in, ".ucfs", N_VDIR)))
-		dot->hidden = true;
+	if (!dot)
+		dot = add(fs, q, in, ".ucfs", N_VDIR);
 	if (dot)
 		set_vfile(fs, q, dot, "status.json", status);
 	else
@@ -374,7 +374,6 @@ int fs_apply(struct ucfs_fs *fs, const struct mount_view *v)
 	}
 	struct node *dot = node_child(root, ".ucfs");
 	if (!dot && (dot = add(fs, &q, root, ".ucfs", N_VDIR))) {
-		dot->hidden = true;
 		struct node *sf = add(fs, &q, dot, "stats.json", N_VFILE);
 		if (sf)
 			sf->dynamic = true;

@@ -60,7 +60,6 @@ struct node {
 	bool listing;         /* a listing is in flight */
 	bool in_log;          /* inside _delta_log: listings go stale quickly */
 	bool removed;
-	bool hidden;  /* reachable by name, left out of directory listings */
 	bool dynamic; /* N_VFILE whose content is made at each open (stats) */
 	bool frozen;  /* N_FILE whose content (vdata) and attributes are fixed: a
 			 _last_checkpoint as one lookup read it; listings leave it */
