@@ -261,6 +261,13 @@ const char *auth_kind_name(enum auth_kind k)
 	switch (k) {
 	case AUTH_PAT: return "pat";
 	case AUTH_OAUTH_M2M: return "oauth-m2m";
+	case AUTH_U2M: return "external-browser";
+	case AUTH_DATABRICKS_CLI: return "databricks-cli";
+	case AUTH_AZURE_CLIENT_SECRET: return "azure-client-secret";
+	case AUTH_AZURE_CLI: return "azure-cli";
+	case AUTH_AZURE_MSI: return "azure-msi";
+	case AUTH_ENV_OIDC: return "env-oidc";
+	case AUTH_FILE_OIDC: return "file-oidc";
 	default: return "none";
 	}
 }
@@ -274,6 +281,15 @@ void conn_free(struct ucfs_conn *c)
 	free(c->token);
 	free(c->client_id);
 	free(c->client_secret);
+	free(c->account_id);
+	free(c->databricks_cli_path);
+	free(c->azure_client_id);
+	free(c->azure_client_secret);
+	free(c->azure_tenant_id);
+	free(c->azure_environment);
+	free(c->azure_workspace_resource_id);
+	free(c->oidc_token_env);
+	free(c->oidc_token_filepath);
 	free(c->source);
 	memset(c, 0, sizeof(*c));
 }

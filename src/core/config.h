@@ -20,15 +20,35 @@
 
 #include <stddef.h>
 
-enum auth_kind { AUTH_NONE, AUTH_PAT, AUTH_OAUTH_M2M };
+/* The methods of Databricks unified authentication ucfs implements; names
+ * (auth_kind_name) are the SDKs' auth_type strings. */
+enum auth_kind {
+	AUTH_NONE,
+	AUTH_PAT,                 /* "pat" */
+	AUTH_OAUTH_M2M,           /* "oauth-m2m" */
+	AUTH_U2M,                 /* "external-browser": token cache written by `ucfs/databricks auth login` */
+	AUTH_DATABRICKS_CLI,      /* "databricks-cli": `databricks auth token --host H`, else the same cache */
+	AUTH_AZURE_CLIENT_SECRET, /* "azure-client-secret" */
+	AUTH_AZURE_CLI,           /* "azure-cli" */
+	AUTH_AZURE_MSI,           /* "azure-msi" */
+	AUTH_ENV_OIDC,            /* "env-oidc" */
+	AUTH_FILE_OIDC,           /* "file-oidc" */
+};
 
 struct ucfs_conn {
 	char *host;    /* normalized: scheme added (https:// when missing), no trailing slash */
 	char *profile; /* profile used or NULL */
 	enum auth_kind auth;
 	char *token;
-	char *client_id;
+	char *client_id;     /* oauth-m2m, U2M (NULL = "databricks-cli"), env/file-oidc federation */
 	char *client_secret;
+	char *account_id;
+	char *databricks_cli_path; /* databricks-cli: the CLI to run, NULL = "databricks" on PATH */
+	char *azure_client_id, *azure_client_secret, *azure_tenant_id;
+	char *azure_environment;           /* PUBLIC (default), USGOVERNMENT, CHINA */
+	char *azure_workspace_resource_id; /* /subscriptions/.../workspaces/NAME */
+	char *oidc_token_env;      /* env-oidc: variable holding the token, NULL = DATABRICKS_OIDC_TOKEN */
+	char *oidc_token_filepath; /* file-oidc: file re-read on every refresh */
 	char *source; /* human: "profile 'dev' in /root/.databrickscfg" / "environment" / "command line" */
 };
 
@@ -43,7 +63,7 @@ struct conn_request {
 
 int conn_resolve(const struct conn_request *req, struct ucfs_conn *out, char **err);
 void conn_free(struct ucfs_conn *c);
-const char *auth_kind_name(enum auth_kind k); /* "none", "pat", "oauth-m2m" */
+const char *auth_kind_name(enum auth_kind k); /* "none", "pat", "oauth-m2m", ... */
 
 /*
  * Pure INI parser for .databrickscfg text. Comments start with ';' or '#'
