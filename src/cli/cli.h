@@ -85,6 +85,15 @@ int cli_local_root(const char *cmd, const char *dir, char **out);
 /* "owner:", "group:" and "mode:" lines of `show` (names looked up). */
 void cli_print_access(const struct access *a, const char *what);
 
+/* mirror create: every --include (INC) and --exclude (EXC) value, "schema" or
+ * "schema.table", must name a schema or table of the catalog listing L.
+ * Prints an error for each that matches nothing, with the nearest name ("did
+ * you mean") or the names there are (selcheck.c). Returns 0, or 1 when any
+ * matched nothing. */
+struct catalog_listing;
+int cli_check_patterns(const char *catalog, const char *const *inc, size_t ninc,
+		       const char *const *exc, size_t nexc, const struct catalog_listing *l);
+
 /* Format epoch seconds as local "YYYY-MM-DD HH:MM:SS" (or "never"). */
 const char *cli_time(long long epoch, char buf[32]);
 

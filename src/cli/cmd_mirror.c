@@ -97,31 +97,50 @@ struct create_args {
 	const char *name, *catalog, *host, *profile, *desc;
 	bool auto_sync;
 	const struct selection *sel;
+	const char *const *inc, *const *exc; /* the --include / --exclude values */
+	size_t ninc, nexc;
 	char **roots;
 	size_t nroots;
 	struct access acc;
 };
 
+/* An item or lakehouse NAME exists in the open state: error (1), else 0. */
+static int name_taken_in(struct state *st, const char *name, const char *catalog)
+{
+	struct item existing;
+	if (state_item_get(st, name, &existing) != 0)
+		return 0;
+	item_clear(&existing);
+	return cli_fail("a mirrored item named '%s' already exists: choose another name "
+			"(ucfs mirror create NAME --catalog %s) or remove it (ucfs mirror rm %s)",
+			name, catalog, name);
+}
+
+/* The same before reading the catalog, when a state database exists already
+ * (none is created here). */
+static int name_taken(const struct global_opts *g, const char *name, const char *catalog)
+{
+	const char *path = g->state_path ? g->state_path : getenv("UCFS_STATE");
+	struct state *st = NULL;
+	char *err = NULL;
+	int r = 0;
+	if (state_open(str_empty(path) ? NULL : path, false, &st, &err) == 0)
+		r = name_taken_in(st, name, catalog);
+	free(err); /* a missing or unreadable database is reported when creating it */
+	state_close(st);
+	return r;
+}
+
 static int create_item(struct global_opts *g, const struct create_args *a)
 {
 	const char *name = a->name, *catalog = a->catalog;
 	struct state *st = NULL;
-	if (cli_open_state(g, true, &st))
+	if (name_taken(g, name, catalog))
 		return 1;
-	struct item existing;
-	if (state_item_get(st, name, &existing) == 0) {
-		item_clear(&existing);
-		state_close(st);
-		return cli_fail("a mirrored item named '%s' already exists: choose another name "
-				"(ucfs mirror create NAME --catalog %s) or remove it (ucfs mirror rm %s)",
-				name, catalog, name);
-	}
 	struct ucfs_conn conn;
 	struct uc_client *uc;
-	if (cli_connect(a->host, a->profile, &conn, &uc)) {
-		state_close(st);
+	if (cli_connect(a->host, a->profile, &conn, &uc))
 		return 1;
-	}
 	struct catalog_listing l = {0};
 	struct uc_error e = {0};
 	struct sync_result res;
@@ -135,6 +154,17 @@ static int create_item(struct global_opts *g, const struct create_args *a)
 		free(what);
 		goto out;
 	}
+	if (cli_check_patterns(catalog, a->inc, a->ninc, a->exc, a->nexc, &l)) {
+		r = cli_fail("mirrored item '%s' not created: every --include and --exclude must "
+			     "name a schema or table of catalog '%s' (see 'ucfs browse %s')", name,
+			     catalog, catalog);
+		goto out;
+	}
+	/* The state database is created only now that there is an item to store. */
+	if ((r = cli_open_state(g, true, &st)))
+		goto out;
+	if ((r = name_taken_in(st, name, catalog)))
+		goto out;
 	struct local_policy lp = {.item = name, .roots = (const char *const *)a->roots,
 				  .n = a->nroots};
 	if (catalog_prepare(&l, a->sel, &lp, &res, &issues)) {
@@ -335,7 +365,8 @@ static int mirror_create(int argc, char **argv, struct global_opts *g)
 	}
 	struct create_args a = {.name = name, .catalog = catalog, .host = host,
 				.profile = profile, .desc = desc, .auto_sync = auto_sync,
-				.sel = &sel, .roots = roots, .nroots = nroots, .acc = acc};
+				.sel = &sel, .inc = inc.v, .ninc = inc.n, .exc = exc.v, .nexc = exc.n,
+				.roots = roots, .nroots = nroots, .acc = acc};
 	r = create_item(g, &a);
 	selection_free(&sel);
 done:
@@ -607,7 +638,7 @@ static int mirror_list(int argc, char **argv, struct global_opts *g)
 	if (optind < argc)
 		return cli_usage_error("mirror", "unexpected argument '%s'", argv[optind]);
 	struct state *st;
-	if (cli_open_state(g, true, &st))
+	if (cli_open_state(g, false, &st))
 		return 1;
 	struct item *items;
 	size_t n;
