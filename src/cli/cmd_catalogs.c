@@ -19,15 +19,15 @@
 static const char *or_dash(const char *s) { return str_empty(s) ? "-" : s; }
 
 /* One row of the human listings: the cells are remote text, printed escaped. */
-static void print_row(int w1, const char *c1, int w2, const char *c2, int w3, const char *c3,
-		      const char *c4)
+static void print_row(FILE *out, int w1, const char *c1, int w2, const char *c2, int w3,
+		      const char *c3, const char *c4)
 {
 	char *e[4] = {name_escape(c1), name_escape(c2), name_escape(c3), name_escape(c4)};
 	if (w3 < 0)
-		printf("%-*s %-*s %s\n", w1, e[0] ? e[0] : "?", w2, e[1] ? e[1] : "?",
+		fprintf(out, "%-*s %-*s %s\n", w1, e[0] ? e[0] : "?", w2, e[1] ? e[1] : "?",
 		       e[2] ? e[2] : "?");
 	else
-		printf("%-*s %-*s %-*s %s\n", w1, e[0] ? e[0] : "?", w2, e[1] ? e[1] : "?", w3,
+		fprintf(out, "%-*s %-*s %-*s %s\n", w1, e[0] ? e[0] : "?", w2, e[1] ? e[1] : "?", w3,
 		       e[2] ? e[2] : "?", e[3] ? e[3] : "?");
 	for (int i = 0; i < 4; i++)
 		free(e[i]);
@@ -132,7 +132,8 @@ int cmd_catalogs(int argc, char **argv, struct global_opts *g)
 	} else {
 		printf("%-32s %-20s %s\n", "CATALOG", "TYPE", "COMMENT");
 		for (size_t i = 0; i < cats.n; i++)
-			print_row(32, cats.items[i].name, 20, or_dash(cats.items[i].catalog_type), -1,
+			print_row(stdout, 32, cats.items[i].name, 20,
+				  or_dash(cats.items[i].catalog_type), -1,
 				  or_dash(cats.items[i].comment), NULL);
 		r = 0;
 	}
@@ -206,6 +207,11 @@ int cmd_browse(int argc, char **argv, struct global_opts *g)
 	struct uc_catalog cat = {0};
 	struct uc_schema_list schemas = {0};
 	cJSON *root = f.json ? cJSON_CreateObject() : NULL, *jschemas = NULL;
+	/* The human listing is written here and printed only once it is complete:
+	 * a failure half-way prints nothing on stdout, only the error. */
+	FILE *out = NULL;
+	char *text = NULL;
+	size_t textlen = 0;
 	char *what = xasprintf("catalog '%s'", catalog);
 	if (uc_get_catalog(uc, catalog, &cat, &e)) {
 		r = report_uc_error(&e, what);
@@ -225,8 +231,11 @@ int cmd_browse(int argc, char **argv, struct global_opts *g)
 	if (root) {
 		cJSON_AddStringToObject(root, "catalog", catalog);
 		jschemas = cJSON_AddArrayToObject(root, "schemas");
+	} else if (!(out = open_memstream(&text, &textlen))) {
+		r = cli_fail("out of memory");
+		goto out;
 	} else {
-		printf("%-48s %-18s %-10s %s\n", "TABLE", "TYPE", "FORMAT", "MIRROR");
+		fprintf(out, "%-48s %-18s %-10s %s\n", "TABLE", "TYPE", "FORMAT", "MIRROR");
 	}
 	r = 0;
 	for (size_t s = 0; s < schemas.n; s++) {
@@ -241,7 +250,7 @@ int cmd_browse(int argc, char **argv, struct global_opts *g)
 				cJSON_AddArrayToObject(js, "tables");
 				cJSON_AddItemToArray(jschemas, js);
 			} else {
-				print_row(48, schemas.items[s].name, 18, "-", 10, "-", why ? why : "?");
+				print_row(out, 48, schemas.items[s].name, 18, "-", 10, "-", why ? why : "?");
 			}
 			free(why);
 			continue;
@@ -260,7 +269,7 @@ int cmd_browse(int argc, char **argv, struct global_opts *g)
 			jt = cJSON_AddArrayToObject(js, "tables");
 			cJSON_AddItemToArray(jschemas, js);
 		} else if (tl.n == 0) {
-			print_row(48, schemas.items[s].name, 18, "-", 10, "-",
+			print_row(out, 48, schemas.items[s].name, 18, "-", 10, "-",
 				  "(empty schema: not shown in a mirror)");
 		}
 		for (size_t i = 0; i < tl.n; i++) {
@@ -271,7 +280,7 @@ int cmd_browse(int argc, char **argv, struct global_opts *g)
 			} else {
 				char *name = xasprintf("%s.%s", schemas.items[s].name, t->name);
 				char *mirror = why ? xasprintf("skipped: %s", why) : NULL;
-				print_row(48, name ? name : "?", 18, or_dash(t->table_type), 10,
+				print_row(out, 48, name ? name : "?", 18, or_dash(t->table_type), 10,
 					  or_dash(t->data_source_format), why ? (mirror ? mirror : why)
 									      : "yes");
 				free(name);
@@ -284,8 +293,17 @@ int cmd_browse(int argc, char **argv, struct global_opts *g)
 	if (root) {
 		r = print_json(root);
 		root = NULL;
+	} else if (fclose(out) == 0) {
+		out = NULL;
+		fwrite(text, 1, textlen, stdout);
+	} else {
+		out = NULL;
+		r = cli_fail("out of memory");
 	}
 out:
+	if (out)
+		fclose(out);
+	free(text);
 	cJSON_Delete(root);
 	free(what);
 	free(catalog);
