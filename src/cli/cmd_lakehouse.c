@@ -137,7 +137,7 @@ int cmd_lakehouse(int argc, char **argv, struct global_opts *g)
 	} else if (!strcmp(sub, "list") || !strcmp(sub, "ls")) {
 		if ((r = need_args(argc, 0, "lakehouse", "lakehouse list takes no argument")))
 			return r;
-		if (cli_open_state(g, true, &st))
+		if (cli_open_state(g, false, &st))
 			return 1;
 		struct lakehouse *lhs;
 		struct shortcut *scs;
