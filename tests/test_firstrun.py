@@ -1,0 +1,80 @@
+"""First run (issue 9): the mistakes a new user makes on the first day get a
+clear error that says what to do, and leave nothing behind."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import CATALOG
+from mountutil import env_for, run
+
+
+def items(state) -> list[dict]:
+    return json.loads(run(["mirror", "list", "--json"], env=env_for(state), check=True).stdout)
+
+
+# ----------------------------------------------------------------------------- --include typos
+
+@pytest.mark.parametrize("flags,msg", [
+    (["--include", "slaes"], "--include 'slaes' matches nothing in catalog 'ucfs_test': "
+                             "there is no schema 'slaes'; did you mean 'sales'?"),
+    (["--include", "sales.ordres"], "--include 'sales.ordres' matches nothing in catalog "
+                                    "'ucfs_test': schema 'sales' has no table 'ordres'; did you "
+                                    "mean 'sales.orders'?"),
+    (["--exclude", "mics"], "--exclude 'mics' matches nothing in catalog 'ucfs_test': there is "
+                            "no schema 'mics'; did you mean 'misc'?"),
+    (["--include", "zzzzzzzz"], "there is no schema 'zzzzzzzz' (it has: "),
+])
+def test_mirror_create_pattern_matching_nothing_is_an_error(uc_server, catalog, fresh_state,
+                                                            flags, msg):
+    """`mirror create --include retial` used to create an item with 0 tables and
+    exit 0. Now: exit 1, the nearest name, and no state database at all."""
+    p = run(["mirror", "create", "--catalog", CATALOG, "--host", uc_server.url, *flags],
+            env=env_for(fresh_state))
+    assert p.returncode == 1, p.stderr
+    assert msg in p.stderr, p.stderr
+    assert "not created" in p.stderr and f"ucfs browse {CATALOG}" in p.stderr, p.stderr
+    assert p.stdout == ""
+    assert not fresh_state.exists()
+    # a database that exists is left as it was
+    run(["mirror", "create", "other", "--catalog", CATALOG, "--host", uc_server.url],
+        env=env_for(fresh_state), check=True)
+    p = run(["mirror", "create", "--catalog", CATALOG, "--host", uc_server.url, *flags],
+            env=env_for(fresh_state))
+    assert p.returncode == 1 and msg in p.stderr, p.stderr
+    assert [i["name"] for i in items(fresh_state)] == ["other"]
+
+
+def test_mirror_create_good_patterns_still_work(uc_server, catalog, fresh_state):
+    p = run(["mirror", "create", "--catalog", CATALOG, "--host", uc_server.url,
+             "--include", "sales.orders", "--include", "misc"], env=env_for(fresh_state),
+            check=True)
+    assert "tables mirrored" in p.stdout
+
+
+# ----------------------------------------------------------------------------- browse
+
+def test_browse_failure_prints_nothing_on_stdout(uc_server, catalog):
+    """`browse CATALOG.typo` printed the table header, then the error."""
+    p = run(["browse", f"{CATALOG}.slaes", "--host", uc_server.url], env=env_for())
+    assert p.returncode == 1 and "slaes" in p.stderr, p.stderr
+    assert p.stdout == ""
+    p = run(["browse", f"{CATALOG}.sales", "--host", uc_server.url], env=env_for(), check=True)
+    assert p.stdout.startswith("TABLE ") and "sales.orders" in p.stdout
+
+
+# ----------------------------------------------------------------------------- no state
+
+@pytest.mark.parametrize("args", [["mirror", "list"], ["mirror", "list", "--json"],
+                                  ["mirror", "show", CATALOG], ["status"], ["status", "--json"],
+                                  ["lakehouse", "list"], ["sync"]])
+def test_reading_commands_never_create_state(tmp_path, args):
+    """`mirror list` on a missing database created it (while `status` said there
+    was none): every reading command now gives status's error and creates nothing."""
+    state = tmp_path / "sub" / "state.db"
+    p = run(args, env=env_for(state))
+    assert p.returncode == 1, (args, p.stdout, p.stderr)
+    assert f"no state database at {state}: create a mirrored item first" in p.stderr, p.stderr
+    assert p.stdout == ""
+    assert not state.exists() and not state.parent.exists()
