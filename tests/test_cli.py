@@ -189,7 +189,7 @@ def test_mount_errors(state, mountpoint, tmp_path, mount):
         p = run(["mount", str(mountpoint), "-o", opt], env=env)
         assert p.returncode == 2 and f"option {opt}: expected a number of seconds" in p.stderr, (opt, p.stderr)
     p = run(["mount", str(mountpoint), "-f", "-o", "no_such_fuse_option"], env=env)
-    assert p.returncode == 1 and "no_such_fuse_option" in p.stderr, p.stderr
+    assert p.returncode == 2 and "unknown mount option 'no_such_fuse_option'" in p.stderr, p.stderr
     assert not is_mounted(mountpoint)
 
 

@@ -3,11 +3,12 @@ clear error that says what to do, and leave nothing behind."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
 from conftest import CATALOG
-from mountutil import env_for, run
+from mountutil import env_for, is_mounted, run
 
 
 def items(state) -> list[dict]:
@@ -78,3 +79,42 @@ def test_reading_commands_never_create_state(tmp_path, args):
     assert f"no state database at {state}: create a mirrored item first" in p.stderr, p.stderr
     assert p.stdout == ""
     assert not state.exists() and not state.parent.exists()
+
+
+# ----------------------------------------------------------------------------- -o options
+
+@pytest.mark.parametrize("opt,msg", [
+    ("no_such_fuse_option", "unknown mount option 'no_such_fuse_option' (the options are "
+                            "listed by 'ucfs mount --help'"),
+    ("allow_othr", "unknown mount option 'allow_othr': did you mean 'allow_other'?"),
+    ("log_tl=2", "unknown mount option 'log_tl': did you mean 'log_ttl'?"),
+    ("cache_sise=1G", "unknown mount option 'cache_sise': did you mean 'cache_size'?"),
+    ("log_ttl", "option log_ttl needs a value (log_ttl=...)"),
+    ("log_ttl=abc", "option log_ttl=abc: expected a number of seconds"),
+])
+def test_mount_option_errors_are_ucfs_usage_errors(state, mountpoint, opt, msg):
+    """An unknown -o option exited 1 with libfuse's message while a bad value exited
+    2 with ucfs's: now both are ucfs's usage errors (exit 2), with a suggestion,
+    the same through mount.fuse3 as mount(8) runs it."""
+    p = run(["mount", str(mountpoint), "-o", f"_netdev,{opt}"], env=env_for(state))
+    assert p.returncode == 2, p.stderr
+    assert f"ucfs: error: {msg}" in p.stderr, p.stderr
+    assert "fuse:" not in p.stderr
+    p = run([str(state), str(mountpoint), "-o", f"dev,suid,{opt}"], env=env_for())
+    assert p.returncode == 2 and msg in p.stderr, p.stderr
+    assert not is_mounted(mountpoint)
+
+
+def test_mount_accepts_fstab_and_fuse_words(state, mountpoint):
+    words = ("defaults,auto,noauto,user,users,nofail,_netdev,ro,nosuid,nodev,noexec,suid,dev,"
+             "exec,noatime,default_permissions,x-systemd.automount,x-systemd.requires=a.service,"
+             "comment=x,fsname=ucfs-test,log_ttl=1")
+    p = run(["mount", str(mountpoint), "-o", words], env=env_for(state))
+    assert p.returncode == 0, p.stderr
+    try:
+        with open("/proc/self/mountinfo") as f:
+            line = next(l for l in f if f" {mountpoint} " in l)
+        assert "ucfs-test" in line
+        assert sorted(os.listdir(mountpoint / CATALOG)) == [".ucfs", "misc", "sales"]
+    finally:
+        run(["umount", str(mountpoint)], env=env_for(state), check=True)

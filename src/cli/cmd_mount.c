@@ -30,6 +30,7 @@
 #include "fs/fs.h"
 #include "util/log.h"
 #include "util/strutil.h"
+#include "util/suggest.h"
 
 static const char mount_help[] =
 	"usage: ucfs mount MOUNTPOINT [-f] [-d] [-o OPT[,OPT...]] [--state PATH]\n"
@@ -65,8 +66,12 @@ static const char mount_help[] =
 	"                        (ucfs sync, mirror edit, shortcuts; default 1)\n"
 	"      allow_other       let other users read the mount (needs user_allow_other)\n"
 	"      no_auto_unmount   do not unmount automatically when the daemon dies\n"
-	"      other FUSE options (max_read=, fsname=, ...) are passed to libfuse;\n"
-	"      fstab words (defaults, noauto, nofail, _netdev, user, x-...) are ignored.\n"
+	"      allow_root, fsname=, subtype=, context=, fscontext=, defcontext=,\n"
+	"      rootcontext=, max_background=, congestion_threshold= are passed to libfuse;\n"
+	"      fstab and mount(8) words (defaults, auto, noauto, user, users, nofail,\n"
+	"      _netdev, ro, rw, suid, nosuid, dev, nodev, exec, noexec, atime words,\n"
+	"      default_permissions, comment=, x-...) are accepted and ignored. Any other\n"
+	"      option is an error.\n"
 	"\n"
 	"fstab:  ucfs  /mnt/uc  fuse.ucfs  state=/path/state.db,_netdev  0 0\n";
 
@@ -82,20 +87,60 @@ struct mount_opts {
 	struct strbuf fuse_opts; /* passed to libfuse */
 };
 
-static bool is_fstab_word(const char *k)
+/* Words for fstab and mount(8) (and options ucfs always sets): accepted and
+ * ignored. Prefixes end in '-' or '='. */
+static const char *const ignored_words[] = {
+	"defaults", "auto", "noauto", "user", "users", "nouser", "owner", "group", "nofail",
+	"_netdev", "rw", "ro", "dev", "nodev", "suid", "nosuid", "exec", "noexec", "async",
+	"sync", "dirsync", "atime", "noatime", "diratime", "nodiratime", "relatime",
+	"norelatime", "strictatime", "nostrictatime", "lazytime", "nolazytime", "auto_unmount",
+	"default_permissions", "x-", "comment=", "user=", "uhelper=", "helper=", NULL,
+};
+/* libfuse's mount options that mean something for ucfs: passed on. */
+static const char *const fuse_words[] = {
+	"allow_other", "allow_root", "fsname=", "subtype=", "context=", "fscontext=",
+	"defcontext=", "rootcontext=", "max_background=", "congestion_threshold=", NULL,
+};
+/* ucfs's own (see parse_o); "=" ones take a value. */
+static const char *const ucfs_words[] = {
+	"state=", "offline", "debug", "no_auto_unmount", "log_ttl=", "dir_ttl=",
+	"attr_timeout=", "meta_timeout=", "s3_endpoint=", "s3_region=", "azure_endpoint=",
+	"gcs_endpoint=", "ca_file=", "cache_dir=", "cache_size=", "max_read=", "readahead=",
+	"max_inflight=", "fetch_threads=", "threads=", "sync_interval=", "state_poll=", NULL,
+};
+
+/* Does option K (the whole "key=value") match an entry of WORDS? */
+static bool word_in(const char *k, const char *const *words)
 {
-	static const char *const words[] = {
-		"defaults", "auto", "noauto", "user", "users", "nouser", "owner", "nofail",
-		"_netdev", "rw", "ro", "dev", "nodev", "suid", "nosuid", "exec", "noexec",
-		"async", "sync", "atime", "noatime", "relatime", "strictatime", "nodiratime",
-		"auto_unmount", NULL,
-	};
-	if (str_startswith(k, "x-") || str_startswith(k, "comment="))
-		return true;
-	for (int i = 0; words[i]; i++)
-		if (!strcmp(k, words[i]))
+	for (int i = 0; words[i]; i++) {
+		size_t n = strlen(words[i]);
+		char last = words[i][n - 1];
+		if ((last == '=' || last == '-') ? !strncmp(k, words[i], n) : !strcmp(k, words[i]))
 			return true;
+	}
 	return false;
+}
+
+/* An option no list knows: a usage error, with the nearest known name. */
+static int unknown_option(const char *key)
+{
+	const char *names[128];
+	char buf[128][32];
+	size_t n = 0;
+	const char *const *lists[] = {ucfs_words, fuse_words, ignored_words};
+	for (size_t l = 0; l < 3; l++)
+		for (int i = 0; lists[l][i] && n < 128; i++) {
+			snprintf(buf[n], sizeof(buf[n]), "%.*s", (int)strcspn(lists[l][i], "="),
+				 lists[l][i]);
+			names[n] = buf[n];
+			n++;
+		}
+	const char *best = suggest_best(key, names, n);
+	if (best)
+		return cli_usage_error("mount", "unknown mount option '%s': did you mean '%s'?",
+				       key, best);
+	return cli_usage_error("mount", "unknown mount option '%s' (the options are listed by "
+			       "'ucfs mount --help' and ucfs(1))", key);
 }
 
 static int parse_secs(const char *key, const char *v, double *out)
@@ -161,7 +206,7 @@ static int parse_o(char *arg, struct mount_opts *o)
 	char *save = NULL;
 	for (char *k = strtok_r(arg, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
 		char *v = strchr(k, '=');
-		char key[64];
+		char key[64], keq[66];
 		snprintf(key, sizeof(key), "%.*s", v ? (int)(v - k) : (int)strlen(k), k);
 		const char *val = v ? v + 1 : NULL;
 		int r = 0;
@@ -209,8 +254,13 @@ static int parse_o(char *arg, struct mount_opts *o)
 			r = parse_secs(key, val, &o->sync_interval);
 		else if (!strcmp(key, "state_poll") && val)
 			r = parse_secs(key, val, &o->poll_interval);
-		else if (is_fstab_word(k))
+		else if (word_in(k, ignored_words))
 			continue;
+		else if (!val && (snprintf(keq, sizeof(keq), "%s=", key), word_in(keq, ucfs_words) ||
+					 word_in(keq, fuse_words)))
+			return cli_usage_error("mount", "option %s needs a value (%s=...)", key, key);
+		else if (!word_in(k, fuse_words))
+			return unknown_option(key);
 		else if ((o->fuse_opts.len && sb_puts(&o->fuse_opts, ",")) || sb_puts(&o->fuse_opts, k))
 			return cli_fail("out of memory");
 		if (r)
