@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
+import mountutil
 from conftest import CATALOG
 from mountutil import env_for, is_mounted, run
 
@@ -118,3 +124,79 @@ def test_mount_accepts_fstab_and_fuse_words(state, mountpoint):
         assert sorted(os.listdir(mountpoint / CATALOG)) == [".ucfs", "misc", "sales"]
     finally:
         run(["umount", str(mountpoint)], env=env_for(state), check=True)
+
+
+# ----------------------------------------------------------------------------- HOME unset
+
+FIRST_USER = "ucfs9first"
+
+
+@pytest.fixture
+def user_home():
+    """A real user whose home is a fresh directory (removed again at the end)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to add a user")
+    home = Path(tempfile.mkdtemp(prefix="ucfs-home-"))
+    made = False
+    try:
+        pwd.getpwnam(FIRST_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--no-create-home", "--home-dir", str(home), "--shell",
+                        "/usr/sbin/nologin", FIRST_USER], check=True)
+        made = True
+    subprocess.run(["usermod", "--home", str(home), FIRST_USER], check=True)
+    pw = pwd.getpwnam(FIRST_USER)
+    os.chown(home, pw.pw_uid, pw.pw_gid)
+    home.chmod(0o755)
+    yield pw, home
+    if made:
+        subprocess.run(["userdel", FIRST_USER], check=False)
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def as_user(pw, args, env) -> subprocess.CompletedProcess:
+    p = subprocess.run(["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}",
+                        "--init-groups", "--", str(mountutil.UCFS), *map(str, args)],
+                       env=env, capture_output=True, text=True, timeout=120,
+                       stdin=subprocess.DEVNULL)
+    mountutil.check_stderr(p.stderr)
+    return p
+
+
+def test_home_unset_uses_the_password_database(uc_server, catalog, user_home):
+    """With HOME unset the default state and cache paths were under /root whoever
+    ran ucfs: now they are under the user's home from the password database."""
+    pw, home = user_home
+    env = {k: v for k, v in env_for().items()
+           if k not in ("HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "UCFS_STATE")}
+    p = as_user(pw, ["status"], env)
+    assert p.returncode == 1
+    state = home / ".local" / "share" / "ucfs" / "state.db"
+    assert f"no state database at {state}:" in p.stderr, p.stderr
+    # the user's own state, then a mount: its disk cache goes to ~/.cache/ucfs/
+    run(["mirror", "create", "--catalog", CATALOG, "--host", uc_server.url],
+        env=env_for(state), check=True)
+    subprocess.run(["chown", "-R", f"{pw.pw_uid}:{pw.pw_gid}", str(home)], check=True)
+    p = as_user(pw, ["mirror", "list"], env)
+    assert p.returncode == 0 and CATALOG in p.stdout, p.stderr
+    mp = home / "mnt"
+    mp.mkdir()
+    os.chown(mp, pw.pw_uid, pw.pw_gid)
+    # /dev/fuse is root's only here: the user mounts in a mount namespace of its
+    # own where a copy of the device node is theirs.
+    dev = home / "fuse"
+    cache = home / ".cache" / "ucfs" / str(mp)[1:].replace("/", "_")
+    script = f"""set -e
+mknod {dev} c 10 229 && chmod 0666 {dev} && mount --bind {dev} /dev/fuse
+as_user() {{ setpriv --reuid={pw.pw_uid} --regid={pw.pw_gid} --init-groups -- "$@"; }}
+as_user {mountutil.UCFS} mount {mp} -o offline
+for i in $(seq 300); do [ -d {cache} ] && break; sleep 0.1; done
+ls -d {cache}
+as_user {mountutil.UCFS} umount {mp}
+"""
+    p = subprocess.run(["unshare", "--mount", "--propagation", "private", "bash", "-c", script],
+                       env=env, capture_output=True, text=True, timeout=120)
+    mountutil.check_stderr(p.stderr)
+    assert p.returncode == 0, p.stderr
+    assert str(cache) in p.stdout
+    assert not Path("/root/.cache/ucfs", cache.name).exists()

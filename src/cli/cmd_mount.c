@@ -28,6 +28,7 @@
 #include "net/http.h"
 #include "storage/storage.h"
 #include "fs/fs.h"
+#include "util/home.h"
 #include "util/log.h"
 #include "util/strutil.h"
 #include "util/suggest.h"
@@ -405,16 +406,20 @@ static void raise_readahead(const char *mountpoint, unsigned readahead)
  * point, so two mounts never contend for one cache directory. */
 static char *default_cache_dir(const char *mountpoint)
 {
-	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	char *mp = xstrdup(mountpoint[1] ? mountpoint + 1 : "root");
-	if (!mp)
+	const char *x = getenv("XDG_CACHE_HOME");
+	char *mp = xstrdup(mountpoint[1] ? mountpoint + 1 : "root"), *home = home_dir();
+	if (!mp || !home) {
+		free(mp);
+		free(home);
 		return NULL;
+	}
 	for (char *p = mp; *p; p++)
 		if (*p == '/')
 			*p = '_';
 	char *d = !str_empty(x) ? xasprintf("%s/ucfs/%s", x, mp)
-				: xasprintf("%s/.cache/ucfs/%s", str_empty(home) ? "/root" : home, mp);
+				: xasprintf("%s/.cache/ucfs/%s", home, mp);
 	free(mp);
+	free(home);
 	return d;
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/home.h"
 #include "util/strutil.h"
 
 /* Migration N brings user_version from N to N+1. Append only. */
@@ -195,8 +196,10 @@ char *state_default_path(void)
 	const char *x = getenv("XDG_DATA_HOME");
 	if (!str_empty(x))
 		return xasprintf("%s/ucfs/state.db", x);
-	const char *home = getenv("HOME");
-	return xasprintf("%s/.local/share/ucfs/state.db", str_empty(home) ? "/root" : home);
+	char *home = home_dir();
+	char *p = home ? xasprintf("%s/.local/share/ucfs/state.db", home) : NULL;
+	free(home);
+	return p;
 }
 
 static int mkdir_p(const char *dir)
