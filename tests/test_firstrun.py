@@ -200,3 +200,25 @@ as_user {mountutil.UCFS} umount {mp}
     assert p.returncode == 0, p.stderr
     assert str(cache) in p.stdout
     assert not Path("/root/.cache/ucfs", cache.name).exists()
+
+
+# ----------------------------------------------------------------------------- --host scheme
+
+def test_host_without_scheme_says_https_was_assumed(uc_server, catalog, fresh_state):
+    """`--host 127.0.0.1:8080` silently became https:// and failed with a TLS
+    error: now the error says https:// was assumed and, since the port answers
+    plain HTTP, which URL to use."""
+    hostport = uc_server.url.split("://", 1)[1]
+    p = run(["catalogs", "--host", hostport], env=env_for())
+    assert p.returncode == 1
+    assert "TLS handshake failed" in p.stderr, p.stderr
+    assert f"ucfs: note: no scheme in --host '{hostport}': assumed https://" in p.stderr
+    assert (f"ucfs: note: {hostport} answers plain HTTP, not TLS: use --host "
+            f"http://{hostport}") in p.stderr, p.stderr
+    p = run(["mirror", "create", "--catalog", CATALOG],
+            env=env_for(fresh_state, DATABRICKS_HOST=hostport))
+    assert p.returncode == 1 and not fresh_state.exists()
+    assert f"no scheme in DATABRICKS_HOST '{hostport}': assumed https://" in p.stderr
+    assert f"use http://{hostport}" in p.stderr, p.stderr
+    # the URL it suggests works
+    run(["catalogs", "--host", f"http://{hostport}"], env=env_for(), check=True)

@@ -53,6 +53,14 @@ int cli_unknown_sub(const char *cmd, const char *sub, const char *const *names);
 /* Resolve connection settings and create a client; prints errors. */
 int cli_connect(const char *host, const char *profile, struct ucfs_conn *conn,
 		struct uc_client **uc);
+/* The host as given (WHAT: "--host" or "DATABRICKS_HOST", RAW: its text, may
+ * be NULL) and as resolved (HOST), recorded by cli_connect for
+ * cli_host_hint_print (hosthint.c). */
+void cli_host_hint_set(const char *what, const char *raw, const char *host);
+/* After a TLS handshake failure (cli_fail calls it): print to stderr the
+ * scheme ucfs assumed, if it did, and the http:// URL to use when host:port
+ * answers plain HTTP (one request, a few seconds at most). Once. */
+void cli_host_hint_print(void);
 int cli_open_state(const struct global_opts *g, bool create, struct state **st);
 
 /* Handle the options every command shares (--state PATH, -v). Returns true

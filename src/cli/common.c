@@ -14,20 +14,25 @@
 #include "util/strutil.h"
 #include "util/suggest.h"
 
-static void vprint(const char *pfx, const char *fmt, va_list ap)
+/* Returns whether the message is about a failed TLS handshake (uc/client.c
+ * says "TLS handshake failed"). */
+static bool vprint(const char *pfx, const char *fmt, va_list ap)
 {
 	char buf[4096];
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	redact(buf);
 	fprintf(stderr, "ucfs: %s%s\n", pfx, buf);
+	return strstr(buf, "TLS handshake failed") != NULL;
 }
 
 int cli_fail(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vprint("error: ", fmt, ap);
+	bool tls = vprint("error: ", fmt, ap);
 	va_end(ap);
+	if (tls)
+		cli_host_hint_print();
 	return 1;
 }
 
@@ -79,6 +84,15 @@ int cli_connect(const char *host, const char *profile, struct ucfs_conn *conn,
 		free(err);
 		return 1;
 	}
+	/* The raw text of the host, to say so when its https:// was a guess. */
+	const char *env = getenv("DATABRICKS_HOST");
+	if (host)
+		cli_host_hint_set("--host", host, conn->host);
+	else if (!str_empty(env) && !strstr(env, "://") && conn->host &&
+		 !strncmp(conn->host + 8, env, strlen(conn->host + 8)))
+		cli_host_hint_set("DATABRICKS_HOST", env, conn->host);
+	else
+		cli_host_hint_set(NULL, NULL, conn->host);
 	*uc = uc_client_new(conn, NULL, &err);
 	if (!*uc) {
 		cli_fail("%s", err ? err : "cannot create the Unity Catalog client");
