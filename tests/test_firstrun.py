@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import pwd
+import re
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,7 @@ import pytest
 import mountutil
 from conftest import CATALOG
 from mountutil import env_for, is_mounted, run
+from ucproxy import UCProxy
 
 
 def items(state) -> list[dict]:
@@ -222,3 +226,63 @@ def test_host_without_scheme_says_https_was_assumed(uc_server, catalog, fresh_st
     assert f"use http://{hostport}" in p.stderr, p.stderr
     # the URL it suggests works
     run(["catalogs", "--host", f"http://{hostport}"], env=env_for(), check=True)
+
+
+# ----------------------------------------------------------------------------- sync progress
+
+class Slow:
+    """UCProxy alteration: every request to the server waits DELAY seconds."""
+
+    def __init__(self, delay: float):
+        self.delay = delay
+
+    def request(self, path: str) -> str:
+        time.sleep(self.delay)
+        return path
+
+    def answer(self, path: str, status: int, body: bytes) -> bytes:
+        return body
+
+
+def sync_on_a_terminal(args, env) -> tuple[int, str]:
+    """Run `ucfs ARGS` with stderr (and stdout) on a pseudo-terminal."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(str(mountutil.UCFS), [str(mountutil.UCFS), *args], env)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    text = out.decode(errors="replace")
+    mountutil.check_stderr(text)
+    return os.waitstatus_to_exitcode(status), text
+
+
+def test_sync_shows_progress_on_a_terminal(uc_server, catalog, fresh_state):
+    """A sync of a slow catalog shows "syncing CATALOG: schemas N/M, tables K"
+    on a terminal, rewritten in place and erased at the end; nothing when stderr
+    is not a terminal or with --quiet, nor for a quick sync."""
+    with UCProxy(uc_server.url) as proxy:
+        run(["mirror", "create", "--catalog", CATALOG, "--host", proxy.url],
+            env=env_for(fresh_state), check=True)
+        env = env_for(fresh_state)
+        # quick: no progress line
+        code, text = sync_on_a_terminal(["sync"], env)
+        assert code == 0 and "synced 'ucfs_test'" in text, text
+        assert "syncing" not in text, text
+        proxy.alter = Slow(0.4)
+        code, text = sync_on_a_terminal(["sync"], env)
+        assert code == 0, text
+        assert re.search(r"\r\x1b\[Ksyncing ucfs_test: schemas [23]/3, tables \d+", text), text
+        assert "\r\x1b[Ksynced 'ucfs_test'" in text, text  # the line is erased first
+        code, text = sync_on_a_terminal(["sync", "--quiet"], env)
+        assert code == 0 and text == "", text
+        p = run(["sync"], env=env)  # pipes, not a terminal
+        assert p.returncode == 0 and "syncing" not in p.stderr and p.stderr == "", p.stderr
