@@ -114,9 +114,14 @@ static int helper_mount(int argc, char **argv, struct global_opts *g)
 	int n = 0;
 	nargv[n++] = "mount";
 	for (int i = 2; i < argc; i++) {
-		/* mount(8) passes -n (no mtab), -s (sloppy), -v: not ours. */
+		/* mount(8) passes -n (no mtab), -s (sloppy), -v, and -t TYPE for
+		 * types with a subtype: not ours. */
 		if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "-s") || !strcmp(argv[i], "-v"))
 			continue;
+		if (!strcmp(argv[i], "-t") && i + 1 < argc) {
+			i++;
+			continue;
+		}
 		nargv[n++] = argv[i];
 	}
 	int r = cmd_mount(n, nargv, g);

@@ -74,7 +74,8 @@ static const char mount_help[] =
 	"      default_permissions, comment=, x-...) are accepted and ignored. Any other\n"
 	"      option is an error.\n"
 	"\n"
-	"fstab:  ucfs  /mnt/uc  fuse.ucfs  state=/path/state.db,_netdev  0 0\n";
+	"fstab:  /root/.local/share/ucfs/state.db  /mnt/uc  ucfs  _netdev,nofail  0 0\n"
+	"        (mount.ucfs in /sbin: see ucfs(1), MOUNTING AT BOOT)\n";
 
 struct mount_opts {
 	const char *state;
