@@ -70,6 +70,7 @@ def test_browse_failure_prints_nothing_on_stdout(uc_server, catalog):
     """`browse CATALOG.typo` printed the table header, then the error."""
     p = run(["browse", f"{CATALOG}.slaes", "--host", uc_server.url], env=env_for())
     assert p.returncode == 1 and "slaes" in p.stderr, p.stderr
+    assert f"ucfs: note: did you mean 'ucfs browse {CATALOG}.sales'?" in p.stderr, p.stderr
     assert p.stdout == ""
     p = run(["browse", f"{CATALOG}.sales", "--host", uc_server.url], env=env_for(), check=True)
     assert p.stdout.startswith("TABLE ") and "sales.orders" in p.stdout

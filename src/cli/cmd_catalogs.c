@@ -15,6 +15,7 @@
 #include "core/tablefilter.h"
 #include "util/names.h"
 #include "util/strutil.h"
+#include "util/suggest.h"
 
 static const char *or_dash(const char *s) { return str_empty(s) ? "-" : s; }
 
@@ -168,6 +169,30 @@ static char *reason_of(const struct uc_table *t)
 	return bad ? xasprintf("its name %s", bad) : uc_table_unsupported_reason(t, &oom);
 }
 
+/* `browse CATALOG.SCHEMA` of a schema that does not exist: the nearest one. */
+static void suggest_schema(struct uc_client *uc, const char *catalog, const char *schema)
+{
+	struct uc_schema_list l = {0};
+	struct uc_error e = {0};
+	const char **names = NULL;
+	if (uc_list_schemas(uc, catalog, &l, &e) == 0 &&
+	    (names = calloc(l.n ? l.n : 1, sizeof(*names)))) {
+		for (size_t i = 0; i < l.n; i++)
+			names[i] = l.items[i].name;
+		const char *best = suggest_best(schema, names, l.n);
+		if (best) {
+			fputs("ucfs: note: did you mean 'ucfs browse ", stderr);
+			cli_put_escaped(stderr, catalog);
+			fputc('.', stderr);
+			cli_put_escaped(stderr, best);
+			fputs("'?\n", stderr);
+		}
+	}
+	free(names);
+	uc_schema_list_free(&l);
+	uc_error_clear(&e);
+}
+
 int cmd_browse(int argc, char **argv, struct global_opts *g)
 {
 	static const char help[] =
@@ -259,6 +284,8 @@ int cmd_browse(int argc, char **argv, struct global_opts *g)
 		if (uc_list_tables(uc, catalog, schemas.items[s].name, &tl, &e)) {
 			r = report_uc_error(&e, swhat);
 			free(swhat);
+			if (schema && e.http_status == 404)
+				suggest_schema(uc, catalog, schema);
 			goto out;
 		}
 		free(swhat);
