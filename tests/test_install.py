@@ -92,10 +92,15 @@ umount {mp}
 mount --fstab {fstab} -a -t ucfs -O _netdev
 grep -q '"commitInfo"\\|"protocol"' {log} && echo read-3
 umount {mp}
+# fuse.ucfs: mount.fuse3 runs `ucfs` from the PATH mount(8) sets for helpers
+# (/usr/local/sbin:/usr/local/bin:/usr/sbin:...), whatever the caller's
+PATH=/usr/bin:/bin mount -t fuse.ucfs {root_state} {mp} -o log_ttl=1
+grep -q '"commitInfo"\\|"protocol"' {log} && echo read-4
+umount {mp}
 """
     p = in_namespace(staged, script, env)
     assert p.returncode == 0, p.stdout + p.stderr
-    assert p.stdout.split() == ["read-1", "fuse.ucfs", "read-2", "read-3"], p.stdout
+    assert p.stdout.split() == ["read-1", "fuse.ucfs", "read-2", "read-3", "read-4"], p.stdout
 
 
 def test_systemd_unit(staged, root_state, tmp_path):
