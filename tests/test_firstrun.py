@@ -57,6 +57,26 @@ def test_mirror_create_pattern_matching_nothing_is_an_error(uc_server, catalog, 
     assert [i["name"] for i in items(fresh_state)] == ["other"]
 
 
+def test_mirror_edit_pattern_matching_nothing_is_an_error(uc_server, catalog, fresh_state):
+    """The same for `mirror edit`: checked against the stored tables, then Unity
+    Catalog (an empty schema is never stored, yet is a valid --include)."""
+    env = env_for(fresh_state)
+    run(["mirror", "create", "--catalog", CATALOG, "--host", uc_server.url], env=env,
+        check=True)
+    before = run(["mirror", "show", CATALOG], env=env, check=True).stdout
+    p = run(["mirror", "edit", CATALOG, "--exclude", "sales.ordres"], env=env)
+    assert p.returncode == 1, p.stderr
+    assert ("--exclude 'sales.ordres' matches nothing in catalog 'ucfs_test': schema 'sales' "
+            "has no table 'ordres'; did you mean 'sales.orders'?") in p.stderr, p.stderr
+    assert f"mirrored item '{CATALOG}' not changed" in p.stderr
+    p = run(["mirror", "edit", CATALOG, "--include", "slaes"], env=env)
+    assert p.returncode == 1 and "did you mean 'sales'?" in p.stderr, p.stderr
+    assert run(["mirror", "show", CATALOG], env=env, check=True).stdout == before
+    p = run(["mirror", "edit", CATALOG, "--include", "empty_schema"], env=env)
+    assert p.returncode == 0, p.stderr
+    assert "schema empty_schema: Full" in p.stdout, p.stdout
+
+
 def test_mirror_create_good_patterns_still_work(uc_server, catalog, fresh_state):
     p = run(["mirror", "create", "--catalog", CATALOG, "--host", uc_server.url,
              "--include", "sales.orders", "--include", "misc"], env=env_for(fresh_state),

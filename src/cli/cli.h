@@ -101,6 +101,14 @@ void cli_print_access(const struct access *a, const char *what);
 struct catalog_listing;
 int cli_check_patterns(const char *catalog, const char *const *inc, size_t ninc,
 		       const char *const *exc, size_t nexc, const struct catalog_listing *l);
+/* mirror edit: the same for item IT, first against its N stored ROWS; a name
+ * not found there is looked up in Unity Catalog (it may be a schema without
+ * tables, or new), and an error when the catalog has it neither. Returns 0,
+ * 1 when a name matches nothing, -1 when Unity Catalog could not be asked
+ * (both reported). */
+int cli_check_patterns_item(const struct item *it, struct table_row *rows, size_t n,
+			    const char *const *inc, size_t ninc, const char *const *exc,
+			    size_t nexc);
 
 /* Format epoch seconds as local "YYYY-MM-DD HH:MM:SS" (or "never"). */
 const char *cli_time(long long epoch, char buf[32]);

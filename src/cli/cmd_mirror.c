@@ -495,6 +495,16 @@ static int mirror_edit(int argc, char **argv, struct global_opts *g)
 			r = cli_usage_error("mirror", "%s", err ? err : "invalid selection");
 			goto close;
 		}
+		int bad = inc.n || exc.n ? cli_check_patterns_item(&it, rows, n, inc.v, inc.n,
+								    exc.v, exc.n) : 0;
+		if (bad) {
+			r = bad < 0 ? 1
+				    : cli_fail("mirrored item '%s' not changed: every --include and "
+					       "--exclude must name a schema or table of catalog "
+					       "'%s' (see 'ucfs browse %s')", name, it.catalog,
+					       it.catalog);
+			goto close;
+		}
 		roots = edited_roots(&it, add, nadd, rm, nrm, &nroots);
 		struct local_policy lp = {.item = u.new_name ? u.new_name : name, .roots = roots,
 					  .n = nroots};

@@ -60,9 +60,10 @@ static void report(const char *flag, const char *pat, const char *catalog, const
 	free(list);
 }
 
-/* One value: "schema" or "schema.table". Returns 1 when it matches nothing. */
+/* One value: "schema" or "schema.table". Returns 1 when it matches nothing
+ * (reported unless QUIET). */
 static int check_one(const char *flag, const char *pat, const struct catalog_listing *l,
-		     const char *catalog)
+		     const char *catalog, bool quiet)
 {
 	char *schema = xstrdup(pat);
 	if (!schema)
@@ -72,11 +73,13 @@ static int check_one(const char *flag, const char *pat, const struct catalog_lis
 		*table++ = '\0';
 	int r = 0;
 	if (!has_schema(l, schema)) {
+		r = 1;
+		if (quiet)
+			goto done;
 		char *what = xasprintf("there is no schema '%s'", schema);
 		report(flag, pat, catalog, what ? what : "no such schema", schema,
 		       (const char *const *)l->schemas, l->nschemas, "");
 		free(what);
-		r = 1;
 	} else if (table) {
 		const char **names = calloc(l->n ? l->n : 1, sizeof(*names));
 		size_t n = 0;
@@ -89,6 +92,8 @@ static int check_one(const char *flag, const char *pat, const struct catalog_lis
 		}
 		if (!names) {
 			r = cli_fail("out of memory");
+		} else if (!found && quiet) {
+			r = 1;
 		} else if (!found) {
 			char *what = xasprintf("schema '%s' has no table '%s'", schema, table);
 			char *prefix = xasprintf("%s.", schema);
@@ -100,6 +105,7 @@ static int check_one(const char *flag, const char *pat, const struct catalog_lis
 		}
 		free(names);
 	}
+done:
 	free(schema);
 	return r;
 }
@@ -109,8 +115,67 @@ int cli_check_patterns(const char *catalog, const char *const *inc, size_t ninc,
 {
 	int bad = 0;
 	for (size_t i = 0; i < ninc; i++)
-		bad |= check_one("--include", inc[i], l, catalog);
+		bad |= check_one("--include", inc[i], l, catalog, false);
 	for (size_t i = 0; i < nexc; i++)
-		bad |= check_one("--exclude", exc[i], l, catalog);
+		bad |= check_one("--exclude", exc[i], l, catalog, false);
 	return bad;
+}
+
+/* The stored tables as a listing (schemas: those with a stored table). */
+static int stored_listing(struct table_row *rows, size_t n, struct catalog_listing *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->rows = rows;
+	l->n = n;
+	l->schemas = calloc(n ? n : 1, sizeof(char *));
+	if (!l->schemas)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!has_schema(l, rows[i].schema_name))
+			l->schemas[l->nschemas++] = rows[i].schema_name;
+	return 0;
+}
+
+int cli_check_patterns_item(const struct item *it, struct table_row *rows, size_t n,
+			    const char *const *inc, size_t ninc, const char *const *exc,
+			    size_t nexc)
+{
+	struct catalog_listing stored;
+	if (stored_listing(rows, n, &stored))
+		return cli_fail("out of memory");
+	int missing = 0;
+	for (size_t i = 0; i < ninc; i++)
+		missing |= check_one("--include", inc[i], &stored, it->catalog, true);
+	for (size_t i = 0; i < nexc; i++)
+		missing |= check_one("--exclude", exc[i], &stored, it->catalog, true);
+	free(stored.schemas); /* the names and rows are the caller's */
+	if (!missing)
+		return 0;
+	/* Not among the stored tables: a typo, or a schema without tables (never
+	 * stored), or one created since the last sync - Unity Catalog decides. */
+	struct ucfs_conn conn;
+	struct uc_client *uc;
+	if (cli_connect(it->host, it->profile, &conn, &uc)) {
+		cli_fail("cannot check the --include/--exclude names of '%s' against catalog "
+			 "'%s' (above)", it->name, it->catalog);
+		return -1;
+	}
+	struct catalog_listing l;
+	struct uc_error e = {0};
+	int r = catalog_fetch(uc, it->catalog, NULL, it->name, &l, &e);
+	if (r) {
+		char *what = xasprintf("catalog '%s'", it->catalog);
+		char *m = uc_error_describe(&e, what);
+		r = -cli_fail("cannot check the --include/--exclude names of '%s': %s", it->name,
+			      m ? m : "request failed");
+		free(m);
+		free(what);
+	} else {
+		r = cli_check_patterns(it->catalog, inc, ninc, exc, nexc, &l);
+		catalog_listing_free(&l);
+	}
+	uc_error_clear(&e);
+	uc_client_free(uc);
+	conn_free(&conn);
+	return r;
 }
