@@ -26,10 +26,10 @@ static void print_row(FILE *out, int w1, const char *c1, int w2, const char *c2,
 	char *e[4] = {name_escape(c1), name_escape(c2), name_escape(c3), name_escape(c4)};
 	if (w3 < 0)
 		fprintf(out, "%-*s %-*s %s\n", w1, e[0] ? e[0] : "?", w2, e[1] ? e[1] : "?",
-		       e[2] ? e[2] : "?");
+			e[2] ? e[2] : "?");
 	else
-		fprintf(out, "%-*s %-*s %-*s %s\n", w1, e[0] ? e[0] : "?", w2, e[1] ? e[1] : "?", w3,
-		       e[2] ? e[2] : "?", e[3] ? e[3] : "?");
+		fprintf(out, "%-*s %-*s %-*s %s\n", w1, e[0] ? e[0] : "?", w2,
+			e[1] ? e[1] : "?", w3, e[2] ? e[2] : "?", e[3] ? e[3] : "?");
 	for (int i = 0; i < 4; i++)
 		free(e[i]);
 }
@@ -275,7 +275,8 @@ int cmd_browse(int argc, char **argv, struct global_opts *g)
 				cJSON_AddArrayToObject(js, "tables");
 				cJSON_AddItemToArray(jschemas, js);
 			} else {
-				print_row(out, 48, schemas.items[s].name, 18, "-", 10, "-", why ? why : "?");
+				print_row(out, 48, schemas.items[s].name, 18, "-", 10, "-",
+					  why ? why : "?");
 			}
 			free(why);
 			continue;
