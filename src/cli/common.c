@@ -89,6 +89,7 @@ int cli_connect(const char *host, const char *profile, struct ucfs_conn *conn,
 	if (host)
 		cli_host_hint_set("--host", host, conn->host);
 	else if (!str_empty(env) && !strstr(env, "://") && conn->host &&
+		 !strncmp(conn->host, "https://", 8) &&
 		 !strncmp(conn->host + 8, env, strlen(conn->host + 8)))
 		cli_host_hint_set("DATABRICKS_HOST", env, conn->host);
 	else
