@@ -97,6 +97,8 @@ static void check_norm(const char *in, const char *want)
 static void test_normalize(void)
 {
 	check_norm("adb-123.azuredatabricks.net", "https://adb-123.azuredatabricks.net");
+	check_norm("adb-1.azuredatabricks.net:443/", "https://adb-1.azuredatabricks.net"); /* as the SDK */
+	check_norm("https://h:4430", "https://h:4430");
 	check_norm("https://x.cloud.databricks.com/", "https://x.cloud.databricks.com");
 	check_norm("  http://localhost:8080//  ", "http://localhost:8080");
 	check_norm("HTTP://LocalHost:8080", "http://LocalHost:8080");
