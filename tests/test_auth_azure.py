@@ -111,6 +111,7 @@ def test_workspace_resource_id_header(ws, tmp_path):
     env = method_env("azure-client-secret", ws, tmp_path)
     p = run(["catalogs"], env=env)
     assert p.returncode == 1 and "401" in p.stderr and "Resource-Id" in p.stderr, p.stderr
+    assert "azure-client-secret" in p.stderr and "ucfs auth describe" in p.stderr, p.stderr
     p = run(["catalogs"], env={**env, "DATABRICKS_AZURE_RESOURCE_ID": RID})
     assert p.returncode == 0, p.stderr
 
@@ -190,7 +191,8 @@ def test_mount_refreshes_short_lived_tokens(method, ws, tmp_path, mountpoint):
     and token requests are bounded by the lifetime, not by the operations."""
     state = tmp_path / "state.db"
     env = method_env(method, ws, tmp_path, state)
-    run(["mirror", "create", "--catalog", CAT], env=env, check=True)
+    p = run(["mirror", "create", "--catalog", CAT, "-v", "-v"], env=env, check=True)
+    assert_no_secret(p.stdout + p.stderr, ws)
     n0, f0 = token_requests(ws, method, tmp_path), len(ws.forwarded)
     t0 = time.monotonic()
     reads = 0

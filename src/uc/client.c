@@ -83,7 +83,8 @@ char *uc_error_describe(const struct uc_error *e, const char *what)
 					  "are configured: set DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID and "
 					  "DATABRICKS_CLIENT_SECRET), or use --profile", host, detail)
 			      : xasprintf("Unity Catalog at %s: authentication failed (%s): check the "
-					  "token / profile", host, detail);
+					  "credentials of sign-in method %s ('ucfs auth describe' shows where "
+					  "they come from)", host, detail, e->auth ? e->auth : "?");
 	} else if (e->http_status == 403) {
 		out = xasprintf("Unity Catalog at %s: permission denied for %s (%s)", host, w, detail);
 	} else if (e->http_status == 404 && !e->code) {
@@ -138,6 +139,7 @@ static int set_error(struct uc_error *e, const struct uc_client *c, long status,
 	e->message = msg ? redact(msg) : NULL;
 	e->host = xstrdup(c->host);
 	e->anonymous = uc_auth_kind(c->auth) == AUTH_NONE;
+	e->auth = auth_kind_name(uc_auth_kind(c->auth));
 	return err;
 }
 
