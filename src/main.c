@@ -30,6 +30,7 @@ static const struct cmd cmds[] = {
 	{"status", cmd_status, "sync status, and what is mirrored or skipped and why"},
 	{"lakehouse", cmd_lakehouse, "create, list and remove lakehouses"},
 	{"shortcut", cmd_shortcut, "create and remove lakehouse shortcuts to mirrored tables"},
+	{"auth", cmd_auth, "show how ucfs signs in (describe), sign in (login)"},
 	{"storage", cmd_storage, "read a storage location directly (diagnostics)"},
 	{"mount", cmd_mount, "mount the mirrored items at a directory"},
 	{"umount", cmd_umount, "unmount a ucfs mount"},
@@ -56,9 +57,10 @@ static void usage(FILE *out)
 		"  -h, --help     this help; 'ucfs COMMAND --help' for a command\n"
 		"  --version      print the version\n"
 		"\n"
-		"Connection: --host/--profile on commands, or DATABRICKS_HOST,\n"
-		"DATABRICKS_TOKEN, DATABRICKS_CLIENT_ID/SECRET, DATABRICKS_CONFIG_PROFILE,\n"
-		"DATABRICKS_CONFIG_FILE (~/.databrickscfg). See ucfs(1).\n");
+		"Connection: --host/--profile on commands, or the Databricks SDKs' settings\n"
+		"(DATABRICKS_HOST, DATABRICKS_TOKEN, DATABRICKS_CLIENT_ID/SECRET, ARM_*,\n"
+		"DATABRICKS_AUTH_TYPE, DATABRICKS_CONFIG_PROFILE, DATABRICKS_CONFIG_FILE).\n"
+		"'ucfs auth describe' shows what is used. See ucfs(1).\n");
 }
 
 static const struct cmd *find_cmd(const char *name)

@@ -245,6 +245,10 @@ int conn_normalize_host(const char *in, char **out)
 		if (l >= off + sizeof(api) - 1 && !strcasecmp(res + l - (sizeof(api) - 1), api))
 			res[l -= sizeof(api) - 1] = '\0';
 	}
+	/* The SDKs drop an explicit :443 (https' default port). */
+	char *colon = strchr(res + off, ':');
+	if (colon && !strncmp(colon, ":443", 4) && (colon[4] == '\0' || colon[4] == '/'))
+		memmove(colon, colon + 4, strlen(colon + 4) + 1);
 	const char *hostpart = res + off;
 	if (!*hostpart || *hostpart == '/' || *hostpart == ':' || *hostpart == '?' || *hostpart == '#') {
 		free(res);
@@ -272,19 +276,37 @@ const char *auth_kind_name(enum auth_kind k)
 	}
 }
 
+enum auth_kind auth_kind_parse(const char *name)
+{
+	for (int k = AUTH_PAT; k <= AUTH_FILE_OIDC; k++)
+		if (name && !strcasecmp(name, auth_kind_name((enum auth_kind)k)))
+			return (enum auth_kind)k;
+	return AUTH_NONE;
+}
+
 void conn_free(struct ucfs_conn *c)
 {
 	if (!c)
 		return;
+	for (size_t i = 0; i < c->n_settings; i++) {
+		if (c->settings[i].secret)
+			str_wipe_free(c->settings[i].value);
+		else
+			free(c->settings[i].value);
+		free(c->settings[i].from);
+	}
+	free(c->settings);
+	free(c->auth_from);
+	free(c->azure_resource);
 	free(c->host);
 	free(c->profile);
-	free(c->token);
+	str_wipe_free(c->token);
 	free(c->client_id);
-	free(c->client_secret);
+	str_wipe_free(c->client_secret);
 	free(c->account_id);
 	free(c->databricks_cli_path);
 	free(c->azure_client_id);
-	free(c->azure_client_secret);
+	str_wipe_free(c->azure_client_secret);
 	free(c->azure_tenant_id);
 	free(c->azure_environment);
 	free(c->azure_workspace_resource_id);
@@ -294,287 +316,57 @@ void conn_free(struct ucfs_conn *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* One source of settings. Pointers borrow from env or the kv arrays. */
-struct layer {
-	char *src; /* owned */
-	const char *host, *token, *client_id, *client_secret, *auth_type, *azure;
-	bool is_file;
+
+/* The SDK's Azure Databricks DNS zones and their workspace login app ids. */
+static const struct {
+	const char *zone, *app;
+} azure_zones[] = {
+	{".dev.azuredatabricks.net", "62a912ac-b58e-4c1d-89ea-b2dbfc7358fc"},
+	{".staging.azuredatabricks.net", "4a67d088-db5c-48f1-9ff2-0aace800ae68"},
+	{".azuredatabricks.net", "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d"},
+	{".databricks.azure.us", "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d"},
+	{".databricks.azure.cn", "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d"},
 };
 
-static const char *nz(const char *s) { return str_empty(s) ? NULL : s; }
-
-static bool layer_has_creds(const struct layer *l)
+static int azure_zone(const char *host)
 {
-	return l->token || l->client_id || l->client_secret || l->auth_type || l->azure;
+	if (!host)
+		return -1;
+	const char *h = strstr(host, "://");
+	h = h ? h + 3 : host;
+	size_t l = strcspn(h, ":/");
+	for (size_t i = 0; i < sizeof(azure_zones) / sizeof(azure_zones[0]); i++) {
+		size_t zl = strlen(azure_zones[i].zone);
+		if (l > zl && !strncasecmp(h + l - zl, azure_zones[i].zone, zl))
+			return (int)i;
+	}
+	return -1;
 }
 
-static void layer_from_kv(struct layer *l, char **k, char **v, size_t n)
+bool conn_host_is_azure(const char *host) { return azure_zone(host) >= 0; }
+
+const char *conn_azure_login_app_id(const char *host)
 {
-	for (size_t i = 0; i < n; i++) {
-		const char *val = nz(v[i]);
-		if (!strcmp(k[i], "host"))
-			l->host = val;
-		else if (!strcmp(k[i], "token"))
-			l->token = val;
-		else if (!strcmp(k[i], "client_id"))
-			l->client_id = val;
-		else if (!strcmp(k[i], "client_secret"))
-			l->client_secret = val;
-		else if (!strcmp(k[i], "auth_type"))
-			l->auth_type = val;
-		else if (!strcmp(k[i], "azure_client_id") || !strcmp(k[i], "azure_client_secret") ||
-			 !strcmp(k[i], "azure_tenant_id"))
-			l->azure = val ? k[i] : l->azure;
-	}
+	int z = azure_zone(host);
+	return azure_zones[z < 0 ? 2 : z].app;
 }
 
-static char *config_path(void)
+char *conn_find_executable(const char *name)
 {
-	const char *f = getenv("DATABRICKS_CONFIG_FILE");
-	const char *home = getenv("HOME");
-	if (str_empty(home)) {
-		struct passwd *pw = getpwuid(getuid());
-		home = pw ? pw->pw_dir : "/";
-	}
-	if (str_empty(f))
-		return xasprintf("%s/.databrickscfg", home);
-	if (f[0] == '~' && (f[1] == '/' || f[1] == '\0'))
-		return xasprintf("%s%s", home, f + 1);
-	return xstrdup(f);
-}
-
-/* Reads the whole file; -errno on failure. */
-static int read_file(const char *path, char **out)
-{
-	*out = NULL;
-	FILE *fp = fopen(path, "re");
-	if (!fp)
-		return -errno;
-	struct strbuf sb = {0};
-	char buf[4096];
-	size_t r;
-	int rc = 0;
-	while ((r = fread(buf, 1, sizeof(buf), fp)) > 0)
-		if ((rc = sb_append(&sb, buf, r)))
-			break;
-	if (!rc && ferror(fp))
-		rc = -EIO;
-	fclose(fp);
-	if (!rc && !sb.buf)
-		rc = sb_append(&sb, "", 0);
-	if (rc) {
-		sb_free(&sb);
-		return rc;
-	}
-	*out = sb_detach(&sb);
-	return 0;
-}
-
-static int fail(char **err, int rc, char *msg)
-{
-	if (err) {
-		*err = msg ? redact(msg) : xstrdup("out of memory");
-	} else {
-		free(msg);
-	}
-	return rc;
-}
-
-/* Load the file profile; 0 with layer filled, or 0 and nothing (implicit, absent), or error. */
-static int load_profile(const char *path, const char *profile, const char *named_by,
-			char ***k, char ***v, size_t *n, char **err)
-{
-	char *text = NULL;
-	int rc = read_file(path, &text);
-	if (rc == -ENOENT || rc == -ENOTDIR) {
-		if (!named_by)
-			return 0;
-		return fail(err, -ENOENT, xasprintf("profile '%s' was named (%s) but the config file %s does not exist%s",
-						   profile, named_by, path,
-						   getenv("DATABRICKS_CONFIG_FILE") ? " (from DATABRICKS_CONFIG_FILE)" : ""));
-	}
-	if (rc)
-		return fail(err, rc, xasprintf("cannot read %s: %s", path, strerror(-rc)));
-	rc = ini_get_profile(text, profile ? profile : "DEFAULT", k, v, n);
-	if (rc == -ENOENT && named_by) {
-		char **names = NULL;
-		size_t nn = 0;
-		struct strbuf sb = {0};
-		if (!ini_list_profiles(text, &names, &nn))
-			for (size_t i = 0; i < nn; i++)
-				sb_printf(&sb, "%s%s", i ? ", " : "", names[i]);
-		ini_free_kv(names, NULL, nn);
-		rc = fail(err, -ENOENT, xasprintf("%s has no profile '%s' (named %s); profiles there: %s", path,
-						  profile, named_by, sb.buf ? sb.buf : "none"));
-		sb_free(&sb);
-	} else if (rc == -ENOENT) {
-		rc = 0; /* no [DEFAULT]: nothing from the file */
-	} else if (rc) {
-		rc = fail(err, rc, NULL);
-	}
-	free(text);
-	return rc;
-}
-
-static bool same_host(const char *a, const char *b)
-{
-	char *na = NULL, *nb = NULL;
-	bool same = !conn_normalize_host(a, &na) && !conn_normalize_host(b, &nb) && !strcasecmp(na, nb);
-	free(na);
-	free(nb);
-	return same;
-}
-
-static int pick_auth(const struct layer *cl, struct ucfs_conn *out, const char *note, char **err)
-{
-	const char *at = cl ? cl->auth_type : NULL;
-	if (!cl) {
-		out->auth = AUTH_NONE;
-		return 0;
-	}
-	if (at && !strcasecmp(at, "pat")) {
-		if (!cl->token)
-			return fail(err, -EINVAL, xasprintf("auth_type 'pat' in %s but no token is set%s%s", cl->src,
-							    note ? "; " : "", note ? note : ""));
-		out->auth = AUTH_PAT;
-	} else if (at && !strcasecmp(at, "oauth-m2m")) {
-		if (!cl->client_id || !cl->client_secret)
-			return fail(err, -EINVAL, xasprintf("auth_type 'oauth-m2m' in %s needs both client_id and client_secret", cl->src));
-		out->auth = AUTH_OAUTH_M2M;
-	} else if (at) {
-		return fail(err, -ENOTSUP, xasprintf("auth_type '%s' (from %s) is not supported by ucfs; use 'pat' (token) or 'oauth-m2m' (client_id + client_secret)",
-						     at, cl->src));
-	} else if (cl->token && (cl->client_id || cl->client_secret)) {
-		return fail(err, -EINVAL, xasprintf("more than one authorization method configured in %s: token and client_id/client_secret; remove one or set auth_type",
-						    cl->src));
-	} else if (cl->token) {
-		out->auth = AUTH_PAT;
-	} else if (cl->client_id && cl->client_secret) {
-		out->auth = AUTH_OAUTH_M2M;
-	} else if (cl->client_id || cl->client_secret) {
-		return fail(err, -EINVAL, xasprintf("%s sets %s but not %s; OAuth machine-to-machine needs both", cl->src,
-						    cl->client_id ? "client_id" : "client_secret",
-						    cl->client_id ? "client_secret" : "client_id"));
-	} else {
-		return fail(err, -ENOTSUP, xasprintf("%s uses Azure service principal settings (%s), which ucfs does not support yet; use a token or client_id/client_secret",
-						     cl->src, cl->azure));
-	}
-	if (out->auth == AUTH_PAT)
-		return (out->token = xstrdup(cl->token)) ? 0 : fail(err, -ENOMEM, NULL);
-	out->client_id = xstrdup(cl->client_id);
-	out->client_secret = xstrdup(cl->client_secret);
-	return out->client_id && out->client_secret ? 0 : fail(err, -ENOMEM, NULL);
-}
-
-int conn_resolve(const struct conn_request *req, struct ucfs_conn *out, char **err)
-{
-	static const struct conn_request none = {0};
-	if (!req)
-		req = &none;
-	memset(out, 0, sizeof(*out));
-	if (err)
-		*err = NULL;
-	const char *arg_profile = nz(req->profile), *env_profile = nz(getenv("DATABRICKS_CONFIG_PROFILE"));
-	const char *profile = arg_profile ? arg_profile : env_profile;
-	const char *named_by = arg_profile ? "on the command line" : env_profile ? "by DATABRICKS_CONFIG_PROFILE" : NULL;
-	const char *note = nz(req->token_env_only_note);
-	char **k = NULL, **v = NULL;
-	size_t n = 0;
-	struct layer L[4] = {{0}};
-	int nl = 0, rc;
-	char *path = config_path();
+	if (str_empty(name))
+		return NULL;
+	if (strchr(name, '/'))
+		return access(name, X_OK) == 0 ? xstrdup(name) : NULL;
+	const char *path = getenv("PATH");
 	if (!path)
-		return fail(err, -ENOMEM, NULL);
-	if ((rc = load_profile(path, profile, named_by, &k, &v, &n, err)))
-		goto out;
-
-	/* Layers, highest precedence first. */
-	struct layer file = {.is_file = true};
-	layer_from_kv(&file, k, v, n);
-	bool have_file = n > 0 || profile;
-	if (have_file && !(file.src = xasprintf("profile '%s' in %s", profile ? profile : "DEFAULT", path))) {
-		rc = fail(err, -ENOMEM, NULL);
-		goto out;
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t l = strcspn(path, ":");
+		char *cand = xasprintf("%.*s/%s", (int)(l ? l : 1), l ? path : ".", name);
+		if (cand && access(cand, X_OK) == 0)
+			return cand;
+		free(cand);
+		path += l + (path[l] == ':');
 	}
-	if (nz(req->host)) {
-		L[nl].host = req->host;
-		L[nl++].src = xstrdup("command line");
-	}
-	if (arg_profile)
-		L[nl++] = file;
-	struct layer env = {
-		.host = nz(getenv("DATABRICKS_HOST")), .token = nz(getenv("DATABRICKS_TOKEN")),
-		.client_id = nz(getenv("DATABRICKS_CLIENT_ID")),
-		.client_secret = nz(getenv("DATABRICKS_CLIENT_SECRET")),
-		.auth_type = nz(getenv("DATABRICKS_AUTH_TYPE")),
-		.azure = nz(getenv("ARM_CLIENT_SECRET")) ? "ARM_CLIENT_SECRET" : NULL,
-	};
-	if (env.host || layer_has_creds(&env)) {
-		env.src = xstrdup("environment");
-		L[nl++] = env;
-	}
-	if (!arg_profile && have_file) {
-		/* An implicit [DEFAULT] written for another host must not lend its
-		 * credentials to this one. */
-		const char *host_above = NULL;
-		for (int i = 0; i < nl; i++)
-			host_above = host_above ? host_above : L[i].host;
-		if (!env_profile && host_above && file.host && !same_host(host_above, file.host)) {
-			log_info("ignoring %s: it is for %s, not %s", file.src, file.host, host_above);
-			free(file.src);
-		} else {
-			L[nl++] = file;
-		}
-	} else if (!arg_profile) {
-		free(file.src);
-	}
-	for (int i = 0; i < nl; i++)
-		if (!L[i].src) {
-			rc = fail(err, -ENOMEM, NULL);
-			goto out;
-		}
-
-	const struct layer *hl = NULL, *cl = NULL;
-	for (int i = 0; i < nl; i++) {
-		if (!hl && L[i].host)
-			hl = &L[i];
-		if (!cl && layer_has_creds(&L[i]))
-			cl = &L[i];
-	}
-	if (!hl) {
-		rc = fail(err, -EINVAL,
-			  xasprintf("no Unity Catalog host configured: pass --host URL (e.g. http://localhost:8080), "
-				    "set DATABRICKS_HOST, or put 'host = ...' in the %s profile of %s%s%s",
-				    profile ? profile : "DEFAULT", path, note ? "; " : "", note ? note : ""));
-		goto out;
-	}
-	rc = conn_normalize_host(hl->host, &out->host);
-	if (rc == -EINVAL) {
-		rc = fail(err, rc, xasprintf("invalid host '%s' (from %s): expected http(s)://name[:port]", hl->host, hl->src));
-		goto out;
-	} else if (rc) {
-		rc = fail(err, rc, NULL);
-		goto out;
-	}
-	if ((rc = pick_auth(cl, out, note, err)))
-		goto out;
-	bool file_used = (hl->is_file || (cl && cl->is_file));
-	if (file_used || arg_profile)
-		out->profile = xstrdup(profile ? profile : "DEFAULT");
-	if (cl && cl != hl)
-		out->source = xasprintf("%s (credentials from %s)", hl->src, cl->src);
-	else
-		out->source = xstrdup(hl->src);
-	if (!out->source || ((file_used || arg_profile) && !out->profile))
-		rc = fail(err, -ENOMEM, NULL);
-	else
-		log_debug("connection: host %s, auth %s, from %s", out->host, auth_kind_name(out->auth), out->source);
-out:
-	for (int i = 0; i < nl; i++)
-		free(L[i].src);
-	ini_free_kv(k, v, n);
-	free(path);
-	if (rc)
-		conn_free(out);
-	return rc;
+	return NULL;
 }

@@ -1,23 +1,50 @@
 /*
- * config.h - connection settings resolved the Databricks way.
+ * config.h - connection settings resolved the way the Databricks SDKs do.
  *
  * Contract: conn_resolve() reads (never writes) the command-line request,
- * the DATABRICKS_* environment and the .databrickscfg file, and fills a
- * struct ucfs_conn owned by the caller (conn_free()). Precedence, per value:
- *   host argument > profile named by the argument > environment >
- *   profile named by DATABRICKS_CONFIG_PROFILE, else [DEFAULT].
- * Credentials (token / client_id+client_secret / auth_type) are taken as one
- * group from the first of those layers that has any, so a token from one
- * place is never paired with a client secret from another. An implicit
- * [DEFAULT] profile whose host differs from a host given elsewhere is ignored
- * entirely (its token is never sent to another host). [DEFAULT] keys are NOT
- * inherited by other profiles (same as the Databricks SDKs). Errors come back
- * as a negative errno plus a malloc'ed one-line *err; secrets never appear in
- * messages or logs. ini_get_profile()/conn_normalize_host() are pure.
+ * the environment and the .databrickscfg file, and fills a struct ucfs_conn
+ * owned by the caller (conn_free()). It follows databricks-sdk (Python)
+ * `Config`: every setting on its own, command line (--host, --profile) >
+ * environment variable (DATABRICKS_HOST, DATABRICKS_TOKEN, ARM_CLIENT_ID,
+ * ... see conn_attrs in config_resolve.c) > profile of the config file
+ * (DATABRICKS_CONFIG_FILE, default ~/.databrickscfg). The file is read only
+ * when a profile is named (--profile, DATABRICKS_CONFIG_PROFILE, or
+ * [__settings__] default_profile) or when neither a host nor any credential
+ * is set elsewhere; then [DEFAULT] is used when it has keys. [DEFAULT] keys
+ * are NOT inherited by other profiles. Settings of more than one method
+ * (e.g. token and client_id) without auth_type are an error; an auth_type
+ * picks that method alone, else the SDK's default order picks the first
+ * method whose settings are present: pat, (basic, metadata-service refused),
+ * oauth-m2m, env-oidc, file-oidc, azure-msi [ucfs], azure-client-secret,
+ * azure-cli, (external-browser only when named), databricks-cli.
+ *
+ * Where ucfs deliberately differs from the SDK:
+ *  - nothing configured is not an error: requests go without credentials
+ *    (the Unity Catalog OSS server without authorization);
+ *  - a credential read from a profile is never sent to a host other than the
+ *    profile's own (e.g. --host or DATABRICKS_HOST overriding the profile's
+ *    host): refused instead;
+ *  - azure-msi (Go SDK / Databricks CLI; absent from the Python SDK) is
+ *    chosen when ARM_USE_MSI is true and the host is an Azure workspace;
+ *  - the CLI methods are chosen by finding the executable (az, databricks)
+ *    on PATH, not by running it during resolution; an explicit
+ *    databricks-cli without the CLI falls back to its token cache;
+ *  - azure-cli / azure-client-secret named explicitly for a host outside
+ *    the Azure DNS zones use the Azure Databricks resource 2ff814a6-...;
+ *  - the workspace URL is never looked up from azure_workspace_resource_id
+ *    and the tenant never from {host}/aad/auth: set host / azure_tenant_id;
+ *  - methods ucfs does not implement (basic, metadata-service, github-oidc,
+ *    azure-devops-oidc, github-oidc-azure, google-*, runtime*,
+ *    model-serving) are refused with one line naming the method.
+ * Errors come back as a negative errno plus a malloc'ed one-line *err
+ * naming the method, where its settings came from and what to do; secrets
+ * never appear in messages or logs. ini_get_profile()/conn_normalize_host()
+ * are pure.
  */
 #ifndef UCFS_CORE_CONFIG_H
 #define UCFS_CORE_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The methods of Databricks unified authentication ucfs implements; names
@@ -50,6 +77,19 @@ struct ucfs_conn {
 	char *oidc_token_env;      /* env-oidc: variable holding the token, NULL = DATABRICKS_OIDC_TOKEN */
 	char *oidc_token_filepath; /* file-oidc: file re-read on every refresh */
 	char *source; /* human: "profile 'dev' in /root/.databrickscfg" / "environment" / "command line" */
+	bool azure_use_msi;
+	char *azure_resource; /* Entra ID resource (application id) of the workspace, azure-* methods */
+	char *auth_from;      /* why this method: "auth_type in ...", "default order: token is set" */
+	struct conn_setting *settings; /* every setting found, in conn_attrs order */
+	size_t n_settings;
+};
+
+/* One resolved setting and where it came from, for `ucfs auth describe`. */
+struct conn_setting {
+	const char *name; /* the SDK attribute name: "host", "token", "azure_client_id" ... */
+	char *value;
+	char *from;       /* "DATABRICKS_HOST environment variable", "profile 'dev' in F", "--host" */
+	bool secret;      /* print as ******** */
 };
 
 struct conn_request {
@@ -64,6 +104,16 @@ struct conn_request {
 int conn_resolve(const struct conn_request *req, struct ucfs_conn *out, char **err);
 void conn_free(struct ucfs_conn *c);
 const char *auth_kind_name(enum auth_kind k); /* "none", "pat", "oauth-m2m", ... */
+/* Pure: the auth_kind of an SDK auth_type name (case-insensitive); AUTH_NONE
+ * when ucfs implements no such method. */
+enum auth_kind auth_kind_parse(const char *name);
+/* Pure: is HOST (normalized URL) in an Azure Databricks DNS zone? The Entra
+ * ID application id of its workspace login (2ff814a6-... for production,
+ * others for dev/staging zones; the production one for other hosts). */
+bool conn_host_is_azure(const char *host);
+const char *conn_azure_login_app_id(const char *host);
+/* An executable NAME (with '/': that path) found on PATH; malloc'ed or NULL. */
+char *conn_find_executable(const char *name);
 
 /*
  * Pure INI parser for .databrickscfg text. Comments start with ';' or '#'

@@ -83,7 +83,8 @@ char *uc_error_describe(const struct uc_error *e, const char *what)
 					  "are configured: set DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID and "
 					  "DATABRICKS_CLIENT_SECRET), or use --profile", host, detail)
 			      : xasprintf("Unity Catalog at %s: authentication failed (%s): check the "
-					  "token / profile", host, detail);
+					  "credentials of sign-in method %s ('ucfs auth describe' shows where "
+					  "they come from)", host, detail, e->auth ? e->auth : "?");
 	} else if (e->http_status == 403) {
 		out = xasprintf("Unity Catalog at %s: permission denied for %s (%s)", host, w, detail);
 	} else if (e->http_status == 404 && !e->code) {
@@ -105,7 +106,7 @@ struct uc_client *uc_client_new(const struct ucfs_conn *conn, const struct http_
 		*err = NULL;
 	struct uc_client *c = calloc(1, sizeof(*c));
 	if (!c || !conn || !conn->host || !(c->host = xstrdup(conn->host)) ||
-	    !(c->http = http_client_new(opts)) || !(c->auth = uc_auth_new(conn, c->http))) {
+	    !(c->http = http_client_new(opts)) || !(c->auth = uc_auth_new(conn))) {
 		if (err)
 			*err = xstrdup(conn && conn->host ? "cannot set up the HTTP client (out of memory or libcurl failure)"
 							  : "no Unity Catalog host");
@@ -138,6 +139,7 @@ static int set_error(struct uc_error *e, const struct uc_client *c, long status,
 	e->message = msg ? redact(msg) : NULL;
 	e->host = xstrdup(c->host);
 	e->anonymous = uc_auth_kind(c->auth) == AUTH_NONE;
+	e->auth = auth_kind_name(uc_auth_kind(c->auth));
 	return err;
 }
 
@@ -145,32 +147,34 @@ int uc_request(struct uc_client *c, const char *path_and_query, const char *json
 	       struct uc_error *e)
 {
 	*body = NULL;
-	char *auth = NULL, *aerr = NULL, *url = NULL, *terr = NULL;
+	char *aerr = NULL, *url = NULL, *terr = NULL;
+	struct uc_auth_headers ah;
 	int rc;
 	for (int attempt = 0;; attempt++) {
-		rc = uc_auth_header(c->auth, &auth, &aerr);
+		rc = uc_auth_headers(c->auth, &ah, &aerr);
 		if (rc)
 			return set_error(e, c, 0, rc, NULL, aerr);
 		if (!(url = xasprintf("%s%s", c->host, path_and_query))) {
-			free(auth);
+			uc_auth_headers_free(&ah);
 			return set_error(e, c, 0, -ENOMEM, NULL, xstrdup("out of memory"));
 		}
-		const char *hdrs[] = {"Accept: application/json", auth, NULL};
+		const char *hdrs[UC_AUTH_MAX_HEADERS + 2] = {"Accept: application/json"};
+		for (int i = 0; ah.line[i]; i++)
+			hdrs[i + 1] = ah.line[i];
 		struct http_request req = {.method = json_body ? "POST" : "GET", .url = url, .headers = hdrs,
 					   .body = json_body, .body_len = json_body ? strlen(json_body) : 0,
 					   .content_type = json_body ? "application/json" : NULL};
 		struct http_response resp;
 		rc = http_perform(c->http, &req, &resp, &terr);
-		free(auth);
-		auth = NULL;
+		uc_auth_headers_free(&ah);
 		log_debug("uc: %s %s -> %s%ld", req.method, path_and_query, rc ? "error " : "",
 			  rc ? (long)rc : resp.status);
 		free(url);
 		url = NULL;
 		if (rc)
 			return set_error(e, c, 0, rc, NULL, terr);
-		/* A 401 with a cached OAuth token: it may have been revoked early. */
-		if (resp.status == 401 && attempt == 0 && uc_auth_kind(c->auth) == AUTH_OAUTH_M2M) {
+		/* A 401 with a cached token: it may have been revoked early. */
+		if (resp.status == 401 && attempt == 0 && uc_auth_refreshes(uc_auth_kind(c->auth))) {
 			http_response_free(&resp);
 			uc_auth_invalidate(c->auth);
 			continue;

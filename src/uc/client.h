@@ -29,6 +29,7 @@ struct uc_error {
 	char *message;    /* server message or transport/auth text, or NULL */
 	char *host;       /* the Unity Catalog host the request went to */
 	bool anonymous;   /* the request carried no credentials */
+	const char *auth; /* the sign-in method used (auth_kind_name), static */
 };
 
 void uc_error_clear(struct uc_error *e);

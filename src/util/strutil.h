@@ -15,6 +15,7 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool str_eq(const char *a, const char *b); /* NULL-safe */
 bool str_empty(const char *s);              /* NULL or "" */
+void str_wipe_free(char *s);                /* zero a secret, then free; NULL-safe */
 bool str_startswith(const char *s, const char *prefix);
 bool str_endswith(const char *s, const char *suffix);
 /* Value of a hexadecimal digit, or -1. */

@@ -97,6 +97,8 @@ static void check_norm(const char *in, const char *want)
 static void test_normalize(void)
 {
 	check_norm("adb-123.azuredatabricks.net", "https://adb-123.azuredatabricks.net");
+	check_norm("adb-1.azuredatabricks.net:443/", "https://adb-1.azuredatabricks.net"); /* as the SDK */
+	check_norm("https://h:4430", "https://h:4430");
 	check_norm("https://x.cloud.databricks.com/", "https://x.cloud.databricks.com");
 	check_norm("  http://localhost:8080//  ", "http://localhost:8080");
 	check_norm("HTTP://LocalHost:8080", "http://LocalHost:8080");
@@ -154,7 +156,12 @@ static void test_resolve(void)
 		  "[both_pat]\nhost = b.example.com\ntoken = t\nclient_id = c\nclient_secret = s\nauth_type = pat\n\n"
 		  "[half]\nhost = h.example.com\nclient_id = c\n\n"
 		  "[cli]\nhost = c.example.com\nauth_type = databricks-cli\n\n"
-		  "[nohost]\ntoken = x\n");
+		  "[nohost]\ntoken = x\n\n"
+		  "[basic]\nhost = b.example.com\nusername = u\npassword = p\n\n"
+		  "[azsp]\nhost = adb-1.2.azuredatabricks.net\nazure_client_id = a\nazure_client_secret = s\nazure_tenant_id = t\n\n"
+		  "[aznotenant]\nhost = adb-1.2.azuredatabricks.net\nazure_client_id = a\nazure_client_secret = s\n\n"
+		  "[azcli]\nhost = adb-1.2.azuredatabricks.net\nauth_type = azure-cli\n\n"
+		  "[settings]\nhost = x\n");
 
 	/* File only: DEFAULT. */
 	CHECK(resolve(NULL, NULL, &c, &err) == 0);
@@ -176,11 +183,16 @@ static void test_resolve(void)
 	CHECK(!strcmp(c.source, "environment") && !c.profile);
 	conn_free(&c);
 
-	/* A profile named on the command line beats env. */
+	/* As in the SDK, environment values beat a named profile's, one by one. */
 	CHECK(resolve(NULL, "dev", &c, &err) == 0);
-	CHECK(!strcmp(c.host, "https://dev.example.com") && !strcmp(c.token, "dapiDEV"));
+	CHECK(!strcmp(c.host, "https://env.example.com") && !strcmp(c.token, "dapiENV"));
+	conn_free(&c);
+	unsetenv("DATABRICKS_HOST");
+	CHECK(resolve(NULL, "dev", &c, &err) == 0);
+	CHECK(!strcmp(c.host, "https://dev.example.com") && !strcmp(c.token, "dapiENV"));
 	CHECK(!strcmp(c.profile, "dev"));
 	conn_free(&c);
+	setenv("DATABRICKS_HOST", "env.example.com", 1);
 
 	/* Host argument beats all; credentials from env. */
 	CHECK(resolve("http://localhost:8080/", NULL, &c, &err) == 0);
@@ -195,10 +207,11 @@ static void test_resolve(void)
 	CHECK(resolve(NULL, NULL, &c, &err) == 0);
 	CHECK(!strcmp(c.host, "https://dev.example.com") && !strcmp(c.profile, "dev"));
 	conn_free(&c);
+	/* ucfs, unlike the SDK: the profile's token never goes to another host. */
 	setenv("DATABRICKS_HOST", "env2.example.com", 1);
-	CHECK(resolve(NULL, NULL, &c, &err) == 0);
-	CHECK(!strcmp(c.host, "https://env2.example.com") && !strcmp(c.token, "dapiDEV"));
-	conn_free(&c);
+	CHECK(resolve(NULL, NULL, &c, &err) == -EPERM && err && strstr(err, "dev.example.com") &&
+	      strstr(err, "DATABRICKS_HOST") && !strstr(err, "dapiDEV"));
+	free(err);
 	unsetenv("DATABRICKS_HOST");
 	setenv("DATABRICKS_CONFIG_PROFILE", "nope", 1);
 	CHECK(resolve(NULL, NULL, &c, &err) == -ENOENT && err && strstr(err, "nope") &&
@@ -210,8 +223,11 @@ static void test_resolve(void)
 	CHECK(resolve("http://localhost:8080", NULL, &c, &err) == 0);
 	CHECK(c.auth == AUTH_NONE && !c.token && !c.profile && !strcmp(c.source, "command line"));
 	conn_free(&c);
-	/* ...but does when it is for the same host. */
+	/* ...nor for the same host: a host given elsewhere means the SDK reads no file. */
 	CHECK(resolve("https://default.example.com/", NULL, &c, &err) == 0);
+	CHECK(c.auth == AUTH_NONE && !c.token);
+	conn_free(&c);
+	CHECK(resolve("https://default.example.com/", "DEFAULT", &c, &err) == 0);
 	CHECK(c.auth == AUTH_PAT && !strcmp(c.token, "dapiDEF"));
 	conn_free(&c);
 	/* Env client credentials make M2M. */
@@ -228,11 +244,24 @@ static void test_resolve(void)
 	CHECK(resolve(NULL, "both", &c, &err) == -EINVAL && err && strstr(err, "more than one"));
 	CHECK(!strstr(err, "csecret") && !strstr(err, "=s"));
 	free(err);
-	CHECK(resolve(NULL, "both_pat", &c, &err) == 0 && c.auth == AUTH_PAT && !c.client_secret);
+	CHECK(resolve(NULL, "both_pat", &c, &err) == 0 && c.auth == AUTH_PAT);
 	conn_free(&c);
-	CHECK(resolve(NULL, "half", &c, &err) == -EINVAL && err && strstr(err, "client_secret"));
+	setenv("PATH", "/nonexistent", 1); /* no databricks CLI to fall back on */
+	CHECK(resolve(NULL, "half", &c, &err) == -EINVAL && err && strstr(err, "client_id") &&
+	      strstr(err, "profile 'half'"));
 	free(err);
-	CHECK(resolve(NULL, "cli", &c, &err) == -ENOTSUP && err && strstr(err, "databricks-cli"));
+	CHECK(resolve(NULL, "cli", &c, &err) == 0 && c.auth == AUTH_DATABRICKS_CLI);
+	conn_free(&c);
+	CHECK(resolve(NULL, "basic", &c, &err) == -ENOTSUP && err && strstr(err, "basic"));
+	free(err);
+	CHECK(resolve(NULL, "azsp", &c, &err) == 0 && c.auth == AUTH_AZURE_CLIENT_SECRET &&
+	      !strcmp(c.azure_resource, "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d"));
+	conn_free(&c);
+	CHECK(resolve(NULL, "aznotenant", &c, &err) == -EINVAL && err && strstr(err, "azure_tenant_id"));
+	free(err);
+	CHECK(resolve(NULL, "azcli", &c, &err) == -ENOENT && err && strstr(err, "az"));
+	free(err);
+	CHECK(resolve(NULL, "__settings__", &c, &err) == -EINVAL && err && strstr(err, "reserved"));
 	free(err);
 	CHECK(resolve(NULL, "nohost", &c, &err) == -EINVAL && err && strstr(err, "DATABRICKS_HOST"));
 	free(err);
@@ -253,6 +282,13 @@ static void test_resolve(void)
 	setenv("DATABRICKS_HOST", "http://127.0.0.1:8080", 1);
 	CHECK(resolve(NULL, NULL, &c, &err) == 0 && !strcmp(c.host, "http://127.0.0.1:8080"));
 	conn_free(&c);
+	/* [__settings__] default_profile names the profile. */
+	unsetenv("DATABRICKS_HOST");
+	write_cfg("[__settings__]\ndefault_profile = dev\n[DEFAULT]\nhost = d\n[dev]\nhost = dev.example.com\ntoken = t\n");
+	CHECK(resolve(NULL, NULL, &c, &err) == 0 && !strcmp(c.host, "https://dev.example.com") &&
+	      !strcmp(c.profile, "dev") && c.auth == AUTH_PAT);
+	conn_free(&c);
+	write_cfg("[dev]\nhost=dev\n");
 	/* The note is appended to the no-host message. */
 	unsetenv("DATABRICKS_HOST");
 	struct conn_request r = {.token_env_only_note = "tokens come from DATABRICKS_TOKEN"};
