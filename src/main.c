@@ -22,6 +22,17 @@
 #include "util/strutil.h"
 #include "util/suggest.h"
 
+/* `ucfs auth login|token` (glue until the auth commands are merged). */
+static int cmd_auth(int argc, char **argv, struct global_opts *g)
+{
+	if (argc >= 2 && !strcmp(argv[1], "login"))
+		return cmd_auth_login(argc - 1, argv + 1, g);
+	if (argc >= 2 && !strcmp(argv[1], "token"))
+		return cmd_auth_token(argc - 1, argv + 1, g);
+	static const char *const subs[] = {"login", "token", NULL};
+	return cli_unknown_sub("auth", argc >= 2 ? argv[1] : "", subs);
+}
+
 static const struct cmd cmds[] = {
 	{"catalogs", cmd_catalogs, "list the catalogs the identity can see"},
 	{"browse", cmd_browse, "list schemas and tables of a catalog, and what would be mirrored"},
@@ -33,6 +44,7 @@ static const struct cmd cmds[] = {
 	{"storage", cmd_storage, "read a storage location directly (diagnostics)"},
 	{"mount", cmd_mount, "mount the mirrored items at a directory"},
 	{"umount", cmd_umount, "unmount a ucfs mount"},
+	{"auth", cmd_auth, "sign in (auth login) and get tokens (auth token)"},
 };
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
