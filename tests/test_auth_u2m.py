@@ -223,6 +223,16 @@ def token_json(home: Path, ws_url: str, *args: str, **env) -> dict:
 
 # ----------------------------------------------------------------------------- U2M login
 
+def test_workspace_front_is_what_the_sdk_discovers(ws):
+    """The Databricks SDK for Python finds the front's endpoints where ucfs uses them:
+    {host}/oidc/v1/authorize and {host}/oidc/v1/token (ucfs does not follow discovery,
+    so no answer can send its codes and refresh tokens to another host)."""
+    from databricks.sdk.oauth import get_workspace_endpoints
+    ep = get_workspace_endpoints(ws.url)
+    assert ep.authorization_endpoint == ws.url + "/oidc/v1/authorize"
+    assert ep.token_endpoint == ws.url + "/oidc/v1/token"
+
+
 def test_login_stores_the_token_and_it_opens_unity_catalog(ws, home):
     b, out, err = login(home, ws.url)
     assert b.landing.status_code == 200 and "signed in" in b.landing.text.lower()

@@ -441,6 +441,13 @@ static int pick_auth(const struct layer *cl, struct ucfs_conn *out, const char *
 		if (!cl->client_id || !cl->client_secret)
 			return fail(err, -EINVAL, xasprintf("auth_type 'oauth-m2m' in %s needs both client_id and client_secret", cl->src));
 		out->auth = AUTH_OAUTH_M2M;
+	} else if (at && (!strcasecmp(at, "external-browser") || !strcasecmp(at, "databricks-cli") ||
+			  !strcasecmp(at, "env-oidc") || !strcasecmp(at, "file-oidc"))) {
+		out->auth = !strcasecmp(at, "external-browser") ? AUTH_U2M : !strcasecmp(at, "databricks-cli") ? AUTH_DATABRICKS_CLI :
+			    !strcasecmp(at, "env-oidc") ? AUTH_ENV_OIDC : AUTH_FILE_OIDC;
+		out->client_id = xstrdup(cl->client_id);
+		out->oidc_token_filepath = xstrdup(getenv("DATABRICKS_OIDC_TOKEN_FILEPATH"));
+		return 0;
 	} else if (at) {
 		return fail(err, -ENOTSUP, xasprintf("auth_type '%s' (from %s) is not supported by ucfs; use 'pat' (token) or 'oauth-m2m' (client_id + client_secret)",
 						     at, cl->src));

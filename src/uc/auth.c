@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "uc/model.h"
+#include "uc/auth_u2m.h"
+#include "uc/auth_oidc.h"
 #include "util/jsonnum.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -17,6 +19,7 @@
 struct uc_auth {
 	enum auth_kind kind;
 	char *host, *token, *client_id, *client_secret;
+	struct ucfs_conn conn;
 	struct http_client *http;
 
 	pthread_mutex_t lock;
@@ -56,6 +59,8 @@ struct uc_auth *uc_auth_new(const struct ucfs_conn *conn, struct http_client *ht
 	a->token = xstrdup(conn->token);
 	a->client_id = xstrdup(conn->client_id);
 	a->client_secret = xstrdup(conn->client_secret);
+	a->conn.host = a->host; a->conn.auth = conn->auth; a->conn.client_id = a->client_id;
+	a->conn.oidc_token_filepath = xstrdup(conn->oidc_token_filepath);
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->cond, NULL);
 	if ((conn->host && !a->host) || (conn->token && !a->token) || (conn->client_id && !a->client_id) ||
@@ -81,6 +86,7 @@ void uc_auth_free(struct uc_auth *a)
 	if (!a)
 		return;
 	free(a->host);
+	free(a->conn.oidc_token_filepath);
 	wipe_free(a->token);
 	free(a->client_id);
 	wipe_free(a->client_secret);
@@ -95,7 +101,7 @@ enum auth_kind uc_auth_kind(const struct uc_auth *a) { return a ? a->kind : AUTH
 
 void uc_auth_invalidate(struct uc_auth *a)
 {
-	if (!a || a->kind != AUTH_OAUTH_M2M)
+	if (!a || a->kind == AUTH_PAT || a->kind == AUTH_NONE)
 		return;
 	pthread_mutex_lock(&a->lock);
 	wipe_free(a->access_token);
@@ -124,6 +130,10 @@ static char *basic_header(const char *id, const char *secret)
 static int fetch_token(struct uc_auth *a, char **token, long long *lifetime_ms, char **err)
 {
 	*token = NULL;
+	if (a->kind == AUTH_U2M || a->kind == AUTH_DATABRICKS_CLI)
+		return u2m_token(a->http, &a->conn, token, lifetime_ms, err);
+	if (a->kind == AUTH_ENV_OIDC || a->kind == AUTH_FILE_OIDC)
+		return oidc_token(a->http, &a->conn, token, lifetime_ms, err);
 	char *url = xasprintf("%s/oidc/v1/token", a->host);
 	char *basic = basic_header(a->client_id, a->client_secret);
 	int rc = 0;
