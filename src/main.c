@@ -30,7 +30,7 @@ static const struct cmd cmds[] = {
 	{"status", cmd_status, "sync status, and what is mirrored or skipped and why"},
 	{"lakehouse", cmd_lakehouse, "create, list and remove lakehouses"},
 	{"shortcut", cmd_shortcut, "create and remove lakehouse shortcuts to mirrored tables"},
-	{"auth", cmd_auth, "show how ucfs signs in (describe), sign in (login)"},
+	{"auth", cmd_auth, "show how ucfs signs in (describe), sign in (login), print a token (token)"},
 	{"storage", cmd_storage, "read a storage location directly (diagnostics)"},
 	{"mount", cmd_mount, "mount the mirrored items at a directory"},
 	{"umount", cmd_umount, "unmount a ucfs mount"},

@@ -36,6 +36,7 @@ from deltalake import write_deltalake
 from mountutil import Mount, env_for, run
 from ucapi import UCClient
 from ucserver import UCServer
+import netutil
 from netutil import free_port  # noqa: E402
 
 CAT = "auth_cat"
@@ -208,15 +209,7 @@ class OIDCProxy:
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
-    @staticmethod
-    def reply(h, status: int, body: bytes, ctype="application/json", headers=()):
-        h.send_response(status)
-        h.send_header("Content-Type", ctype)
-        h.send_header("Content-Length", str(len(body)))
-        for k, v in headers:
-            h.send_header(k, v)
-        h.end_headers()
-        h.wfile.write(body)
+    reply = staticmethod(netutil.reply)
 
     def token(self, h):
         body = h.rfile.read(int(h.headers.get("Content-Length", 0))).decode()

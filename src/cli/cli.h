@@ -41,8 +41,8 @@ int cmd_lakehouse(int argc, char **argv, struct global_opts *g);
 int cmd_shortcut(int argc, char **argv, struct global_opts *g);
 int cmd_storage(int argc, char **argv, struct global_opts *g);
 int cmd_auth(int argc, char **argv, struct global_opts *g);
-/* `ucfs auth login` (cmd_auth_login.c). */
-int cmd_auth_login(int argc, char **argv, struct global_opts *g);
+int cmd_auth_login(int argc, char **argv, struct global_opts *g); /* argv[0] = "login" */
+int cmd_auth_token(int argc, char **argv, struct global_opts *g); /* argv[0] = "token" */
 
 /* Print "ucfs: error: ..." to stderr (redacted). Returns 1. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,7 +1,7 @@
 /*
  * cmd_auth.c - `ucfs auth describe`: which host and sign-in method a command
  * would use, and where every setting came from (like `databricks auth
- * describe`); `ucfs auth login` is cmd_auth_login.c. Secrets print as
+ * describe`); `ucfs auth login` and `auth token` are cmd_auth_login.c. Secrets print as
  * ********; nothing is sent anywhere.
  */
 #include <getopt.h>
@@ -18,12 +18,14 @@ static void auth_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: ucfs auth describe [--host URL | --profile NAME] [--json]\n"
-		"       ucfs auth login [--host URL | --profile NAME]\n"
+		"       ucfs auth login [--host URL] [--client-id ID] [--port N] [--no-browser]\n"
+		"       ucfs auth token [--host URL] [--profile NAME] [--method METHOD] [--json]\n"
 		"\n"
 		"  describe  the host and sign-in method ucfs would use, and where each\n"
 		"            setting came from (command line, environment variable,\n"
 		"            profile of the config file); secrets print as ********\n"
 		"  login     sign in with your own identity in a browser (OAuth U2M)\n"
+		"  token     get a token as a mount would and print when it expires\n"
 		"\n"
 		"Methods, as the Databricks SDKs name them (auth_type / DATABRICKS_AUTH_TYPE):\n"
 		"  pat, oauth-m2m, external-browser, databricks-cli, azure-client-secret,\n"
@@ -123,7 +125,7 @@ static int describe(int argc, char **argv, struct global_opts *g)
 
 int cmd_auth(int argc, char **argv, struct global_opts *g)
 {
-	static const char *const subs[] = {"describe", "login", NULL};
+	static const char *const subs[] = {"describe", "login", "token", NULL};
 	if (argc < 2) {
 		auth_usage(stderr);
 		return EXIT_USAGE;
@@ -138,5 +140,7 @@ int cmd_auth(int argc, char **argv, struct global_opts *g)
 		return describe(argc - 1, argv + 1, g);
 	if (!strcmp(sub, "login"))
 		return cmd_auth_login(argc - 1, argv + 1, g);
+	if (!strcmp(sub, "token"))
+		return cmd_auth_token(argc - 1, argv + 1, g);
 	return cli_unknown_sub("auth", sub, subs);
 }

@@ -95,6 +95,7 @@ struct conn_setting {
 struct conn_request {
 	const char *host;    /* --host, or NULL */
 	const char *profile; /* --profile, or NULL */
+	const char *auth_type; /* an auth_type given on the command line (--method), or NULL */
 	/* Optional hint appended to the "no credentials/host" messages, e.g.
 	 * "tokens are read from DATABRICKS_TOKEN or a profile, never from the
 	 * command line". NULL for none. */

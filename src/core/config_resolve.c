@@ -501,6 +501,8 @@ int conn_resolve(const struct conn_request *req, struct ucfs_conn *out, char **e
 	int rc = 0;
 	if (nz(req->host) && set_from(&r, A_HOST, req->host, xstrdup("--host on the command line")))
 		rc = -ENOMEM;
+	if (!rc && nz(req->auth_type) && set_from(&r, A_AUTH_TYPE, req->auth_type, xstrdup("--method on the command line")))
+		rc = -ENOMEM;
 	if (nz(req->profile)) {
 		r.profile = req->profile;
 		r.profile_from = "--profile on the command line";

@@ -11,6 +11,7 @@
 
 #include "uc/auth_azure.h"
 #include "uc/auth_oidc.h"
+#include "uc/oauth_http.h"
 #include "uc/auth_u2m.h"
 #include "uc/model.h"
 #include "util/jsonnum.h"
@@ -149,70 +150,33 @@ static char *basic_header(const char *id, const char *secret)
 static int fetch_m2m(struct uc_auth *a, char **token, long long *lifetime_ms, char **err)
 {
 	*token = NULL;
-	const char *host = a->conn.host;
-	char *url = xasprintf("%s/oidc/v1/token", host);
 	char *basic = basic_header(a->conn.client_id, a->conn.client_secret);
-	int rc = 0;
-	if (!url || !basic) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	static const char form[] = "grant_type=client_credentials&scope=all-apis";
-	const char *hdrs[] = {basic, "Accept: application/json", NULL};
-	struct http_request req = {.method = "POST", .url = url, .headers = hdrs, .body = form,
-				   .body_len = sizeof(form) - 1,
-				   .content_type = "application/x-www-form-urlencoded"};
-	struct http_response resp;
-	char *msg = NULL;
-	rc = http_perform(a->http, &req, &resp, &msg);
-	if (rc) {
-		*err = xasprintf("oauth-m2m: cannot get an OAuth token from %s/oidc/v1/token: %s", host, msg ? msg : strerror(-rc));
-		free(msg);
-		goto out;
-	}
-	if (!http_status_ok(resp.status)) {
-		char *code = NULL, *m = NULL;
-		uc_parse_error(resp.body, &code, &m);
-		rc = (resp.status == 400 || resp.status == 401 || resp.status == 403) ? -EACCES : -EIO;
-		*err = xasprintf("oauth-m2m: OAuth token request to %s/oidc/v1/token failed (%ld%s%s%s%s)%s%s%s", host,
-				 resp.status, code ? " " : "", code ? code : "", m ? ": " : "", m ? m : "",
-				 rc == -EACCES ? ": check client_id / client_secret (from " : "",
-				 rc == -EACCES ? a->conn.source : "", rc == -EACCES ? ")" : "");
-		free(code);
-		free(m);
-		http_response_free(&resp);
-		goto out;
-	}
-	cJSON *root = cJSON_Parse(resp.body);
-	const cJSON *at = cJSON_GetObjectItemCaseSensitive(root, "access_token");
-	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(root, "expires_in");
-	if (!cJSON_IsString(at) || str_empty(at->valuestring)) {
-		rc = -EBADMSG;
-		*err = xasprintf("oauth-m2m: OAuth token answer from %s has no access_token", host);
-	} else if (!(*token = xstrdup(at->valuestring))) {
-		rc = -ENOMEM;
-	} else {
-		/* at most ~100 years, so secs * 1000 + a clock reading cannot overflow */
-		long long secs = json_item_i64(ex, 0, 3153600000LL, 0);
-		if (secs <= 0) {
-			log_debug("auth: token answer without expires_in, assuming 1 hour");
-			secs = 3600;
-		}
-		*lifetime_ms = secs * 1000;
-	}
-	cJSON_Delete(root);
-	/* The body holds the token: wipe it. */
-	if (resp.body)
-		memset(resp.body, 0, resp.body_len);
-	http_response_free(&resp);
-out:
-	if (rc == -ENOMEM && !*err)
+	if (!basic) {
 		*err = xstrdup("out of memory");
-	if (*err)
-		redact(*err);
-	free(url);
+		return -ENOMEM;
+	}
+	struct oauth_token t;
+	long long now = oauth_now_ms();
+	int rc = oauth_post_token(a->http, a->conn.host, "grant_type=client_credentials&scope=all-apis",
+				  basic, "oauth-m2m: OAuth token request", &t, err);
 	str_wipe_free(basic);
-	return rc;
+	if (rc == -EACCES && *err) {
+		char *more = xasprintf("%s: check client_id / client_secret (from %s)", *err,
+				       a->conn.source ? a->conn.source : "?");
+		if (more) {
+			free(*err);
+			*err = more;
+		}
+	}
+	if (rc)
+		return rc;
+	*token = t.access_token;
+	t.access_token = NULL;
+	*lifetime_ms = t.expiry_ms == OAUTH_NO_EXPIRY ? 3600LL * 1000 : t.expiry_ms - now;
+	if (*lifetime_ms < 1000)
+		*lifetime_ms = 1000;
+	oauth_token_clear(&t);
+	return 0;
 }
 
 /* One fetch function per token method; called without the lock. */

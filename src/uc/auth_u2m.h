@@ -25,7 +25,9 @@ struct u2m_login_opts {
 	const char *client_id; /* NULL = "databricks-cli" */
 	const char *scopes;    /* NULL = "all-apis offline_access" */
 	bool no_browser;       /* only print the URL */
-	int timeout_s;         /* wait for the redirect at most this long */
+	int timeout_s;         /* wait for the redirect at most this long (0 = 300) */
+	int port;              /* loopback port: 0 = 8020 (the CLI's), a free one when busy;
+				* > 0 exactly that one; < 0 any free one */
 	FILE *out;             /* where the URL and progress go */
 };
 
