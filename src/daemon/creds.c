@@ -109,8 +109,8 @@ static struct vending *vending_of(struct slot *s, char **err)
 	return s->vend;
 }
 
-int creds_registry_get(void *ctx, const char *item, const char *table_id, const char *full_name,
-		       struct storage_creds *out, char **err)
+int creds_registry_get(void *ctx, const char *item, bool volume, const char *table_id,
+		       const char *full_name, struct storage_creds *out, char **err)
 {
 	struct creds_registry *r = ctx;
 	pthread_mutex_lock(&r->lock);
@@ -123,10 +123,10 @@ int creds_registry_get(void *ctx, const char *item, const char *table_id, const 
 		return -EIO;
 	}
 	/* The request itself runs without the registry lock. */
-	return vending_get(v, table_id, full_name, out, err);
+	return vending_get(v, volume, table_id, full_name, out, err);
 }
 
-void creds_registry_invalidate(void *ctx, const char *item, const char *table_id)
+void creds_registry_invalidate(void *ctx, const char *item, bool volume, const char *table_id)
 {
 	struct creds_registry *r = ctx;
 	pthread_mutex_lock(&r->lock);
@@ -134,5 +134,5 @@ void creds_registry_invalidate(void *ctx, const char *item, const char *table_id
 	struct vending *v = s ? s->vend : NULL;
 	pthread_mutex_unlock(&r->lock);
 	if (v)
-		vending_invalidate(v, table_id);
+		vending_invalidate(v, volume, table_id);
 }

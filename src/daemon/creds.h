@@ -23,8 +23,8 @@ void creds_registry_free(struct creds_registry *r);
 int creds_registry_update(struct creds_registry *r, const struct mount_view *v);
 
 /* The fs_backend callbacks (ctx = the registry). */
-int creds_registry_get(void *ctx, const char *item, const char *table_id, const char *full_name,
-		       struct storage_creds *out, char **err);
-void creds_registry_invalidate(void *ctx, const char *item, const char *table_id);
+int creds_registry_get(void *ctx, const char *item, bool volume, const char *table_id,
+		       const char *full_name, struct storage_creds *out, char **err);
+void creds_registry_invalidate(void *ctx, const char *item, bool volume, const char *table_id);
 
 #endif

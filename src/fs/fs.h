@@ -21,6 +21,7 @@
 
 #define FUSE_USE_VERSION 312 /* 312+: fuse_session_loop_mt takes a fuse_loop_config object */
 #include <fuse_lowlevel.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 
@@ -42,12 +43,13 @@ struct storage_creds;
 struct reader_pool;
 
 /* How tables reach cloud storage: process-wide endpoints and the source of
- * vended credentials per (item, table). Without it only file:// works. */
+ * vended credentials per (item, table or volume: id is a volume id when
+ * volume is true). Without it only file:// works. */
 struct fs_backend {
 	const struct storage_env *env;
-	int (*creds)(void *ctx, const char *item, const char *table_id, const char *full_name,
-		     struct storage_creds *out, char **err);
-	void (*invalidate)(void *ctx, const char *item, const char *table_id);
+	int (*creds)(void *ctx, const char *item, bool volume, const char *id,
+		     const char *full_name, struct storage_creds *out, char **err);
+	void (*invalidate)(void *ctx, const char *item, bool volume, const char *id);
 	void *ctx;
 	struct reader_pool *pool; /* disk cache + readahead for cloud files (may be NULL) */
 };

@@ -247,6 +247,7 @@ static int list_all(struct uc_client *c, const char *path, const char *query, co
 static int lc_page(const char *j, void *l, char **n, char **err) { return uc_parse_catalogs_page(j, l, n, err); }
 static int ls_page(const char *j, void *l, char **n, char **err) { return uc_parse_schemas_page(j, l, n, err); }
 static int lt_page(const char *j, void *l, char **n, char **err) { return uc_parse_tables_page(j, l, n, err); }
+static int lv_page(const char *j, void *l, char **n, char **err) { return uc_parse_volumes_page(j, l, n, err); }
 
 int uc_list_catalogs(struct uc_client *c, struct uc_catalog_list *out, struct uc_error *e)
 {
@@ -273,23 +274,44 @@ int uc_list_schemas(struct uc_client *c, const char *catalog, struct uc_schema_l
 	return rc;
 }
 
+/* A listing of one schema's COLL ("tables", "volumes"). */
+static int list_in_schema(struct uc_client *c, const char *coll, const char *catalog,
+			  const char *schema, page_fn page,
+			  void *out, struct uc_error *e)
+{
+	char *cat = pct_encode(catalog ? catalog : "", NULL);
+	char *sch = pct_encode(schema ? schema : "", NULL);
+	char *q = cat && sch ? xasprintf("catalog_name=%s&schema_name=%s", cat, sch) : NULL;
+	char *path = xasprintf("/%s", coll);
+	char *what = xasprintf("the %s of schema '%s.%s'", coll, catalog ? catalog : "",
+			       schema ? schema : "");
+	int rc = q && what && path ? list_all(c, path, q, what, page, out, e)
+				   : set_error(e, c, 0, -ENOMEM, NULL, xstrdup("out of memory"));
+	free(cat);
+	free(sch);
+	free(q);
+	free(path);
+	free(what);
+	return rc;
+}
+
 int uc_list_tables(struct uc_client *c, const char *catalog, const char *schema, struct uc_table_list *out,
 		   struct uc_error *e)
 {
 	memset(out, 0, sizeof(*out));
-	char *cat = pct_encode(catalog ? catalog : "", NULL);
-	char *sch = pct_encode(schema ? schema : "", NULL);
-	char *q = cat && sch ? xasprintf("catalog_name=%s&schema_name=%s", cat, sch) : NULL;
-	char *what = xasprintf("the tables of schema '%s.%s'", catalog ? catalog : "",
-			       schema ? schema : "");
-	int rc = q && what ? list_all(c, "/tables", q, what, lt_page, out, e)
-			   : set_error(e, c, 0, -ENOMEM, NULL, xstrdup("out of memory"));
-	free(cat);
-	free(sch);
-	free(q);
-	free(what);
+	int rc = list_in_schema(c, "tables", catalog, schema, lt_page, out, e);
 	if (rc)
 		uc_table_list_free(out);
+	return rc;
+}
+
+int uc_list_volumes(struct uc_client *c, const char *catalog, const char *schema,
+		    struct uc_volume_list *out, struct uc_error *e)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = list_in_schema(c, "volumes", catalog, schema, lv_page, out, e);
+	if (rc)
+		uc_volume_list_free(out);
 	return rc;
 }
 

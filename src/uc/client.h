@@ -50,6 +50,9 @@ int uc_get_catalog(struct uc_client *c, const char *name, struct uc_catalog *out
 int uc_list_schemas(struct uc_client *c, const char *catalog, struct uc_schema_list *out, struct uc_error *e);
 int uc_list_tables(struct uc_client *c, const char *catalog, const char *schema, struct uc_table_list *out,
 		   struct uc_error *e);
+/* GET /volumes?catalog_name=&schema_name= (paginated like the others). */
+int uc_list_volumes(struct uc_client *c, const char *catalog, const char *schema,
+		    struct uc_volume_list *out, struct uc_error *e);
 int uc_get_table(struct uc_client *c, const char *full_name, struct uc_table *out, struct uc_error *e);
 
 /* Lower level: GET/POST {host}{path_and_query} with auth, status mapping and

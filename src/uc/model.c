@@ -90,6 +90,22 @@ void uc_table_free(struct uc_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+void uc_volume_free(struct uc_volume *v)
+{
+	if (!v)
+		return;
+	free(v->name);
+	free(v->catalog_name);
+	free(v->schema_name);
+	free(v->full_name);
+	free(v->volume_id);
+	free(v->volume_type);
+	free(v->storage_location);
+	free(v->comment);
+	free(v->owner);
+	memset(v, 0, sizeof(*v));
+}
+
 #define LIST_FREE(fn, type, itemfree)                      \
 	void fn(type *l)                                   \
 	{                                                  \
@@ -104,6 +120,7 @@ void uc_table_free(struct uc_table *t)
 LIST_FREE(uc_catalog_list_free, struct uc_catalog_list, uc_catalog_free)
 LIST_FREE(uc_schema_list_free, struct uc_schema_list, uc_schema_free)
 LIST_FREE(uc_table_list_free, struct uc_table_list, uc_table_free)
+LIST_FREE(uc_volume_list_free, struct uc_volume_list, uc_volume_free)
 
 /* ---- object -> struct; 0, -ENOMEM, or 1 for "skip (no name)" ---- */
 
@@ -186,6 +203,30 @@ static int table_from(const cJSON *o, struct uc_table *t)
 	t->browse_only = get_bool(o, "browse_only");
 	if (rc)
 		uc_table_free(t);
+	return rc;
+}
+
+static int volume_from(const cJSON *o, struct uc_volume *v)
+{
+	memset(v, 0, sizeof(*v));
+	int rc = get_str(o, "name", &v->name);
+	if (!rc && !v->name)
+		return 1;
+	struct { const char *key; char **dst; } f[] = {
+		{"catalog_name", &v->catalog_name}, {"schema_name", &v->schema_name},
+		{"full_name", &v->full_name}, {"volume_id", &v->volume_id},
+		{"volume_type", &v->volume_type}, {"storage_location", &v->storage_location},
+		{"comment", &v->comment}, {"owner", &v->owner},
+	};
+	for (size_t i = 0; !rc && i < sizeof(f) / sizeof(f[0]); i++)
+		rc = get_str(o, f[i].key, f[i].dst);
+	if (!rc && !v->full_name && v->catalog_name && v->schema_name &&
+	    !(v->full_name = xasprintf("%s.%s.%s", v->catalog_name, v->schema_name, v->name)))
+		rc = -ENOMEM;
+	v->created_at = get_epoch_ms(o, "created_at");
+	v->updated_at = get_epoch_ms(o, "updated_at");
+	if (rc)
+		uc_volume_free(v);
 	return rc;
 }
 
@@ -283,6 +324,8 @@ static int table_fn(const cJSON *o, void *p) { return table_from(o, p); }
 static void catalog_ifree(void *p) { uc_catalog_free(p); }
 static void schema_ifree(void *p) { uc_schema_free(p); }
 static void table_ifree(void *p) { uc_table_free(p); }
+static int volume_fn(const cJSON *o, void *p) { return volume_from(o, p); }
+static void volume_ifree(void *p) { uc_volume_free(p); }
 
 int uc_parse_catalogs_page(const char *json, struct uc_catalog_list *l, char **next, char **err)
 {
@@ -299,6 +342,12 @@ int uc_parse_schemas_page(const char *json, struct uc_schema_list *l, char **nex
 int uc_parse_tables_page(const char *json, struct uc_table_list *l, char **next, char **err)
 {
 	return parse_page(json, "tables", sizeof(struct uc_table), table_fn, table_ifree,
+			  (void **)&l->items, &l->n, next, err);
+}
+
+int uc_parse_volumes_page(const char *json, struct uc_volume_list *l, char **next, char **err)
+{
+	return parse_page(json, "volumes", sizeof(struct uc_volume), volume_fn, volume_ifree,
 			  (void **)&l->items, &l->n, next, err);
 }
 

@@ -16,7 +16,8 @@
 #define DENIAL_MEMORY_MS 60000
 
 struct entry {
-	char *table_id;
+	char *table_id; /* or volume id */
+	bool volume;
 	struct storage_creds creds;
 	int64_t fetched_at_ms;
 	int64_t refetch_at_ms; /* epoch ms: ask again from then on (vending_next_fetch) */
@@ -151,10 +152,10 @@ void vending_free(struct vending *v)
 	free(v);
 }
 
-static struct entry *find(struct vending *v, const char *table_id, bool create)
+static struct entry *find(struct vending *v, bool volume, const char *table_id, bool create)
 {
 	for (struct entry *e = v->entries; e; e = e->next)
-		if (!strcmp(e->table_id, table_id))
+		if (e->volume == volume && !strcmp(e->table_id, table_id))
 			return e;
 	if (!create)
 		return NULL;
@@ -163,6 +164,7 @@ static struct entry *find(struct vending *v, const char *table_id, bool create)
 		free(e);
 		return NULL;
 	}
+	e->volume = volume;
 	e->next = v->entries;
 	v->entries = e;
 	return e;
@@ -195,13 +197,14 @@ static bool fresh(const struct entry *e)
 }
 
 /* One request; path is the API version prefix. */
-static int request(struct vending *v, const char *api, const char *table_id,
+static int request(struct vending *v, const char *api, bool volume, const char *table_id,
 		   struct storage_creds *out, struct uc_error *ue, char **err)
 {
-	char *path = xasprintf("/api/%s/unity-catalog/temporary-table-credentials", api);
+	char *path = xasprintf("/api/%s/unity-catalog/temporary-%s-credentials", api,
+			       volume ? "volume" : "table");
 	cJSON *b = cJSON_CreateObject();
-	cJSON_AddStringToObject(b, "table_id", table_id);
-	cJSON_AddStringToObject(b, "operation", "READ");
+	cJSON_AddStringToObject(b, volume ? "volume_id" : "table_id", table_id);
+	cJSON_AddStringToObject(b, "operation", volume ? "READ_VOLUME" : "READ");
 	char *body = cJSON_PrintUnformatted(b), *answer = NULL;
 	cJSON_Delete(b);
 	int r = path && body ? uc_request(v->uc, path, body, &answer, ue) : -ENOMEM;
@@ -213,11 +216,12 @@ static int request(struct vending *v, const char *api, const char *table_id,
 	return r;
 }
 
-int vending_get(struct vending *v, const char *table_id, const char *table_name,
+int vending_get(struct vending *v, bool volume, const char *table_id, const char *table_name,
 		struct storage_creds *out, char **err)
 {
+	const char *kind = volume ? "volume" : "table";
 	pthread_mutex_lock(&v->lock);
-	struct entry *e = find(v, table_id, true);
+	struct entry *e = find(v, volume, table_id, true);
 	if (!e) {
 		pthread_mutex_unlock(&v->lock);
 		return -ENOMEM;
@@ -246,14 +250,14 @@ int vending_get(struct vending *v, const char *table_id, const char *table_name,
 	struct uc_error ue = {0};
 	char *perr = NULL;
 	int64_t t0 = now_ms();
-	int r = request(v, "2.1", table_id, &c, &ue, &perr);
+	int r = request(v, "2.1", volume, table_id, &c, &ue, &perr);
 	if (r == -ENOENT && ue.http_status == 404) {
 		uc_error_clear(&ue);
-		r = request(v, "2.0", table_id, &c, &ue, &perr);
+		r = request(v, "2.0", volume, table_id, &c, &ue, &perr);
 	}
 	char *msg = NULL;
 	if (r) {
-		char *what = xasprintf("storage credentials of table %s", table_name);
+		char *what = xasprintf("storage credentials of %s %s", kind, table_name);
 		msg = perr ? perr : uc_error_describe(&ue, what);
 		free(what);
 	}
@@ -271,10 +275,10 @@ int vending_get(struct vending *v, const char *table_id, const char *table_name,
 		e->denied = 0;
 		if (e->backoff_ms && !e->warned_expired) {
 			e->warned_expired = true; /* once per table: this repeats every backoff */
-			log_warn("storage credentials of table %s %s %.0f s by this machine's clock "
+			log_warn("storage credentials of %s %s %s %.0f s by this machine's clock "
 				 "(is its clock or the server's off?): using them, asking again in "
 				 "%.0f s, then less and less often",
-				 table_name, c.expires_at_ms <= t0 ? "expired" : "expire in",
+				 kind, table_name, c.expires_at_ms <= t0 ? "expired" : "expire in",
 				 (double)(c.expires_at_ms <= t0 ? t0 - c.expires_at_ms
 								: c.expires_at_ms - t0) / 1000.0,
 				 (double)e->backoff_ms / 1000.0);
@@ -298,10 +302,10 @@ int vending_get(struct vending *v, const char *table_id, const char *table_name,
 	return r;
 }
 
-void vending_invalidate(struct vending *v, const char *table_id)
+void vending_invalidate(struct vending *v, bool volume, const char *table_id)
 {
 	pthread_mutex_lock(&v->lock);
-	struct entry *e = find(v, table_id, false);
+	struct entry *e = find(v, volume, table_id, false);
 	/* Credentials that were expired when vended are not asked for again
 	 * before their backoff: storage refusing them is no news. */
 	if (e && !e->backoff_ms)

@@ -1,6 +1,7 @@
 /*
  * vending.h - short-lived storage credentials vended by Unity Catalog, per
- * table (POST temporary-table-credentials, operation READ).
+ * table (POST temporary-table-credentials, operation READ) or per volume
+ * (POST temporary-volume-credentials, operation READ_VOLUME).
  *
  * Contract: vending_get() answers from a per-table cache while the
  * credentials have more than a refresh margin left (min(5 min, half their
@@ -19,6 +20,7 @@
 #ifndef UCFS_VENDING_H
 #define UCFS_VENDING_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "storage/storage.h"
@@ -30,12 +32,13 @@ struct vending;
 struct vending *vending_new(struct uc_client *uc);
 void vending_free(struct vending *v);
 
-/* Fill *out (caller clears it). 0, or -EACCES/-EPERM (denied), -ENOENT
- * (table gone), -EIO... with *err describing it. */
-int vending_get(struct vending *v, const char *table_id, const char *table_name,
+/* Fill *out (caller clears it) with the credentials of table TABLE_ID, or
+ * of volume TABLE_ID when VOLUME (the two are cached apart). 0, or -EACCES
+ * (denied), -ENOENT (table or volume gone), -EIO... with *err describing it. */
+int vending_get(struct vending *v, bool volume, const char *table_id, const char *table_name,
 		struct storage_creds *out, char **err);
 /* Storage rejected the credentials: the next get fetches new ones. */
-void vending_invalidate(struct vending *v, const char *table_id);
+void vending_invalidate(struct vending *v, bool volume, const char *table_id);
 
 /* Pure: parse a temporary-table-credentials answer. */
 int vending_parse(const char *json, struct storage_creds *out, char **err);

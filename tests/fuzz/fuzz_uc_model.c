@@ -1,5 +1,6 @@
 /* fuzz_uc_model.c - libFuzzer target: every Unity Catalog answer parser of
- * uc/model.c (catalog/schema/table pages and single objects, error bodies).
+ * uc/model.c (catalog/schema/table/volume pages and single objects, error
+ * bodies).
  * Input: the raw answer body, as a heap string of exactly its length + NUL
  * (the client hands the parsers the body as a C string). Each page parser
  * runs twice into one list (two pages) and model.h's contract is checked:
@@ -37,6 +38,7 @@
 #define uc_parse_catalogs_page_free_list uc_catalog_list_free
 #define uc_parse_schemas_page_free_list uc_schema_list_free
 #define uc_parse_tables_page_free_list uc_table_list_free
+#define uc_parse_volumes_page_free_list uc_volume_list_free
 
 #define ONE(fn, type, freefn)                                                 \
 	do {                                                                  \
@@ -61,6 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	PAGE(uc_parse_catalogs_page, struct uc_catalog_list, (void)0);
 	PAGE(uc_parse_schemas_page, struct uc_schema_list, FUZZ_CHECK(l.items[i].updated_at >= 0));
 	PAGE(uc_parse_tables_page, struct uc_table_list, FUZZ_CHECK(l.items[i].updated_at >= 0));
+	PAGE(uc_parse_volumes_page, struct uc_volume_list, FUZZ_CHECK(l.items[i].updated_at >= 0));
 	ONE(uc_parse_catalog, struct uc_catalog, uc_catalog_free);
 	ONE(uc_parse_schema, struct uc_schema, uc_schema_free);
 	ONE(uc_parse_table, struct uc_table, uc_table_free);

@@ -195,12 +195,58 @@ static void test_errors(void)
 	free(msg);
 }
 
+static void test_volumes(void)
+{
+	struct uc_volume_list l = {0};
+	char *next = NULL, *err = NULL;
+	/* OSS 0.6.0's answer (explicit nulls, a name as page token), a volume
+	 * without a name (skipped), wrong-typed fields (unset), a Databricks one
+	 * with full_name and an unknown type (kept as it is). */
+	const char *oss = "{\"volumes\":[{\"catalog_name\":\"vc\",\"schema_name\":\"s\","
+			  "\"name\":\"ext\",\"comment\":null,\"owner\":null,\"created_at\":1796101703795,"
+			  "\"updated_by\":null,\"volume_id\":\"f7abfda3\",\"volume_type\":\"EXTERNAL\","
+			  "\"storage_location\":\"file:///tmp/v1\",\"full_name\":\"vc.s.ext\"},"
+			  "{\"volume_id\":\"x\"},"
+			  "{\"name\":\"m\",\"catalog_name\":\"vc\",\"schema_name\":\"s\","
+			  "\"volume_type\":7,\"storage_location\":[\"s3://b\"],\"volume_id\":null}],"
+			  "\"next_page_token\":\"ext\"}";
+	CHECK(uc_parse_volumes_page(oss, &l, &next, &err) == 0 && l.n == 2);
+	CHECK_STR(next, "ext");
+	free(next);
+	next = NULL;
+	struct uc_volume *v = &l.items[0];
+	CHECK_STR(v->full_name, "vc.s.ext");
+	CHECK_STR(v->volume_id, "f7abfda3");
+	CHECK_STR(v->volume_type, "EXTERNAL");
+	CHECK_STR(v->storage_location, "file:///tmp/v1");
+	CHECK(v->created_at == 1796101703795LL && v->updated_at == 0 && !v->comment);
+	v = &l.items[1];
+	CHECK_STR(v->full_name, "vc.s.m"); /* built */
+	CHECK(!v->volume_type && !v->storage_location && !v->volume_id);
+	const char *dbx = "{\"volumes\":[{\"name\":\"Raw\",\"catalog_name\":\"main\","
+			  "\"schema_name\":\"default\",\"full_name\":\"main.default.Raw\","
+			  "\"volume_type\":\"SOMETHING_NEW\",\"storage_location\":\"s3://b/v\","
+			  "\"volume_id\":\"01ef\",\"browse_only\":false}]}";
+	CHECK(uc_parse_volumes_page(dbx, &l, &next, &err) == 0 && l.n == 3 && !next);
+	CHECK_STR(l.items[2].volume_type, "SOMETHING_NEW");
+	/* A wrong shape leaves the list as it was. */
+	CHECK(uc_parse_volumes_page("{\"volumes\":{}}", &l, &next, &err) == -EBADMSG);
+	CHECK(l.n == 3 && err);
+	free(err);
+	err = NULL;
+	CHECK(uc_parse_volumes_page("[", &l, &next, &err) == -EBADMSG && l.n == 3);
+	free(err);
+	uc_volume_list_free(&l);
+	CHECK(l.n == 0 && !l.items);
+}
+
 int main(void)
 {
 	log_set_level(LOG_LVL_ERROR);
 	test_catalog_pages();
 	test_schemas();
 	test_tables();
+	test_volumes();
 	test_catalog_one();
 	test_errors();
 	return check_done();
