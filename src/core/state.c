@@ -89,6 +89,31 @@ static const char *const migrations[] = {
 	"item ''' || i.name || ''' allows no local root (run: ucfs mirror edit ' || i.name || "
 	"' --allow-local DIR, DIR holding this table)' FROM items i WHERE i.id = tables.item_id) "
 	"WHERE skip_reason IS NULL AND lower(substr(location, 1, 5)) = 'file:';",
+	/* 5: volumes. An item mirrors them when asked to (older items do not);
+	 * they are stored with the tables, kind 'volume', so a table and a
+	 * volume of one schema may share a name: the key gets the kind, which
+	 * needs the table rebuilt (SQLite cannot change a primary key). */
+	"ALTER TABLE items ADD COLUMN volumes INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE tables5 ("
+	"  item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+	"  kind TEXT NOT NULL DEFAULT 'table',"
+	"  schema_name TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  table_id TEXT,"
+	"  table_type TEXT,"
+	"  format TEXT,"
+	"  location TEXT,"
+	"  skip_reason TEXT,"
+	"  updated_at INTEGER NOT NULL DEFAULT 0,"
+	"  unsupported_reason TEXT,"
+	"  delta_version INTEGER NOT NULL DEFAULT -1,"
+	"  PRIMARY KEY (item_id, kind, schema_name, name));"
+	"INSERT INTO tables5 (item_id, kind, schema_name, name, table_id, table_type, format, "
+	"  location, skip_reason, updated_at, unsupported_reason, delta_version) "
+	"  SELECT item_id, 'table', schema_name, name, table_id, table_type, format, location, "
+	"  skip_reason, updated_at, unsupported_reason, delta_version FROM tables;"
+	"DROP TABLE tables;"
+	"ALTER TABLE tables5 RENAME TO tables;",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STATE_SCHEMA_VERSION,
@@ -406,7 +431,7 @@ int state_check_integrity(struct state *st, char **err)
 	"id, name, catalog, host, profile, description, auto_sync, created_at, last_sync_at, " \
 	"sync_status, last_error_code, last_error_message, sync_pid, sync_started_at, "        \
 	"sync_duration_ms, selection_issues, skipped_names, COALESCE(owner_uid, -1), "            \
-	"COALESCE(owner_gid, -1), COALESCE(mode, -1)"
+	"COALESCE(owner_gid, -1), COALESCE(mode, -1), volumes"
 
 static void read_item(sqlite3_stmt *s, struct item *it)
 {
@@ -430,6 +455,7 @@ static void read_item(sqlite3_stmt *s, struct item *it)
 	it->acc.uid = sqlite3_column_int64(s, 17);
 	it->acc.gid = sqlite3_column_int64(s, 18);
 	it->acc.mode = sqlite3_column_int64(s, 19);
+	it->volumes = sqlite3_column_int(s, 20) != 0;
 }
 
 int state_items_list(struct state *st, struct item **out, size_t *n)
@@ -507,8 +533,8 @@ int state_item_create(struct state *st, struct item *it, const struct selection 
 	if ((r = sdb_prepare(st,
 			     "INSERT INTO items (name, catalog, host, profile, description, "
 			     "auto_sync, created_at, last_sync_at, sync_status, sync_duration_ms, "
-			     "selection_issues, catalog_mode, skipped_names, owner_uid, owner_gid, mode) "
-			     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			     "selection_issues, catalog_mode, skipped_names, owner_uid, owner_gid, mode, "
+			     "volumes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			     &s, err)))
 		goto fail;
 	sdb_bind_str(s, 1, it->name);
@@ -525,6 +551,7 @@ int state_item_create(struct state *st, struct item *it, const struct selection 
 	sdb_bind_str(s, 12, sel_mode_name(sel ? sel->catalog : SEL_FULL));
 	sdb_bind_str(s, 13, it->skipped_names);
 	sdb_bind_access(s, 14, &it->acc);
+	sqlite3_bind_int(s, 17, it->volumes);
 	if ((r = sdb_step_done(st, s, "creating item", err)))
 		goto fail;
 	it->id = sqlite3_last_insert_rowid(st->db);
@@ -612,6 +639,8 @@ int state_item_update(struct state *st, const char *name, const struct item_upda
 		goto fail;
 	if (u->auto_sync >= 0 &&
 	    (r = set_text(st, it.id, "auto_sync", u->auto_sync ? "1" : "0", err)))
+		goto fail;
+	if (u->volumes >= 0 && (r = set_text(st, it.id, "volumes", u->volumes ? "1" : "0", err)))
 		goto fail;
 	if (u->selection &&
 	    ((r = sdb_store_selection(st, it.id, u->selection, err)) ||

@@ -19,6 +19,12 @@
  * root: its file:// tables are marked skipped by the migration, with the
  * reason tablefilter's local_location_reason() gives (naming the command
  * that allows them).
+ *
+ * Volumes (schema 5): an item with `volumes` set also mirrors the volumes of
+ * its catalog. They are table rows with `volume` set (stored with kind
+ * 'volume'; table_id is the volume id, table_type the volume type), selected
+ * by the same rules as tables; a table and a volume may share a name. Items
+ * from before schema 5 mirror no volumes.
  */
 #ifndef UCFS_STATE_H
 #define UCFS_STATE_H
@@ -30,7 +36,7 @@
 
 #include "core/selection.h"
 
-#define STATE_SCHEMA_VERSION 4
+#define STATE_SCHEMA_VERSION 5
 
 struct state;
 
@@ -49,6 +55,7 @@ struct item {
 	int64_t id;
 	char *name, *catalog, *host, *profile, *description;
 	bool auto_sync;
+	bool volumes; /* the catalog's volumes are mirrored too */
 	int64_t created_at, last_sync_at; /* epoch seconds, 0 = never */
 	char *sync_status;                /* NotStarted|InProgress|Success|Failed */
 	char *last_error_code, *last_error_message;
@@ -65,6 +72,7 @@ struct item {
 };
 
 struct table_row {
+	bool volume; /* a volume: table_id is its volume id, table_type its volume type */
 	char *schema_name, *name, *table_id, *table_type, *format, *location;
 	char *unsupported_reason; /* why ucfs can't mirror it (type, format, ...) */
 	char *skip_reason;        /* final: unsupported or not selected; NULL = mirrored */
@@ -93,8 +101,10 @@ struct item_update {
 	const char *new_name;
 	const char *description; /* "" clears it */
 	int auto_sync;           /* -1 keep, 0 off, 1 on */
+	int volumes;             /* -1 keep, 0 off, 1 on */
 	const struct selection *selection;
-	const struct table_row *rows; /* tables re-evaluated for the new selection or roots */
+	const struct table_row *rows; /* tables (and volumes) re-evaluated for the new selection,
+					 roots or volumes setting */
 	size_t nrows;
 	const char *const *allow_add; /* local roots to add (real paths) */
 	size_t n_allow_add;

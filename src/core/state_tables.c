@@ -20,7 +20,7 @@ int sdb_store_tables(struct state *st, int64_t item_id, const struct table_row *
 	if (r || (r = sdb_prepare(st,
 				  "INSERT INTO tables (item_id, schema_name, name, table_id, "
 				  "table_type, format, location, unsupported_reason, skip_reason, "
-				  "updated_at, delta_version) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+				  "updated_at, delta_version, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
 				  &s, err)))
 		return r;
 	for (size_t i = 0; i < n && !r; i++) {
@@ -36,6 +36,7 @@ int sdb_store_tables(struct state *st, int64_t item_id, const struct table_row *
 		sdb_bind_str(s, 9, rows[i].skip_reason);
 		sqlite3_bind_int64(s, 10, rows[i].updated_at);
 		sqlite3_bind_int64(s, 11, rows[i].delta_version);
+		sdb_bind_str(s, 12, rows[i].volume ? "volume" : "table");
 		r = sdb_step_done(st, s, "storing tables", err);
 	}
 	sqlite3_finalize(s);
@@ -49,8 +50,8 @@ int state_tables_list(struct state *st, int64_t item_id, struct table_row **out,
 	*n = 0;
 	int r = sdb_prepare(st,
 			    "SELECT schema_name, name, table_id, table_type, format, location, "
-			    "unsupported_reason, skip_reason, updated_at, delta_version FROM tables "
-			    "WHERE item_id = ? ORDER BY schema_name, name",
+			    "unsupported_reason, skip_reason, updated_at, delta_version, kind "
+			    "FROM tables WHERE item_id = ? ORDER BY schema_name, name, kind",
 			    &s, NULL);
 	if (r)
 		return r;
@@ -73,6 +74,7 @@ int state_tables_list(struct state *st, int64_t item_id, struct table_row **out,
 		t->skip_reason = sdb_col_str(s, 7);
 		t->updated_at = sqlite3_column_int64(s, 8);
 		t->delta_version = sqlite3_column_int64(s, 9);
+		t->volume = str_eq((const char *)sqlite3_column_text(s, 10), "volume");
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {

@@ -30,6 +30,57 @@ static struct table_row row(const char *schema, const char *name, const char *re
 	return r;
 }
 
+/* Volumes (schema 5): the item's flag, and volume rows next to tables - a
+ * table and a volume of one schema may share a name. */
+static void test_volumes(const char *dir)
+{
+	char *path = xasprintf("%s/vol.db", dir);
+	struct state *st;
+	char *err = NULL;
+	CHECK(state_open(path, true, &st, &err) == 0);
+	struct table_row rows[3] = {row("s", "x", NULL), row("s", "x", NULL), row("s", "v", NULL)};
+	rows[1].volume = rows[2].volume = true;
+	rows[1].table_type = (char *)"MANAGED";
+	rows[1].delta_version = rows[2].delta_version = -1;
+	struct item it = {.name = (char *)"vi", .catalog = (char *)"c", .host = (char *)"h",
+			  .volumes = true, .acc = {-1, -1, -1}};
+	CHECK(state_item_create(st, &it, NULL, rows, 3, &err) == 0);
+	struct item got;
+	CHECK(state_item_get(st, "vi", &got) == 0 && got.volumes);
+	struct table_row *tr;
+	size_t n;
+	CHECK(state_tables_list(st, got.id, &tr, &n) == 0 && n == 3);
+	CHECK_STR(tr[0].name, "v");
+	CHECK(tr[0].volume);
+	CHECK_STR(tr[1].name, "x"); /* ORDER BY schema, name, kind: table first */
+	CHECK(!tr[1].volume && tr[1].delta_version == 3);
+	CHECK_STR(tr[2].name, "x");
+	CHECK(tr[2].volume && tr[2].delta_version == -1);
+	CHECK_STR(tr[2].table_type, "MANAGED");
+	table_rows_free(tr, n);
+	/* A sync stores volumes too; the same row twice is refused. */
+	CHECK(state_sync_finish(st, got.id, rows, 2, 5, 1, NULL, NULL) == 0);
+	CHECK(state_tables_list(st, got.id, &tr, &n) == 0 && n == 2);
+	CHECK(!tr[0].volume && tr[1].volume);
+	table_rows_free(tr, n);
+	rows[2] = rows[1];
+	CHECK(state_sync_finish(st, got.id, rows, 3, 6, 1, NULL, NULL) == -EEXIST);
+	CHECK(state_tables_list(st, got.id, &tr, &n) == 0 && n == 2); /* unchanged */
+	table_rows_free(tr, n);
+	/* The flag: -1 keeps it, 0 turns it off. */
+	struct item_update u = {.auto_sync = -1, .volumes = -1, .description = "d"};
+	CHECK(state_item_update(st, "vi", &u, &err) == 0);
+	item_clear(&got);
+	CHECK(state_item_get(st, "vi", &got) == 0 && got.volumes);
+	u = (struct item_update){.auto_sync = -1, .volumes = 0};
+	CHECK(state_item_update(st, "vi", &u, &err) == 0);
+	item_clear(&got);
+	CHECK(state_item_get(st, "vi", &got) == 0 && !got.volumes);
+	item_clear(&got);
+	state_close(st);
+	free(path);
+}
+
 static void test_v1_migration(const char *dir)
 {
 	char *path = xasprintf("%s/v1.db", dir);
@@ -72,6 +123,10 @@ static void test_v1_migration(const char *dir)
 	free(why);
 	CHECK(tr[1].skip_reason == NULL && tr[2].skip_reason == NULL);
 	CHECK(it.n_allow_local == 0 && it.acc.uid == -1 && it.acc.gid == -1 && it.acc.mode == -1);
+	/* Schema 5: older items mirror no volumes; their rows are tables. */
+	CHECK(!it.volumes);
+	for (size_t i = 0; i < n; i++)
+		CHECK(!tr[i].volume);
 	table_rows_free(tr, n);
 	struct selection sel;
 	CHECK(state_selection_get(st, it.id, &sel) == 0);
@@ -288,6 +343,7 @@ int main(void)
 	free(err);
 
 	test_v1_migration(dir);
+	test_volumes(dir);
 	char *cmd = xasprintf("rm -rf '%s'", dir);
 	CHECK(system(cmd) == 0);
 	free(cmd);
