@@ -95,7 +95,8 @@ static int check_one(const char *flag, const char *pat, const struct catalog_lis
 		} else if (!found && quiet) {
 			r = 1;
 		} else if (!found) {
-			char *what = xasprintf("schema '%s' has no table '%s'", schema, table);
+			char *what = xasprintf("schema '%s' has no table%s '%s'", schema,
+					       l->volumes ? " or volume" : "", table);
 			char *prefix = xasprintf("%s.", schema);
 			report(flag, pat, catalog, what ? what : "no such table", table, names, n,
 			       prefix ? prefix : "");
@@ -122,11 +123,13 @@ int cli_check_patterns(const char *catalog, const char *const *inc, size_t ninc,
 }
 
 /* The stored tables as a listing (schemas: those with a stored table). */
-static int stored_listing(struct table_row *rows, size_t n, struct catalog_listing *l)
+static int stored_listing(const struct item *it, struct table_row *rows, size_t n,
+			  struct catalog_listing *l)
 {
 	memset(l, 0, sizeof(*l));
 	l->rows = rows;
 	l->n = n;
+	l->volumes = it->volumes;
 	l->schemas = calloc(n ? n : 1, sizeof(char *));
 	if (!l->schemas)
 		return -1;
@@ -141,7 +144,7 @@ int cli_check_patterns_item(const struct item *it, struct table_row *rows, size_
 			    size_t nexc)
 {
 	struct catalog_listing stored;
-	if (stored_listing(rows, n, &stored))
+	if (stored_listing(it, rows, n, &stored))
 		return cli_fail("out of memory");
 	int missing = 0;
 	for (size_t i = 0; i < ninc; i++)
@@ -162,7 +165,7 @@ int cli_check_patterns_item(const struct item *it, struct table_row *rows, size_
 	}
 	struct catalog_listing l;
 	struct uc_error e = {0};
-	int r = catalog_fetch(uc, it->catalog, NULL, it->name, &l, &e);
+	int r = catalog_fetch(uc, it->catalog, it->volumes, NULL, it->name, &l, &e);
 	if (r) {
 		char *what = xasprintf("catalog '%s'", it->catalog);
 		char *m = uc_error_describe(&e, what);

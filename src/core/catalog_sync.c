@@ -76,6 +76,39 @@ static int row_from_table(const struct uc_table *t, const char *schema, struct t
 	return 0;
 }
 
+/* Why ucfs cannot mirror this volume, or NULL (*oom on ENOMEM). */
+static char *volume_unsupported_reason(const struct uc_volume *v, bool *oom)
+{
+	const char *why = NULL;
+	if (!v->storage_location || !*v->storage_location)
+		why = "Unity Catalog gave no storage location for this volume";
+	else if (!v->volume_id || !*v->volume_id)
+		why = "Unity Catalog gave no volume id (its credentials are asked for by id)";
+	char *r = why ? xstrdup(why) : NULL;
+	*oom = why && !r;
+	return r;
+}
+
+static int row_from_volume(const struct uc_volume *v, const char *schema, struct table_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	bool oom;
+	r->volume = true;
+	r->unsupported_reason = volume_unsupported_reason(v, &oom);
+	r->schema_name = xstrdup(schema);
+	r->name = xstrdup(v->name);
+	r->table_id = xstrdup(v->volume_id);
+	r->table_type = xstrdup(v->volume_type);
+	r->location = xstrdup(v->storage_location);
+	r->updated_at = v->updated_at;
+	r->delta_version = DELTA_VERSION_UNKNOWN;
+	if (oom || !r->schema_name || !r->name) {
+		table_row_clear(r);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Record in SKIPPED that KIND NAME (schema, or schema.table) is skipped for
  * WHY, and log it. Names are escaped; 0 or -ENOMEM. */
 static int skip_name(cJSON *skipped, const char *catalog, const char *kind, const char *schema,
@@ -120,50 +153,67 @@ static const char *name_skip_reason(struct seenset *seen, const char *name, cons
 	return NULL;
 }
 
-/* The tables of schema SNAME into OUT (rows, skipped names). */
-static int fetch_tables(struct uc_client *uc, const char *catalog, const char *sname,
+/* Whether the listed KIND ("table", "volume") NAME of schema SNAME is kept:
+ * 1, or 0 when it is skipped (recorded in SKIPPED), or -ENOMEM. */
+static int keep_name(struct seenset *seen, cJSON *skipped, const char *catalog,
+		     const char *kind, const char *sname, const char *name)
+{
+	char buf[128];
+	bool oom = false;
+	const char *why = name_skip_reason(seen, name, kind, buf, &oom);
+	if (oom)
+		return -ENOMEM;
+	return why ? skip_name(skipped, catalog, kind, sname, name, why) : 1;
+}
+
+/* The slot after OUT's last row (not counted yet), or NULL on ENOMEM. */
+static struct table_row *next_row(struct catalog_listing *out, size_t *cap)
+{
+	if (out->n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		struct table_row *v = realloc(out->rows, nc * sizeof(*v));
+		if (!v)
+			return NULL;
+		out->rows = v;
+		*cap = nc;
+	}
+	return &out->rows[out->n];
+}
+
+/* The tables of schema SNAME, or its volumes when VOL (rows with `volume`
+ * set), into OUT (rows, skipped names). */
+static int fetch_schema(struct uc_client *uc, const char *catalog, const char *sname, bool vol,
 			struct catalog_listing *out, size_t *cap, cJSON *skipped, struct uc_error *e)
 {
 	struct uc_table_list tl = {0};
+	struct uc_volume_list vl = {0};
 	struct seenset seen = {0};
-	int r = uc_list_tables(uc, catalog, sname, &tl, e);
+	int r = vol ? uc_list_volumes(uc, catalog, sname, &vl, e)
+		    : uc_list_tables(uc, catalog, sname, &tl, e);
 	if (r == -ENOENT) { /* schema dropped while we listed: skip it */
 		uc_error_clear(e);
 		return 0;
 	}
-	for (size_t i = 0; !r && i < tl.n; i++) {
-		char buf[128];
-		bool oom = false;
-		const char *why = name_skip_reason(&seen, tl.items[i].name, "table", buf, &oom);
-		if (oom) {
-			r = -ENOMEM;
-			break;
-		}
-		if (why) {
-			r = skip_name(skipped, catalog, "table", sname, tl.items[i].name, why);
-			continue;
-		}
-		if (out->n == *cap) {
-			size_t nc = *cap ? *cap * 2 : 64;
-			struct table_row *v = realloc(out->rows, nc * sizeof(*v));
-			if (!v) {
-				r = -ENOMEM;
-				break;
-			}
-			out->rows = v;
-			*cap = nc;
-		}
-		r = row_from_table(&tl.items[i], sname, &out->rows[out->n]);
-		if (!r)
+	for (size_t i = 0; !r && i < (vol ? vl.n : tl.n); i++) {
+		const char *name = vol ? vl.items[i].name : tl.items[i].name;
+		int k = keep_name(&seen, skipped, catalog, vol ? "volume" : "table", sname, name);
+		struct table_row *row = k > 0 ? next_row(out, cap) : NULL;
+		r = k <= 0 ? k
+		    : !row ? -ENOMEM
+		    : vol  ? row_from_volume(&vl.items[i], sname, row)
+			   : row_from_table(&tl.items[i], sname, row);
+		if (!r && row)
 			out->n++;
 	}
 	seenset_free(&seen);
 	uc_table_list_free(&tl);
+	uc_volume_list_free(&vl);
 	return r;
 }
 
-int catalog_fetch(struct uc_client *uc, const char *catalog, const struct sync_progress *p,
-		  const char *item_name, struct catalog_listing *out, struct uc_error *e)
+int catalog_fetch(struct uc_client *uc, const char *catalog, bool volumes,
+		  const struct sync_progress *p, const char *item_name, struct catalog_listing *out,
+		  struct uc_error *e)
 {
 	struct uc_catalog cat;
 	struct uc_schema_list schemas = {0};
@@ -182,6 +232,7 @@ int catalog_fetch(struct uc_client *uc, const char *catalog, const struct sync_p
 	}
 	if ((r = uc_list_schemas(uc, catalog, &schemas, e)))
 		return r;
+	out->volumes = volumes;
 	struct seenset seen = {0};
 	cJSON *skipped = cJSON_CreateArray();
 	out->schemas = calloc(schemas.n ? schemas.n : 1, sizeof(char *));
@@ -206,7 +257,9 @@ int catalog_fetch(struct uc_client *uc, const char *catalog, const struct sync_p
 			break;
 		}
 		out->nschemas++;
-		r = fetch_tables(uc, catalog, sname, out, &cap, skipped, e);
+		r = fetch_schema(uc, catalog, sname, false, out, &cap, skipped, e);
+		if (!r && volumes)
+			r = fetch_schema(uc, catalog, sname, true, out, &cap, skipped, e);
 		if (p && p->fn)
 			p->fn(p->ctx, item_name, s + 1, schemas.n, out->n);
 	}
@@ -335,6 +388,8 @@ int rows_read_versions(struct table_row *rows, size_t n, const struct local_poli
 		if (r->skip_reason)
 			continue;
 		r->delta_version = delta_latest_version(r->location, lp, &refused);
+		if (r->volume) /* no _delta_log: only whether it may be opened counts */
+			r->delta_version = DELTA_VERSION_UNKNOWN;
 		if (refused) {
 			r->skip_reason = refused;
 			r->delta_version = DELTA_VERSION_UNKNOWN;
@@ -354,10 +409,11 @@ int catalog_prepare(struct catalog_listing *l, const struct selection *sel,
 	if (r)
 		return r;
 	for (size_t i = 0; i < l->n; i++) {
-		if (l->rows[i].skip_reason)
-			res->skipped++;
+		bool skip = l->rows[i].skip_reason != NULL;
+		if (l->rows[i].volume)
+			*(skip ? &res->volumes_skipped : &res->volumes_mirrored) += 1;
 		else
-			res->mirrored++;
+			*(skip ? &res->skipped : &res->mirrored) += 1;
 	}
 	*issues_json = selection_issues_json(sel, l);
 	return 0;
@@ -381,7 +437,7 @@ int catalog_sync_item(struct state *st, struct uc_client *uc, const struct item 
 			*err = xasprintf("mirrored item '%s': cannot read its selection", it->name);
 		return r;
 	}
-	r = catalog_fetch(uc, it->catalog, p, it->name, &l, &e);
+	r = catalog_fetch(uc, it->catalog, it->volumes, p, it->name, &l, &e);
 	if (r) {
 		char *what = xasprintf("catalog '%s'", it->catalog);
 		char *msg = uc_error_describe(&e, what ? what : it->catalog);

@@ -27,7 +27,10 @@
 #include "uc/client.h"
 
 struct catalog_listing {
-	struct table_row *rows; /* every table, unsupported_reason set where it applies */
+	/* every table, unsupported_reason set where it applies, then (when
+	 * volumes were listed) the schema's volumes, `volume` set */
+	struct table_row *rows;
+	bool volumes; /* volumes were listed */
 	size_t n;
 	char **schemas; /* every schema name, with or without tables */
 	size_t nschemas;
@@ -47,7 +50,8 @@ struct sync_progress {
 };
 
 struct sync_result {
-	size_t mirrored, skipped;
+	size_t mirrored, skipped;                 /* tables */
+	size_t volumes_mirrored, volumes_skipped; /* volumes */
 	size_t names_skipped; /* schemas and tables skipped by name (catalog_listing) */
 	int64_t duration_ms;
 };
@@ -55,9 +59,13 @@ struct sync_result {
 /* Why ucfs cannot mirror this table (tablefilter on its facts), or NULL. */
 char *uc_table_unsupported_reason(const struct uc_table *t, bool *oom);
 
-/* Checks the catalog exists and can be mirrored, then lists it. */
-int catalog_fetch(struct uc_client *uc, const char *catalog, const struct sync_progress *p,
-		  const char *item_name, struct catalog_listing *out, struct uc_error *e);
+/* Checks the catalog exists and can be mirrored, then lists it: every
+ * schema's tables and, when VOLUMES, its volumes (GET /volumes; names
+ * checked as table names are, apart from the tables'; a volume without a
+ * storage location or id is unsupported, with the reason). */
+int catalog_fetch(struct uc_client *uc, const char *catalog, bool volumes,
+		  const struct sync_progress *p, const char *item_name, struct catalog_listing *out,
+		  struct uc_error *e);
 
 /* Where an item's file:// tables may be served from: its name (for
  * messages) and its allowed local roots. */
@@ -75,9 +83,10 @@ struct local_policy item_local_policy(const struct item *it);
 int rows_apply_selection(struct table_row *rows, size_t n, const struct selection *sel,
 			 const struct local_policy *lp);
 
-/* For every mirrored row: read its latest Delta version (delta_latest_version);
- * a local table that cannot be opened beneath its allowed root (a symlinked
- * table root leading out) is skipped with the reason. Returns 0 or -ENOMEM. */
+/* For every mirrored row: read its latest Delta version (delta_latest_version;
+ * volumes keep DELTA_VERSION_UNKNOWN); a local table or volume that cannot be
+ * opened beneath its allowed root (a symlinked root leading out) is skipped
+ * with the reason. Returns 0 or -ENOMEM. */
 int rows_read_versions(struct table_row *rows, size_t n, const struct local_policy *lp);
 
 /* Finish a fresh listing for storing: apply the selection and the local

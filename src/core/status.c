@@ -24,10 +24,19 @@ static cJSON *table_json(const struct view_item *vi, const struct table_row *r)
 	cJSON_AddStringToObject(t, "name", r->name);
 	add_str(t, "full_name", full);
 	free(full);
-	add_str(t, "table_type", r->table_type);
-	add_str(t, "format", r->format);
-	add_str(t, "storage_location", r->location);
-	add_str(t, "table_id", r->table_id);
+	if (r->volume) {
+		char *path = xasprintf("Volumes/%s/%s/%s", vi->it.catalog, r->schema_name, r->name);
+		add_str(t, "volume_type", r->table_type);
+		add_str(t, "storage_location", r->location);
+		add_str(t, "volume_id", r->table_id);
+		add_str(t, "path", path);
+		free(path);
+	} else {
+		add_str(t, "table_type", r->table_type);
+		add_str(t, "format", r->format);
+		add_str(t, "storage_location", r->location);
+		add_str(t, "table_id", r->table_id);
+	}
 	bool mirrored = r->skip_reason == NULL;
 	bool failing = mirrored && r->delta_version == DELTA_VERSION_UNREADABLE;
 	cJSON_AddStringToObject(t, "status", !mirrored ? "skipped" : failing ? "failing" : "mirrored");
@@ -36,7 +45,7 @@ static cJSON *table_json(const struct view_item *vi, const struct table_row *r)
 				: failing ? "no readable _delta_log at the last sync" : NULL);
 	if (r->delta_version >= 0)
 		cJSON_AddNumberToObject(t, "delta_version", (double)r->delta_version);
-	else
+	else if (!r->volume)
 		cJSON_AddNullToObject(t, "delta_version");
 	return t;
 }
@@ -100,6 +109,10 @@ cJSON *status_item_json(const struct view_item *vi, bool with_tables)
 	cJSON_AddNumberToObject(c, "mirrored", (double)m);
 	cJSON_AddNumberToObject(c, "skipped", (double)s);
 	cJSON_AddNumberToObject(c, "failing", (double)f);
+	view_volume_counts(vi, &m, &s);
+	cJSON_AddNumberToObject(c, "volumes_mirrored", (double)m);
+	cJSON_AddNumberToObject(c, "volumes_skipped", (double)s);
+	cJSON_AddBoolToObject(o, "volumes", it->volumes);
 	cJSON *sel = cJSON_AddObjectToObject(o, "selection");
 	cJSON_AddStringToObject(sel, "catalog_mode", sel_mode_name(vi->sel.catalog));
 	cJSON *rules = cJSON_AddArrayToObject(sel, "rules");
@@ -118,8 +131,10 @@ cJSON *status_item_json(const struct view_item *vi, bool with_tables)
 		cJSON_Delete(skipped);
 	if (with_tables) {
 		cJSON *ts = cJSON_AddArrayToObject(o, "tables");
+		cJSON *vs = cJSON_AddArrayToObject(o, "volume_list");
 		for (size_t i = 0; i < vi->nrows; i++)
-			cJSON_AddItemToArray(ts, table_json(vi, &vi->rows[i]));
+			cJSON_AddItemToArray(vi->rows[i].volume ? vs : ts,
+					     table_json(vi, &vi->rows[i]));
 	}
 	return o;
 }

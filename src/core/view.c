@@ -28,6 +28,8 @@ void view_counts(const struct view_item *vi, size_t *mirrored, size_t *skipped, 
 {
 	*mirrored = *skipped = *failing = 0;
 	for (size_t i = 0; i < vi->nrows; i++) {
+		if (vi->rows[i].volume)
+			continue;
 		if (vi->rows[i].skip_reason) {
 			(*skipped)++;
 			continue;
@@ -36,6 +38,14 @@ void view_counts(const struct view_item *vi, size_t *mirrored, size_t *skipped, 
 		if (vi->rows[i].delta_version == DELTA_VERSION_UNREADABLE)
 			(*failing)++;
 	}
+}
+
+void view_volume_counts(const struct view_item *vi, size_t *mirrored, size_t *skipped)
+{
+	*mirrored = *skipped = 0;
+	for (size_t i = 0; i < vi->nrows; i++)
+		if (vi->rows[i].volume)
+			*(vi->rows[i].skip_reason ? skipped : mirrored) += 1;
 }
 
 static void resolve(struct mount_view *v, struct view_shortcut *s)
@@ -51,7 +61,8 @@ static void resolve(struct mount_view *v, struct view_shortcut *s)
 	}
 	for (size_t i = 0; i < vi->nrows; i++) {
 		const struct table_row *r = &vi->rows[i];
-		if (strcmp(r->schema_name, sc->schema_name) || strcmp(r->name, sc->table_name))
+		if (r->volume || strcmp(r->schema_name, sc->schema_name) ||
+		    strcmp(r->name, sc->table_name))
 			continue;
 		if (r->skip_reason) {
 			s->broken = xasprintf("target %s.%s.%s is not mirrored: %s", vi->it.name,

@@ -19,7 +19,7 @@
 struct view_item {
 	struct item it;
 	struct selection sel;
-	struct table_row *rows;
+	struct table_row *rows; /* tables and volumes (`volume` set) */
 	size_t nrows;
 };
 
@@ -46,5 +46,8 @@ void view_free(struct mount_view *v);
 /* Counts of an item's tables. failing = mirrored but with no readable
  * _delta_log at the last sync. */
 void view_counts(const struct view_item *vi, size_t *mirrored, size_t *skipped, size_t *failing);
+/* Counts of an item's volumes (rows with `volume` set; view_counts leaves
+ * them out). */
+void view_volume_counts(const struct view_item *vi, size_t *mirrored, size_t *skipped);
 
 #endif
