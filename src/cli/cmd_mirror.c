@@ -28,10 +28,11 @@ static const char mirror_help[] =
 	"                          [--include S[.T]]... [--exclude S[.T]]...\n"
 	"                          [--description TEXT] [--auto-sync on|off]\n"
 	"                          [--allow-local DIR]... [--owner U] [--group G] [--mode M]\n"
+	"                          [--volumes]\n"
 	"       ucfs mirror edit NAME [--rename NEW] [--description TEXT] [--auto-sync on|off]\n"
 	"                          [--include S[.T]]... [--exclude S[.T]]... [--unlist S[.T]]...\n"
 	"                          [--all] [--allow-local DIR]... [--disallow-local DIR]...\n"
-	"                          [--owner U] [--group G] [--mode M]\n"
+	"                          [--owner U] [--group G] [--mode M] [--volumes|--no-volumes]\n"
 	"       ucfs mirror show NAME [--json]\n"
 	"       ucfs mirror list [--json]\n"
 	"       ucfs mirror rm NAME\n"
@@ -47,6 +48,12 @@ static const char mirror_help[] =
 	"includes one table (schema S Partial). --exclude S / S.T is allowed only inside\n"
 	"a Full scope. edit adds rules; --unlist drops the rule naming an object; --all\n"
 	"starts again from the whole catalog. Edits are refused while a sync runs.\n"
+	"\n"
+	"Volumes: with --volumes the catalog's volumes are mirrored too, read-only, at\n"
+	"MOUNTPOINT/Volumes/CATALOG/<schema>/<volume>/ (the /Volumes paths of Databricks\n"
+	"code; link /Volumes there). The selection rules apply to them as to tables\n"
+	"(--include S.V, --exclude S.V). edit --volumes takes effect at the next sync\n"
+	"(ucfs sync NAME, or a mount's); --no-volumes drops them at once.\n"
 	"\n"
 	"Local storage: a table stored at file://PATH is served only when PATH is at or\n"
 	"below a directory allowed with --allow-local DIR (repeatable; its real path is\n"
@@ -102,6 +109,7 @@ struct create_args {
 	char **roots;
 	size_t nroots;
 	struct access acc;
+	bool volumes;
 };
 
 /* An item or lakehouse NAME exists in the open state: error (1), else 0. */
@@ -145,7 +153,7 @@ static int create_item(struct global_opts *g, const struct create_args *a)
 	struct uc_error e = {0};
 	struct sync_result res;
 	char *issues = NULL, *err = NULL;
-	int r = catalog_fetch(uc, catalog, NULL, name, &l, &e);
+	int r = catalog_fetch(uc, catalog, a->volumes, NULL, name, &l, &e);
 	if (r) {
 		char *what = xasprintf("catalog '%s'", catalog);
 		char *m = uc_error_describe(&e, what);
@@ -186,6 +194,7 @@ static int create_item(struct global_opts *g, const struct create_args *a)
 		.allow_local = a->roots,
 		.n_allow_local = a->nroots,
 		.acc = a->acc,
+		.volumes = a->volumes,
 	};
 	if (state_item_create(st, &it, a->sel, l.rows, l.n, &err)) {
 		r = cli_fail("%s", err ? err : "cannot store the mirrored item");
@@ -193,7 +202,11 @@ static int create_item(struct global_opts *g, const struct create_args *a)
 		goto out;
 	}
 	printf("created mirrored item '%s' for catalog '%s' at %s: %zu tables mirrored, "
-	       "%zu skipped\n", name, catalog, conn.host, res.mirrored, res.skipped);
+	       "%zu skipped", name, catalog, conn.host, res.mirrored, res.skipped);
+	if (a->volumes)
+		printf("; %zu volumes mirrored, %zu skipped", res.volumes_mirrored,
+		       res.volumes_skipped);
+	putchar('\n');
 	print_local_skips(l.rows, l.n, a->sel, name);
 	print_issues(issues);
 	cli_print_skipped(stderr, "ucfs: warning: ", l.skipped_json);
@@ -310,6 +323,7 @@ static int mirror_create(int argc, char **argv, struct global_opts *g)
 		{"auto-sync", required_argument, NULL, 'A'},
 		{"no-auto-sync", no_argument, NULL, 'N'},
 		{"allow-local", required_argument, NULL, 'L'},
+		{"volumes", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		CLI_COMMON_LONGOPTS,
 		CLI_ACCESS_LONGOPTS,
@@ -317,7 +331,7 @@ static int mirror_create(int argc, char **argv, struct global_opts *g)
 	};
 	const char *catalog = NULL, *host = NULL, *profile = NULL, *desc = NULL;
 	struct strlist inc = {0}, exc = {0};
-	bool auto_sync = true;
+	bool auto_sync = true, volumes = false;
 	char **roots = NULL;
 	size_t nroots = 0;
 	struct access acc = {-1, -1, -1};
@@ -338,6 +352,7 @@ static int mirror_create(int argc, char **argv, struct global_opts *g)
 				r = cli_usage_error("mirror", "--auto-sync takes on or off, not '%s'", optarg);
 			break;
 		case 'L': r = roots_add(&roots, &nroots, optarg); break;
+		case 'V': volumes = true; break;
 		case CLI_OPT_OWNER:
 		case CLI_OPT_GROUP:
 		case CLI_OPT_MODE: r = cli_access_opt("mirror", opt, optarg, &acc); break;
@@ -366,7 +381,7 @@ static int mirror_create(int argc, char **argv, struct global_opts *g)
 	struct create_args a = {.name = name, .catalog = catalog, .host = host,
 				.profile = profile, .desc = desc, .auto_sync = auto_sync,
 				.sel = &sel, .inc = inc.v, .ninc = inc.n, .exc = exc.v, .nexc = exc.n,
-				.roots = roots, .nroots = nroots, .acc = acc};
+				.roots = roots, .nroots = nroots, .acc = acc, .volumes = volumes};
 	r = create_item(g, &a);
 	selection_free(&sel);
 done:
@@ -398,6 +413,20 @@ static const char **edited_roots(const struct item *it, char **add, size_t nadd,
 	return v;
 }
 
+/* Free the volume rows of ROWS[0..n), keeping the others in order; the
+ * new count. */
+static size_t drop_volumes(struct table_row *rows, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (rows[i].volume)
+			table_row_clear(&rows[i]);
+		else
+			rows[k++] = rows[i];
+	}
+	return k;
+}
+
 static int mirror_edit(int argc, char **argv, struct global_opts *g)
 {
 	static const struct option longopts[] = {
@@ -410,13 +439,15 @@ static int mirror_edit(int argc, char **argv, struct global_opts *g)
 		{"auto-sync", required_argument, NULL, 'A'},
 		{"allow-local", required_argument, NULL, 'L'},
 		{"disallow-local", required_argument, NULL, 'R'},
+		{"volumes", no_argument, NULL, 'V'},
+		{"no-volumes", no_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},
 		CLI_COMMON_LONGOPTS,
 		CLI_ACCESS_LONGOPTS,
 		{0},
 	};
 	struct strlist inc = {0}, exc = {0}, unl = {0};
-	struct item_update u = {.auto_sync = -1};
+	struct item_update u = {.auto_sync = -1, .volumes = -1};
 	struct access acc = {-1, -1, -1};
 	char **add = NULL, **rm = NULL;
 	size_t nadd = 0, nrm = 0;
@@ -439,6 +470,12 @@ static int mirror_edit(int argc, char **argv, struct global_opts *g)
 			break;
 		case 'L': r = roots_add(&add, &nadd, optarg); break;
 		case 'R': r = roots_rm(&rm, &nrm, optarg); break;
+		case 'V':
+		case 'W':
+			if (u.volumes >= 0 && u.volumes != (opt == 'V'))
+				r = cli_usage_error("mirror", "give --volumes or --no-volumes, not both");
+			u.volumes = opt == 'V';
+			break;
 		case CLI_OPT_OWNER:
 		case CLI_OPT_GROUP:
 		case CLI_OPT_MODE: r = cli_access_opt("mirror", opt, optarg, &acc); break;
@@ -457,10 +494,11 @@ static int mirror_edit(int argc, char **argv, struct global_opts *g)
 	bool edit_acc = acc.uid != -1 || acc.gid != -1 || acc.mode != -1;
 	u.acc = edit_acc ? &acc : NULL;
 	if (!edit_sel && !edit_roots && !edit_acc && !u.new_name && !u.description &&
-	    u.auto_sync < 0) {
+	    u.auto_sync < 0 && u.volumes < 0) {
 		r = cli_usage_error("mirror", "nothing to change: give --rename, --description, "
 					      "--auto-sync, --allow-local, --disallow-local, --owner, "
-					      "--group, --mode or selection options");
+					      "--group, --mode, --volumes, --no-volumes or selection "
+					      "options");
 		goto done;
 	}
 	if ((u.new_name && check_name(u.new_name)) || check_description(u.description)) {
@@ -484,12 +522,17 @@ static int mirror_edit(int argc, char **argv, struct global_opts *g)
 		r = cli_fail("no mirrored item named '%s' (see 'ucfs mirror list')", name);
 		goto close;
 	}
-	if (edit_sel || edit_roots) {
+	bool edit_rows = edit_sel || edit_roots || u.volumes == 0;
+	if (edit_rows) {
 		/* Tables are evaluated again: selection, then where they are stored. */
 		if (state_selection_get(st, it.id, &cur) || state_tables_list(st, it.id, &rows, &n)) {
 			r = cli_fail("cannot read the selection of '%s'", name);
 			goto close;
 		}
+		if (u.volumes == 0)
+			n = drop_volumes(rows, n);
+		if (u.volumes >= 0)
+			it.volumes = u.volumes;
 		if (edit_sel &&
 		    selection_edit(&cur, inc.v, inc.n, exc.v, exc.n, unl.v, unl.n, all, &next, &err)) {
 			r = cli_usage_error("mirror", "%s", err ? err : "invalid selection");
@@ -526,16 +569,26 @@ static int mirror_edit(int argc, char **argv, struct global_opts *g)
 		goto close;
 	}
 	printf("updated mirrored item '%s'", u.new_name ? u.new_name : name);
-	if (edit_sel || edit_roots) {
-		for (size_t i = 0; i < n; i++)
-			shown += rows[i].skip_reason == NULL;
+	if (edit_rows) {
+		size_t tables = 0, vols = 0, vshown = 0;
+		for (size_t i = 0; i < n; i++) {
+			*(rows[i].volume ? &vols : &tables) += 1;
+			*(rows[i].volume ? &vshown : &shown) += rows[i].skip_reason == NULL;
+		}
 		char *d = edit_sel ? selection_describe(&next) : NULL;
-		printf(": %zu tables mirrored, %zu skipped\n%s", shown, n - shown, d ? d : "");
+		printf(": %zu tables mirrored, %zu skipped", shown, tables - shown);
+		if (it.volumes)
+			printf("; %zu volumes mirrored, %zu skipped", vshown, vols - vshown);
+		printf("\n%s", d ? d : "");
 		free(d);
 		print_local_skips(rows, n, edit_sel ? &next : &cur, u.new_name ? u.new_name : name);
 	} else {
 		putchar('\n');
 	}
+	if (u.volumes > 0)
+		printf("volumes of catalog '%s' are listed at the next sync: run 'ucfs sync %s' "
+		       "(a mount shows them within a second of it)\n", it.catalog,
+		       u.new_name ? u.new_name : name);
 close:
 	free(err);
 	free(roots);
@@ -611,6 +664,14 @@ static int mirror_show(int argc, char **argv, struct global_opts *g)
 		printf("auto-sync:   %s\nsync status: %s (last sync %s)\ntables:      %zu "
 		       "mirrored, %zu skipped\n", it->auto_sync ? "on" : "off",
 		       it->sync_status, cli_time(it->last_sync_at, tb), m, sk);
+		if (it->volumes) {
+			size_t vm, vs;
+			view_volume_counts(vi, &vm, &vs);
+			printf("volumes:     %zu mirrored, %zu skipped (MOUNTPOINT/Volumes/%s)\n", vm,
+			       vs, it->catalog);
+		} else {
+			printf("volumes:     not mirrored (mirror edit %s --volumes)\n", it->name);
+		}
 		cli_print_access(&it->acc, "item");
 		printf("local roots:%s\n", it->n_allow_local ? "" : " none (file:// tables are not "
 		       "served; allow them with --allow-local DIR)");
@@ -668,9 +729,13 @@ static int mirror_list(int argc, char **argv, struct global_opts *g)
 			rows = NULL;
 			nr = 0;
 		}
-		for (size_t k = 0; k < nr; k++)
-			shown += rows[k].skip_reason == NULL;
+		size_t vols = 0;
+		for (size_t k = 0; k < nr; k++) {
+			vols += rows[k].volume;
+			shown += !rows[k].volume && rows[k].skip_reason == NULL;
+		}
 		table_rows_free(rows, nr);
+		nr -= vols; /* tables only */
 		char tb[32];
 		if (arr) {
 			cJSON *o = cJSON_CreateObject();
@@ -682,6 +747,7 @@ static int mirror_list(int argc, char **argv, struct global_opts *g)
 			if (items[i].description)
 				cJSON_AddStringToObject(o, "description", items[i].description);
 			cJSON_AddBoolToObject(o, "auto_sync", items[i].auto_sync);
+			cJSON_AddBoolToObject(o, "volumes", items[i].volumes);
 			cJSON_AddNumberToObject(o, "tables_mirrored", (double)shown);
 			cJSON_AddNumberToObject(o, "tables_skipped", (double)(nr - shown));
 			cJSON_AddStringToObject(o, "sync_status", items[i].sync_status);

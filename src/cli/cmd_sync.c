@@ -129,8 +129,12 @@ int cmd_sync(int argc, char **argv, struct global_opts *g)
 			cli_fail("%s", err ? err : "sync failed");
 			failed++;
 		} else if (!quiet) {
-			printf("synced '%s' in %lld ms: %zu tables mirrored, %zu skipped\n",
+			printf("synced '%s' in %lld ms: %zu tables mirrored, %zu skipped",
 			       items[k].name, (long long)res.duration_ms, res.mirrored, res.skipped);
+			if (items[k].volumes)
+				printf("; %zu volumes mirrored, %zu skipped", res.volumes_mirrored,
+				       res.volumes_skipped);
+			putchar('\n');
 			if (res.names_skipped)
 				printf("  %zu schema or table names skipped (duplicates or unusable "
 				       "names): see 'ucfs status %s'\n", res.names_skipped,
@@ -162,6 +166,12 @@ static void print_item(const struct view_item *vi, bool tables)
 			printf("  selection: %s\n", x->valuestring);
 	cJSON_Delete(issues);
 	cli_print_skipped(stdout, "  ", it->skipped_names);
+	if (it->volumes) {
+		size_t vm, vs;
+		view_volume_counts(vi, &vm, &vs);
+		printf("  volumes: %zu mirrored, %zu skipped (MOUNTPOINT/Volumes/%s)\n", vm, vs,
+		       it->catalog);
+	}
 	if (!tables)
 		return;
 	for (size_t i = 0; i < vi->nrows; i++) {
@@ -169,7 +179,12 @@ static void print_item(const struct view_item *vi, bool tables)
 		char *full = xasprintf("%s.%s", r->schema_name, r->name);
 		char *name = full ? name_escape(full) : NULL;
 		free(full);
-		if (r->skip_reason) {
+		if (r->volume) {
+			printf("  %-46s volume %s", name ? name : "?", r->skip_reason ? "skipped: "
+					  : "mirrored");
+			cli_put_escaped(stdout, r->skip_reason ? r->skip_reason : "");
+			putchar('\n');
+		} else if (r->skip_reason) {
 			printf("  %-46s skipped: ", name ? name : "?");
 			cli_put_escaped(stdout, r->skip_reason);
 			putchar('\n');
@@ -191,8 +206,9 @@ int cmd_status(int argc, char **argv, struct global_opts *g)
 		"\n"
 		"Per mirrored item: sync status (NotStarted, InProgress, Success, Failed), last\n"
 		"sync, last error, counts of mirrored / skipped / failing tables and selection\n"
-		"rules naming vanished objects. --tables lists every table: mirrored (with its\n"
-		"Delta version) or why not. Lakehouse shortcuts are listed as ok or broken.\n"
+		"rules naming vanished objects; for items with volumes, their counts. --tables\n"
+		"lists every table (mirrored, with its Delta version, or why not) and volume.\n"
+		"Lakehouse shortcuts are listed as ok or broken.\n"
 		"The same document is readable in a mount at MOUNTPOINT/NAME/.ucfs/status.json.\n";
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, 'j'},

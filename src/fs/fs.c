@@ -85,7 +85,8 @@ static int table_creds(void *ctx, struct storage_creds *out, char **err)
 		memset(out, 0, sizeof(*out));
 		return 0;
 	}
-	return fs->backend.creds(fs->backend.ctx, m->item, m->table_id, m->full_name, out, err);
+	return fs->backend.creds(fs->backend.ctx, m->item, m->volume, m->table_id, m->full_name, out,
+				 err);
 }
 
 static void table_creds_invalidate(void *ctx)
@@ -93,7 +94,7 @@ static void table_creds_invalidate(void *ctx)
 	struct mtable *m = ctx;
 	struct ucfs_fs *fs = m->fs;
 	if (fs->backend.invalidate)
-		fs->backend.invalidate(fs->backend.ctx, m->item, m->table_id);
+		fs->backend.invalidate(fs->backend.ctx, m->item, m->volume, m->table_id);
 }
 
 void fs_set_session(struct ucfs_fs *fs, struct fuse_session *se)
@@ -176,8 +177,8 @@ static struct storage *table_storage(struct ucfs_fs *fs, struct mtable *m, int *
 	pthread_mutex_lock(&fs->lock);
 	if (r) {
 		if (m->st_err != r)
-			log_error("table %s: cannot open storage: %s", m->full_name,
-				  msg ? msg : strerror(-r));
+			log_error("%s %s: cannot open storage: %s", m->volume ? "volume" : "table",
+				  m->full_name, msg ? msg : strerror(-r));
 		m->st_err = r;
 		free(msg);
 		*err = r == -ENOENT ? -EIO : r;
@@ -240,7 +241,8 @@ again:
 	pthread_cond_broadcast(&fs->listed);
 	if (r) {
 		if (r != -ENOENT && r != -ENOTDIR)
-			log_warn("table %s: listing '%s' failed: %s", dir->table->full_name,
+			log_warn("%s %s: listing '%s' failed: %s",
+				 dir->table->volume ? "volume" : "table", dir->table->full_name,
 				 dir->rel, strerror(-r));
 		storage_list_free(&l);
 		free(cover.hint);

@@ -7,18 +7,20 @@
  * owner, group and mode (from the state; defaults: the mounting user, its
  * group, 0700). Everything below it belongs to the same owner and group, as
  * directories 0555 and files 0444 masked by that mode, so the group and
- * other bits follow the item's. ucfs's own .ucfs directory at the top is
- * 0555/0444.
+ * other bits follow the item's. An item's volumes, MOUNT/Volumes/<catalog>,
+ * take the item's owner, group and mode the same way. ucfs's own .ucfs
+ * directory at the top and MOUNT/Volumes itself are 0555/0444.
  */
 #include "fs/fs_internal.h"
 
 #include <sys/stat.h>
 
-/* The item or lakehouse n lies in (n itself at that level), or NULL. */
+/* The item, lakehouse or volume catalog n lies in (n itself at that level),
+ * else the top-level node above n, or NULL. */
 static const struct node *top_of(const struct node *n)
 {
 	for (int depth = 0; n && n->parent && depth < 4096; depth++) {
-		if (n->parent->kind == N_ROOT)
+		if (n->parent->kind == N_ROOT || n->kind == N_VCATALOG)
 			return n;
 		n = n->parent;
 	}
@@ -36,7 +38,7 @@ void fs_node_perm(const struct ucfs_fs *fs, const struct node *n, uid_t *uid, gi
 		return;
 	}
 	const struct node *top = top_of(n);
-	if (!top || (top->kind != N_ITEM && top->kind != N_LAKEHOUSE)) {
+	if (!top || (top->kind != N_ITEM && top->kind != N_LAKEHOUSE && top->kind != N_VCATALOG)) {
 		*mode = dir ? 0555 : 0444;
 		return;
 	}

@@ -13,6 +13,13 @@
  * table whose item's roots changed gets a new node. An item's or lakehouse's
  * owner, group and mode are set on its node; when they change, the cached
  * attributes of everything below are invalidated.
+ *
+ * Volumes: MOUNT/Volumes/<catalog>/<schema>/<volume>/, the layout of
+ * Databricks' /Volumes, so code reading /Volumes/c/s/v/... runs unchanged
+ * against the mount point's Volumes directory (e.g. a /Volumes symlink).
+ * The catalog name, not the item name, is the path: two items mirroring
+ * one catalog with volumes show the first one's (by item name). A volume
+ * node is an N_TABLE whose mtable has `volume` set.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -131,6 +138,7 @@ static struct mtable *new_mtable(struct ucfs_fs *fs, const struct view_item *vi,
 	m->table_type = xstrdup(r->table_type ? r->table_type : "");
 	m->format = xstrdup(r->format ? r->format : "");
 	m->location = xstrdup(r->location ? r->location : "");
+	m->volume = r->volume;
 	m->stats = fs_item_stats(fs, vi->it.name);
 	if (!m->item || !m->schema || !m->name || !m->full_name || !m->table_id ||
 	    !m->table_type || !m->format || !m->location)
@@ -186,22 +194,28 @@ static struct node *table_node(struct ucfs_fs *fs, struct invals *q, struct node
 	return tn;
 }
 
+/* Is row r shown among the tables (vol false) or the volumes (vol true)? */
+static bool shown(const struct table_row *r, bool vol)
+{
+	return !r->skip_reason && r->volume == vol;
+}
+
 static const struct table_row *find_row(const struct view_item *vi, const char *schema,
-					const char *name)
+					const char *name, bool vol)
 {
 	for (size_t i = 0; i < vi->nrows; i++)
-		if (!vi->rows[i].skip_reason && !strcmp(vi->rows[i].schema_name, schema) &&
+		if (shown(&vi->rows[i], vol) && !strcmp(vi->rows[i].schema_name, schema) &&
 		    !strcmp(vi->rows[i].name, name))
 			return &vi->rows[i];
 	return NULL;
 }
 
 static void apply_schema(struct ucfs_fs *fs, struct invals *q, struct node *sn,
-			 const struct view_item *vi)
+			 const struct view_item *vi, bool vol)
 {
 	for (size_t i = sn->nkids; i-- > 0;) {
 		struct node *tn = sn->kids[i];
-		const struct table_row *r = find_row(vi, sn->name, tn->name);
+		const struct table_row *r = find_row(vi, sn->name, tn->name, vol);
 		if (!r || !same_table(tn->table, vi, r))
 			drop(q, tn);
 		else
@@ -209,7 +223,7 @@ static void apply_schema(struct ucfs_fs *fs, struct invals *q, struct node *sn,
 	}
 	for (size_t i = 0; i < vi->nrows && !q->err; i++) {
 		const struct table_row *r = &vi->rows[i];
-		if (r->skip_reason || strcmp(r->schema_name, sn->name) || node_child(sn, r->name))
+		if (!shown(r, vol) || strcmp(r->schema_name, sn->name) || node_child(sn, r->name))
 			continue;
 		struct mtable *m = new_mtable(fs, vi, r);
 		if (!m || !table_node(fs, q, sn, r->name, m))
@@ -237,29 +251,37 @@ static void set_vfile(struct ucfs_fs *fs, struct invals *q, struct node *dir, co
 	q_inode(q, f);
 }
 
-static void apply_item(struct ucfs_fs *fs, struct invals *q, struct node *in,
-		       const struct view_item *vi, char *status)
+/* The schema directories under dir (an item, or its volume catalog when
+ * vol): those with a shown table (volume). */
+static void apply_schemas(struct ucfs_fs *fs, struct invals *q, struct node *dir,
+			  const struct view_item *vi, bool vol)
 {
-	for (size_t i = in->nkids; i-- > 0;) {
-		struct node *sn = in->kids[i];
+	for (size_t i = dir->nkids; i-- > 0;) {
+		struct node *sn = dir->kids[i];
 		if (sn->kind != N_SCHEMA)
 			continue;
 		bool wanted = false;
 		for (size_t k = 0; k < vi->nrows && !wanted; k++)
-			wanted = !vi->rows[k].skip_reason && !strcmp(vi->rows[k].schema_name, sn->name);
+			wanted = shown(&vi->rows[k], vol) && !strcmp(vi->rows[k].schema_name, sn->name);
 		if (!wanted)
 			drop(q, sn);
 		else
-			apply_schema(fs, q, sn, vi);
+			apply_schema(fs, q, sn, vi, vol);
 	}
 	for (size_t i = 0; i < vi->nrows && !q->err; i++) {
 		const struct table_row *r = &vi->rows[i];
-		if (r->skip_reason || node_child(in, r->schema_name))
+		if (!shown(r, vol) || node_child(dir, r->schema_name))
 			continue;
-		struct node *sn = add(fs, q, in, r->schema_name, N_SCHEMA);
+		struct node *sn = add(fs, q, dir, r->schema_name, N_SCHEMA);
 		if (sn)
-			apply_schema(fs, q, sn, vi);
+			apply_schema(fs, q, sn, vi, vol);
 	}
+}
+
+static void apply_item(struct ucfs_fs *fs, struct invals *q, struct node *in,
+		       const struct view_item *vi, char *status)
+{
+	apply_schemas(fs, q, in, vi, false);
 	struct node *dot = node_child(in, ".ucfs");
 	if (!dot)
 		dot = add(fs, q, in, ".ucfs", N_VDIR);
@@ -315,6 +337,61 @@ static void apply_lakehouse(struct ucfs_fs *fs, struct invals *q, struct node *l
 	}
 }
 
+/* The item whose volumes MOUNT/Volumes/<catalog> shows: the first (by
+ * name) of the items mirroring that catalog with volumes. */
+static const struct view_item *volume_owner(const struct mount_view *v, const char *catalog)
+{
+	for (size_t i = 0; i < v->nitems; i++)
+		if (v->items[i].it.volumes && !strcmp(v->items[i].it.catalog, catalog))
+			return &v->items[i];
+	return NULL;
+}
+
+/* MOUNT/Volumes: shown while an item mirrors volumes, unless an item or
+ * lakehouse is named Volumes (it keeps its name; the volumes are not
+ * shown and the log says why). */
+static void apply_volumes(struct ucfs_fs *fs, struct invals *q, struct node *root,
+			  const struct mount_view *v)
+{
+	struct node *vn = node_child(root, VOLUMES_DIR);
+	bool any = false;
+	for (size_t i = 0; i < v->nitems && !any; i++)
+		any = v->items[i].it.volumes;
+	if (vn && vn->kind != N_VOLUMES) {
+		if (any && !fs->volumes_shadowed_logged)
+			log_error("MOUNT/%s is the mirrored item or lakehouse named '%s': volumes are "
+				  "not shown; rename it (ucfs mirror edit %s --rename NEW)",
+				  VOLUMES_DIR, VOLUMES_DIR, VOLUMES_DIR);
+		fs->volumes_shadowed_logged = any;
+		return;
+	}
+	if (!any) {
+		if (vn)
+			drop(q, vn);
+		return;
+	}
+	if (!vn && !(vn = add(fs, q, root, VOLUMES_DIR, N_VOLUMES)))
+		return;
+	for (size_t i = vn->nkids; i-- > 0;) {
+		struct node *cn = vn->kids[i];
+		const struct view_item *vi = volume_owner(v, cn->name);
+		if (!vi || vi->it.id != cn->ref_id)
+			drop(q, cn);
+	}
+	for (size_t i = 0; i < v->nitems && !q->err; i++) {
+		const struct view_item *vi = &v->items[i];
+		if (volume_owner(v, vi->it.catalog) != vi)
+			continue;
+		struct node *cn = node_child(vn, vi->it.catalog);
+		if (!cn && (cn = add(fs, q, vn, vi->it.catalog, N_VCATALOG)))
+			cn->ref_id = vi->it.id;
+		if (!cn)
+			return;
+		set_access(fs, q, cn, &vi->it.acc);
+		apply_schemas(fs, q, cn, vi, true);
+	}
+}
+
 static void send_invals(struct ucfs_fs *fs, struct invals *q)
 {
 	pthread_mutex_lock(&fs->lock);
@@ -348,7 +425,7 @@ int fs_apply(struct ucfs_fs *fs, const struct mount_view *v)
 	struct node *root = tree_root(&fs->tree);
 	for (size_t i = root->nkids; i-- > 0;) {
 		struct node *n = root->kids[i];
-		bool keep = n->kind == N_VDIR; /* MOUNT/.ucfs */
+		bool keep = n->kind == N_VDIR || n->kind == N_VOLUMES; /* .ucfs, Volumes */
 		if (n->kind == N_ITEM)
 			for (size_t k = 0; k < v->nitems && !keep; k++)
 				keep = v->items[k].it.id == n->ref_id &&
@@ -385,6 +462,8 @@ int fs_apply(struct ucfs_fs *fs, const struct mount_view *v)
 		if (ln)
 			apply_lakehouse(fs, &q, ln, v);
 	}
+	if (!q.err)
+		apply_volumes(fs, &q, root, v);
 	pthread_mutex_unlock(&fs->lock);
 
 	for (size_t i = 0; i < v->nitems; i++)

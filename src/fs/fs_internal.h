@@ -36,7 +36,11 @@ struct ucfs_fs {
 	struct item_stats *stats;
 	pthread_mutex_t hlock;
 	struct hlink handles; /* circular list head */
+	bool volumes_shadowed_logged; /* an item named Volumes hides them (fs_apply.c) */
 };
+
+/* MOUNT/Volumes: the mirrored volumes, as /Volumes on Databricks. */
+#define VOLUMES_DIR "Volumes"
 
 /* The counters of item `name`, created on first use (tree lock held). */
 struct io_stats *fs_item_stats(struct ucfs_fs *fs, const char *name);

@@ -139,7 +139,8 @@ struct node *node_add(struct tree *t, struct node *dir, const char *name, enum n
 		return NULL;
 	n->parent = dir;
 	n->table = dir->table;
-	n->in_log = dir->in_log || (dir->kind == N_TABLE && strcmp(name, "_delta_log") == 0);
+	n->in_log = dir->in_log || (dir->kind == N_TABLE && !(dir->table && dir->table->volume) &&
+				     strcmp(name, "_delta_log") == 0);
 	n->mtime = dir->mtime;
 	if (kind == N_DIR || kind == N_FILE) {
 		n->rel = *dir->rel ? xasprintf("%s/%s", dir->rel, name) : xstrdup(name);

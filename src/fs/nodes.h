@@ -32,11 +32,14 @@ enum node_kind {
 	N_LHTABLES,  /* its Tables/ directory, holding shortcuts (N_TABLE nodes) */
 	N_VDIR,      /* a virtual directory of ucfs's own (.ucfs) */
 	N_VFILE,     /* a virtual read-only file (status.json) */
+	N_VOLUMES,   /* MOUNT/Volumes: the catalogs whose volumes are mirrored */
+	N_VCATALOG,  /* MOUNT/Volumes/<catalog>: an item's volumes (its access applies) */
 };
 
 /* What the mount knows about one mirrored table. Owned by the tree. */
 struct mtable {
 	char *item, *schema, *name, *full_name, *table_id, *table_type, *format, *location;
+	bool volume;  /* a volume (table_id: its volume id; no _delta_log handling) */
 	char **roots; /* the item's allowed local roots (file:// is opened below them) */
 	size_t nroots;
 	struct storage *st; /* opened on first use */
@@ -54,7 +57,7 @@ struct node {
 	struct node *parent;
 	struct node **kids; /* sorted by name */
 	size_t nkids, capkids;
-	struct mtable *table; /* N_TABLE, N_DIR, N_FILE */
+	struct mtable *table; /* N_TABLE (a table or a volume), N_DIR, N_FILE */
 	char *rel;            /* path inside the table's storage ("" for N_TABLE) */
 	bool listed;          /* children reflect a storage listing */
 	bool listing;         /* a listing is in flight */
@@ -63,7 +66,7 @@ struct node {
 	bool dynamic; /* N_VFILE whose content is made at each open (stats) */
 	bool frozen;  /* N_FILE whose content (vdata) and attributes are fixed: a
 			 _last_checkpoint as one lookup read it; listings leave it */
-	int64_t ref_id; /* N_ITEM: the item's id */
+	int64_t ref_id; /* N_ITEM, N_VCATALOG: the item's id */
 	char *vdata;    /* N_VFILE: content */
 	size_t vlen;
 	struct timespec listed_at;
@@ -73,7 +76,8 @@ struct node {
 	struct timespec mtime;
 	char *etag; /* object identity from the listing (cloud storage) */
 	uint64_t nlookup;
-	/* N_ITEM, N_LAKEHOUSE: who may enter it and what is below (fs_access.c) */
+	/* N_ITEM, N_LAKEHOUSE, N_VCATALOG: who may enter it and what is below
+	 * (fs_access.c) */
 	uid_t uid;
 	gid_t gid;
 	mode_t perm;
