@@ -48,6 +48,14 @@ void view_volume_counts(const struct view_item *vi, size_t *mirrored, size_t *sk
 			*(vi->rows[i].skip_reason ? skipped : mirrored) += 1;
 }
 
+const struct view_item *view_volume_owner(const struct mount_view *v, const char *catalog)
+{
+	for (size_t i = 0; i < v->nitems; i++)
+		if (v->items[i].it.volumes && !strcmp(v->items[i].it.catalog, catalog))
+			return &v->items[i];
+	return NULL;
+}
+
 static void resolve(struct mount_view *v, struct view_shortcut *s)
 {
 	const struct shortcut *sc = &s->sc;

@@ -49,5 +49,8 @@ void view_counts(const struct view_item *vi, size_t *mirrored, size_t *skipped, 
 /* Counts of an item's volumes (rows with `volume` set; view_counts leaves
  * them out). */
 void view_volume_counts(const struct view_item *vi, size_t *mirrored, size_t *skipped);
+/* The item whose volumes the mount shows at MOUNT/Volumes/CATALOG: the first
+ * (items are sorted by name) that mirrors CATALOG with volumes, or NULL. */
+const struct view_item *view_volume_owner(const struct mount_view *v, const char *catalog);
 
 #endif

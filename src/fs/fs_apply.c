@@ -337,16 +337,6 @@ static void apply_lakehouse(struct ucfs_fs *fs, struct invals *q, struct node *l
 	}
 }
 
-/* The item whose volumes MOUNT/Volumes/<catalog> shows: the first (by
- * name) of the items mirroring that catalog with volumes. */
-static const struct view_item *volume_owner(const struct mount_view *v, const char *catalog)
-{
-	for (size_t i = 0; i < v->nitems; i++)
-		if (v->items[i].it.volumes && !strcmp(v->items[i].it.catalog, catalog))
-			return &v->items[i];
-	return NULL;
-}
-
 /* MOUNT/Volumes: shown while an item mirrors volumes, unless an item or
  * lakehouse is named Volumes (it keeps its name; the volumes are not
  * shown and the log says why). */
@@ -374,13 +364,13 @@ static void apply_volumes(struct ucfs_fs *fs, struct invals *q, struct node *roo
 		return;
 	for (size_t i = vn->nkids; i-- > 0;) {
 		struct node *cn = vn->kids[i];
-		const struct view_item *vi = volume_owner(v, cn->name);
+		const struct view_item *vi = view_volume_owner(v, cn->name);
 		if (!vi || vi->it.id != cn->ref_id)
 			drop(q, cn);
 	}
 	for (size_t i = 0; i < v->nitems && !q->err; i++) {
 		const struct view_item *vi = &v->items[i];
-		if (volume_owner(v, vi->it.catalog) != vi)
+		if (view_volume_owner(v, vi->it.catalog) != vi)
 			continue;
 		struct node *cn = node_child(vn, vi->it.catalog);
 		if (!cn && (cn = add(fs, q, vn, vi->it.catalog, N_VCATALOG)))

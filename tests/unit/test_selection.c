@@ -1,11 +1,14 @@
 /* test_selection.c - Fabric's inclusion/exclusion modes: every combination of
  * catalog x schema x table mode (valid and invalid), CLI list parsing, edits,
- * missing objects and the `mirror show` summary. */
+ * missing objects and the `mirror show` summary; the same rules applied to
+ * volume rows, and which item's volumes MOUNT/Volumes/CATALOG shows. */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "check.h"
+#include "core/catalog_sync.h"
 #include "core/selection.h"
+#include "core/view.h"
 #include "util/strutil.h"
 
 #define MAXW 16
@@ -573,6 +576,103 @@ static void test_describe(void)
 	selection_free(&s);
 }
 
+static struct table_row vrow(const char *schema, const char *name, bool volume,
+			     const char *location)
+{
+	struct table_row r = {0};
+	r.volume = volume;
+	r.schema_name = xstrdup(schema);
+	r.name = xstrdup(name);
+	r.location = xstrdup(location);
+	r.delta_version = DELTA_VERSION_UNKNOWN;
+	return r;
+}
+
+static void clear_rows(struct table_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		table_row_clear(&rows[i]);
+}
+
+/* rows: raw.events (table), raw.landing, raw.files (volumes), raw.x as
+ * both, loc.t (table), loc.docs (volume). Which are mirrored under SEL? */
+static void check_volume_selection(const char *inc, const char *exc, const char *want)
+{
+	struct table_row rows[] = {
+		vrow("raw", "events", false, "s3://b/e"), vrow("raw", "landing", true, "s3://b/l"),
+		vrow("raw", "files", true, "s3://b/f"),   vrow("raw", "x", false, "s3://b/xt"),
+		vrow("raw", "x", true, "s3://b/xv"),      vrow("loc", "t", false, "s3://b/t"),
+		vrow("loc", "docs", true, "file:///data/docs"),
+	};
+	size_t n = sizeof(rows) / sizeof(rows[0]);
+	char b1[256], b2[256];
+	const char *iv[MAXW], *ev[MAXW];
+	size_t ni = words(inc, b1, sizeof(b1), iv), ne = words(exc, b2, sizeof(b2), ev);
+	struct selection sel;
+	char *err = NULL;
+	CHECK(selection_from_lists(iv, ni, ev, ne, &sel, &err) == 0);
+	const char *root = "/data";
+	struct local_policy lp = {.item = "it", .roots = &root, .n = 1};
+	CHECK(rows_apply_selection(rows, n, &sel, &lp) == 0);
+	char got[256] = "";
+	for (size_t i = 0; i < n; i++)
+		if (!rows[i].skip_reason)
+			snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s.%s%s", *got ? " " : "",
+				 rows[i].schema_name, rows[i].name, rows[i].volume ? "/v" : "");
+	if (strcmp(got, want))
+		fprintf(stderr, "include '%s' exclude '%s': got '%s', want '%s'\n", inc ? inc : "",
+			exc ? exc : "", got, want);
+	CHECK(!strcmp(got, want));
+	selection_free(&sel);
+	clear_rows(rows, n);
+}
+
+static void test_volume_rows(void)
+{
+	check_volume_selection(NULL, NULL,
+			       "raw.events raw.landing/v raw.files/v raw.x raw.x/v loc.t loc.docs/v");
+	check_volume_selection("raw.files loc", NULL, "raw.files/v loc.t loc.docs/v");
+	/* a rule names schema.name: a table and a volume sharing it go together */
+	check_volume_selection(NULL, "raw.x", "raw.events raw.landing/v raw.files/v loc.t loc.docs/v");
+	check_volume_selection("raw.x", NULL, "raw.x raw.x/v");
+	check_volume_selection(NULL, "loc raw.landing", "raw.events raw.files/v raw.x raw.x/v");
+
+	/* A local volume outside the item's roots is skipped, with the reason. */
+	struct table_row r = vrow("s", "v", true, "file:///elsewhere/v");
+	struct selection sel;
+	selection_init(&sel);
+	const char *root = "/data";
+	struct local_policy lp = {.item = "it", .roots = &root, .n = 1};
+	CHECK(rows_apply_selection(&r, 1, &sel, &lp) == 0);
+	CHECK(r.skip_reason && strstr(r.skip_reason, "--allow-local"));
+	clear_rows(&r, 1);
+
+	/* Counts keep tables and volumes apart. */
+	struct table_row rows[] = {vrow("s", "t", false, "s3://b/t"), vrow("s", "v", true, "s3://b/v"),
+				   vrow("s", "w", true, "s3://b/w")};
+	rows[2].skip_reason = xstrdup("not selected");
+	struct view_item vi = {.rows = rows, .nrows = 3};
+	size_t m, sk, f;
+	view_counts(&vi, &m, &sk, &f);
+	CHECK(m == 1 && sk == 0 && f == 0);
+	view_volume_counts(&vi, &m, &sk);
+	CHECK(m == 1 && sk == 1);
+	clear_rows(rows, 3);
+
+	/* MOUNT/Volumes/CATALOG: the first item (by name) mirroring it with volumes. */
+	struct view_item items[] = {
+		{.it = {.name = (char *)"a", .catalog = (char *)"c", .volumes = false}},
+		{.it = {.name = (char *)"b", .catalog = (char *)"c", .volumes = true}},
+		{.it = {.name = (char *)"d", .catalog = (char *)"c", .volumes = true}},
+		{.it = {.name = (char *)"e", .catalog = (char *)"k", .volumes = true}},
+	};
+	struct mount_view v = {.items = items, .nitems = 4};
+	CHECK(view_volume_owner(&v, "c") == &items[1]);
+	CHECK(view_volume_owner(&v, "k") == &items[3]);
+	CHECK(view_volume_owner(&v, "a") == NULL); /* an item name is not a catalog */
+	CHECK(view_volume_owner(&v, "z") == NULL);
+}
+
 int main(void)
 {
 	test_rules_api();
@@ -582,5 +682,6 @@ int main(void)
 	test_selects();
 	test_missing();
 	test_describe();
+	test_volume_rows();
 	return check_done();
 }
