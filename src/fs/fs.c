@@ -176,12 +176,18 @@ static struct storage *table_storage(struct ucfs_fs *fs, struct mtable *m, int *
 	int r = storage_new(m->location, &env, &m->creds, &st, &msg);
 	pthread_mutex_lock(&fs->lock);
 	if (r) {
-		if (m->st_err != r)
+		/* A volume whose location does not exist yet (a MANAGED volume
+		 * nothing was written to) is empty; a table's is broken. */
+		bool empty = m->volume && r == -ENOENT;
+		if (m->st_err != r && empty)
+			log_info("volume %s: its location does not exist (yet): shown empty",
+				 m->full_name);
+		else if (m->st_err != r)
 			log_error("%s %s: cannot open storage: %s", m->volume ? "volume" : "table",
 				  m->full_name, msg ? msg : strerror(-r));
 		m->st_err = r;
 		free(msg);
-		*err = r == -ENOENT ? -EIO : r;
+		*err = r == -ENOENT && !empty ? -EIO : r;
 		return NULL;
 	}
 	free(msg);
@@ -221,8 +227,8 @@ again:
 		return 0;
 	int err = 0;
 	struct storage *st = table_storage(fs, dir->table, &err);
-	if (!st)
-		return err;
+	if (!st) /* -ENOENT: an empty volume (asked again at the next listing) */
+		return err == -ENOENT && dir->kind == N_TABLE ? 0 : err;
 	char *rel = xstrdup(dir->rel);
 	if (!rel)
 		return -ENOMEM;
