@@ -29,6 +29,7 @@
 #include "core/view.h"
 #include "fs/fs_internal.h"
 #include "util/log.h"
+#include "util/names.h"
 #include "util/strutil.h"
 
 struct inval {
@@ -372,6 +373,12 @@ static void apply_volumes(struct ucfs_fs *fs, struct invals *q, struct node *roo
 		const struct view_item *vi = &v->items[i];
 		if (view_volume_owner(v, vi->it.catalog) != vi)
 			continue;
+		const char *bad = name_entry_problem(vi->it.catalog);
+		if (bad) { /* the catalog name the item was made with: never a path */
+			log_error("mirrored item '%s': its volumes are not shown: catalog name %s",
+				  vi->it.name, bad);
+			continue;
+		}
 		struct node *cn = node_child(vn, vi->it.catalog);
 		if (!cn && (cn = add(fs, q, vn, vi->it.catalog, N_VCATALOG)))
 			cn->ref_id = vi->it.id;
