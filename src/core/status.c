@@ -109,10 +109,11 @@ cJSON *status_item_json(const struct view_item *vi, bool with_tables)
 	cJSON_AddNumberToObject(c, "mirrored", (double)m);
 	cJSON_AddNumberToObject(c, "skipped", (double)s);
 	cJSON_AddNumberToObject(c, "failing", (double)f);
-	view_volume_counts(vi, &m, &s);
-	cJSON_AddNumberToObject(c, "volumes_mirrored", (double)m);
-	cJSON_AddNumberToObject(c, "volumes_skipped", (double)s);
 	cJSON_AddBoolToObject(o, "volumes", it->volumes);
+	view_volume_counts(vi, &m, &s);
+	cJSON *vc = cJSON_AddObjectToObject(o, "volume_counts");
+	cJSON_AddNumberToObject(vc, "mirrored", (double)m);
+	cJSON_AddNumberToObject(vc, "skipped", (double)s);
 	cJSON *sel = cJSON_AddObjectToObject(o, "selection");
 	cJSON_AddStringToObject(sel, "catalog_mode", sel_mode_name(vi->sel.catalog));
 	cJSON *rules = cJSON_AddArrayToObject(sel, "rules");

@@ -17,9 +17,9 @@
 
 /* {name, catalog, host, profile, description, auto_sync, sync_status,
  *  last_sync_at, last_sync_time, last_sync_duration_ms, last_error{code,message},
- *  sync_pid, access{uid,gid,mode}, allow_local[], counts{mirrored,skipped,failing,
- *  volumes_mirrored,volumes_skipped} (tables, then volumes), volumes (bool: the item
- *  mirrors volumes), selection{catalog_mode, rules[]}, selection_issues[],
+ *  sync_pid, access{uid,gid,mode}, allow_local[], counts{mirrored,skipped,failing}
+ *  (tables), volumes (bool: the item mirrors volumes), volume_counts{mirrored,skipped},
+ *  selection{catalog_mode, rules[]}, selection_issues[],
  *  skipped_names[{kind, name, reason}] (schemas, tables and volumes the last sync
  *  skipped: duplicates, unusable names; names escaped), tables[] and volume_list[]
  *  (when with_tables; a volume has volume_type, volume_id, storage_location and
