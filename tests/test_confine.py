@@ -172,6 +172,7 @@ def _as_schema_2(state: Path) -> None:
         "ALTER TABLE lakehouses DROP COLUMN owner_uid;"
         "ALTER TABLE lakehouses DROP COLUMN owner_gid; ALTER TABLE lakehouses DROP COLUMN mode;"
         "ALTER TABLE items DROP COLUMN skipped_names;"
+        "ALTER TABLE items DROP COLUMN volumes;"  # schema 5 (its tables key stays: no volume rows)
         "UPDATE tables SET skip_reason = NULL WHERE unsupported_reason IS NULL;"
         "PRAGMA user_version=2;")
     db.commit()
