@@ -256,9 +256,10 @@ int vending_get(struct vending *v, bool volume, const char *table_id, const char
 		r = request(v, "2.0", volume, table_id, &c, &ue, &perr);
 	}
 	char *msg = NULL;
-	if (r) {
+	if (r) { /* a bad answer names the object too */
 		char *what = xasprintf("storage credentials of %s %s", kind, table_name);
-		msg = perr ? perr : uc_error_describe(&ue, what);
+		msg = perr ? xasprintf("%s: %s", what ? what : kind, perr) : uc_error_describe(&ue, what);
+		free(perr);
 		free(what);
 	}
 	uc_error_clear(&ue);
