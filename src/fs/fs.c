@@ -85,8 +85,11 @@ static int table_creds(void *ctx, struct storage_creds *out, char **err)
 		memset(out, 0, sizeof(*out));
 		return 0;
 	}
-	return fs->backend.creds(fs->backend.ctx, m->item, m->volume, m->table_id, m->full_name, out,
-				 err);
+	int r = fs->backend.creds(fs->backend.ctx, m->item, m->volume, m->table_id, m->full_name,
+				  out, err);
+	/* Readers see a denial (EACCES) or an I/O error; an answer that could
+	 * not be used (EBADMSG) or a transport errno is the log's to explain. */
+	return r == 0 || r == -EACCES || r == -ENOMEM ? r : -EIO;
 }
 
 static void table_creds_invalidate(void *ctx)
