@@ -10,6 +10,9 @@
  * Everything is read-only: write operations fail with EROFS. Table
  * directories carry user.ucfs.* extended attributes. MOUNT/<lakehouse>/
  * Tables/<shortcut> shows a mirrored table under a second name.
+ * MOUNT/Volumes/<catalog>/<schema>/<volume>/ shows the volumes of items that
+ * mirror them, each presented like a table's location (without _delta_log
+ * handling), as Databricks' /Volumes lays them out.
  * ucfs's own files live in dot-directories, listed like any other entry
  * (plain `ls` leaves them out, `ls -a` shows them): MOUNT/.ucfs/stats.json
  * (the data path's counters) and MOUNT/<item>/.ucfs/status.json (the item's
@@ -61,7 +64,7 @@ void fs_set_backend(struct ucfs_fs *fs, const struct fs_backend *b);
 /* Once mounted: lets fs_apply() invalidate the kernel's caches. */
 void fs_set_session(struct ucfs_fs *fs, struct fuse_session *se);
 /* Make the tree show VIEW: items (with their mirrored tables and their
- * .ucfs/status.json), lakehouses with their working shortcuts. Only what
+ * .ucfs/status.json), lakehouses with their working shortcuts, volumes. Only what
  * changed is replaced; kernel entries of what changed are invalidated, and
  * every table's _delta_log (and root) listing is refreshed. Returns the
  * number of changed entries, or a negative errno. */
