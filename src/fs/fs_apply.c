@@ -356,6 +356,7 @@ static void apply_volumes(struct ucfs_fs *fs, struct invals *q, struct node *roo
 		fs->volumes_shadowed_logged = any;
 		return;
 	}
+	fs->volumes_shadowed_logged = false;
 	if (!any) {
 		if (vn)
 			drop(q, vn);
@@ -418,16 +419,23 @@ int fs_apply(struct ucfs_fs *fs, const struct mount_view *v)
 		cJSON_Delete(j);
 	}
 
+	/* An item or lakehouse named Volumes takes the name (apply_volumes). */
+	bool volumes_taken = false;
+	for (size_t i = 0; i < v->nitems; i++)
+		volumes_taken |= !strcmp(v->items[i].it.name, VOLUMES_DIR);
+	for (size_t i = 0; i < v->nlhs; i++)
+		volumes_taken |= !strcmp(v->lhs[i].name, VOLUMES_DIR);
+
 	pthread_mutex_lock(&fs->lock);
 	struct node *root = tree_root(&fs->tree);
 	for (size_t i = root->nkids; i-- > 0;) {
 		struct node *n = root->kids[i];
-		bool keep = n->kind == N_VDIR || n->kind == N_VOLUMES; /* .ucfs, Volumes */
+		bool keep = n->kind == N_VDIR || (n->kind == N_VOLUMES && !volumes_taken);
 		if (n->kind == N_ITEM)
 			for (size_t k = 0; k < v->nitems && !keep; k++)
 				keep = v->items[k].it.id == n->ref_id &&
 				       !strcmp(v->items[k].it.name, n->name);
-		else
+		else if (n->kind == N_LAKEHOUSE)
 			for (size_t k = 0; k < v->nlhs && !keep; k++)
 				keep = !strcmp(v->lhs[k].name, n->name);
 		if (!keep)
