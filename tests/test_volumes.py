@@ -42,7 +42,7 @@ from deltalake import write_deltalake
 from motoserver import REGION, MotoServer
 from mountutil import Mount, env_for, run
 from ucapi import UCClient, file_uri
-from ucproxy import UCProxy, denied
+from ucproxy import LoopingPages, UCProxy, denied
 from ucserver import S3Vending, UCServer
 
 BUCKET = "ucfs-volumes"
@@ -324,6 +324,31 @@ def test_selection_applies_to_volumes(lab, tmp_path):
     finally:
         log = m.stop()
     assert not [ln for ln in log.splitlines() if "error" in ln], log
+
+
+def test_volume_listing_is_bounded(lab, tmp_path):
+    """Volume listings are paginated and bounded like the others: page tokens that
+    loop (the real server's, A B A) end the listing with an error naming it, and
+    nothing is created."""
+    api = lab["api"]
+    api.create_schema(CAT, "many")
+    try:
+        for i in range(3):
+            api.create_volume(CAT, "many", f"v{i}",
+                              storage_location=file_uri(lab["base"] / "many" / f"v{i}"))
+        env = mount_env(lab, tmp_path / "state.db")
+        with UCProxy(lab["srv"].url) as proxy:
+            proxy.alter = LoopingPages("/volumes", catalog_name=CAT, schema_name="many")
+            p = run(["mirror", "create", "--catalog", CAT, "--host", proxy.url, "--volumes"],
+                    env=env)
+    finally:
+        for i in range(3):
+            api.request("DELETE", f"/volumes/{CAT}.many.v{i}", ok=(200, 404))
+        api.delete_schema(CAT, "many")
+    assert p.returncode != 0, (proxy.alter.pages, proxy.alter.tokens)
+    assert f"the volumes of schema '{CAT}.many'" in p.stderr, p.stderr
+    assert 3 <= proxy.alter.pages <= 4, proxy.alter.pages
+    assert not (tmp_path / "state.db").exists()
 
 
 def test_selection_names_must_exist(lab, tmp_path):
