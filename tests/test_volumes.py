@@ -42,7 +42,7 @@ from deltalake import write_deltalake
 from motoserver import REGION, MotoServer
 from mountutil import Mount, env_for, run
 from ucapi import UCClient, file_uri
-from ucproxy import LoopingPages, UCProxy, denied
+from ucproxy import EditListing, LoopingPages, UCProxy, denied
 from ucserver import S3Vending, UCServer
 
 BUCKET = "ucfs-volumes"
@@ -349,6 +349,39 @@ def test_volume_listing_is_bounded(lab, tmp_path):
     assert f"the volumes of schema '{CAT}.many'" in p.stderr, p.stderr
     assert 3 <= proxy.alter.pages <= 4, proxy.alter.pages
     assert not (tmp_path / "state.db").exists()
+
+
+def test_hostile_volume_answers(lab, tmp_path):
+    """Volume names and locations are hostile input: a volume listed twice (the
+    first listing is kept), names that cannot be directory entries, a location
+    outside the allowed roots (/etc) and one with no location are never shown;
+    status says why."""
+    def edit(vols):
+        first = vols[0]
+        return vols + [dict(first), dict(first, name="bad\x1bname"), dict(first, name=".."),
+                       dict(first, name="etc", storage_location="file:///etc", volume_id="e1"),
+                       dict(first, name="nowhere", storage_location=None, volume_id="n1")]
+
+    env = mount_env(lab, tmp_path / "state.db")
+    with UCProxy(lab["srv"].url) as proxy:
+        proxy.alter = EditListing("/volumes", "volumes", edit, catalog_name=CAT,
+                                  schema_name="raw")
+        run(["mirror", "create", "--catalog", CAT, "--host", proxy.url, "--volumes"], env=env,
+            check=True)
+        st = status(env, CAT)
+        skipped = [s for s in st["skipped_names"] if s["kind"] == "volume"]
+        assert len(skipped) == 3, skipped
+        assert any("more than once" in s["reason"] for s in skipped), skipped
+        vols = {v["name"]: v for v in st["volume_list"]}
+        assert set(vols) == {"files", "landing", "docs", "etc", "nowhere"}
+        assert "is outside the local roots" in vols["etc"]["reason"], vols["etc"]
+        assert "no storage location" in vols["nowhere"]["reason"], vols["nowhere"]
+        assert st["volume_counts"] == {"mirrored": 3, "skipped": 2}
+        m = Mount(tmp_path / "mnt", env).start()  # its sync sees the same answers
+        try:
+            assert ls(m.mp / "Volumes" / CAT / "raw") == ["files", "landing"]
+        finally:
+            m.stop()
 
 
 def test_selection_names_must_exist(lab, tmp_path):
