@@ -251,6 +251,25 @@ def test_local_volumes_cp_find_and_pandas_match_the_files(lab, mounted, tmp_path
                                   pd.read_csv(lab["base"] / "docs" / "a.csv"))
 
 
+def test_volumes_root_mount_is_exactly_the_Volumes_tree(lab, mounted, tmp_path):
+    """-o volumes_root: the mount point is /Volumes itself (catalogs at the top, no
+    items, no Volumes level), for `ucfs mount /Volumes -o volumes_root`."""
+    _, env = mounted
+    m = Mount(tmp_path / "Volumes", env, options="volumes_root").start()
+    try:
+        assert ls(m.mp) == [LOCAL_CAT, CAT]
+        assert ls(m.mp / CAT) == ["loc", "raw"]
+        assert ls(m.mp / CAT / "raw") == ["files", "landing"]
+        assert find(m.mp / CAT / "raw" / "landing") == find_expected(LANDING)
+        pd.testing.assert_frame_equal(pd.read_csv(m.mp / CAT / "raw" / "landing" / "data.csv"),
+                                      pd.read_csv(io.BytesIO(LANDING["data.csv"])))
+        assert tree_of(m.mp / LOCAL_CAT / "s" / "m") == LOCAL_MANAGED
+        assert (m.mp / ".ucfs" / "stats.json").is_file()
+    finally:
+        log = m.stop()
+    assert not [ln for ln in log.splitlines() if "error" in ln], log
+
+
 def test_status_lists_volumes(mounted):
     _, env = mounted
     st = status(env, CAT)

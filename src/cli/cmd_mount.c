@@ -45,6 +45,8 @@ static const char mount_help[] =
 	"  -o OPTIONS         comma-separated mount options:\n"
 	"      state=PATH        state database (same as --state)\n"
 	"      offline           do not contact Unity Catalog; serve the last synced state\n"
+	"      volumes_root      show only the items' volumes, as MOUNTPOINT/<catalog>/<schema>/\n"
+	"                        <volume>/: mount it at /Volumes for Databricks code\n"
 	"      log_ttl=SECS      staleness bound of _delta_log listings (default 2)\n"
 	"      dir_ttl=SECS      staleness bound of other table listings (default 60)\n"
 	"      attr_timeout=SECS kernel cache of table file attributes (default 3600)\n"
@@ -105,7 +107,7 @@ static const char *const fuse_words[] = {
 };
 /* ucfs's own (see parse_o); "=" ones take a value. */
 static const char *const ucfs_words[] = {
-	"state=", "offline", "debug", "no_auto_unmount", "log_ttl=", "dir_ttl=",
+	"state=", "offline", "volumes_root", "debug", "no_auto_unmount", "log_ttl=", "dir_ttl=",
 	"attr_timeout=", "meta_timeout=", "s3_endpoint=", "s3_region=", "azure_endpoint=",
 	"gcs_endpoint=", "ca_file=", "cache_dir=", "cache_size=", "max_read=", "readahead=",
 	"max_inflight=", "fetch_threads=", "threads=", "sync_interval=", "state_poll=", NULL,
@@ -216,6 +218,8 @@ static int parse_o(char *arg, struct mount_opts *o)
 			o->state = val;
 		else if (!strcmp(key, "offline"))
 			o->offline = true;
+		else if (!strcmp(key, "volumes_root"))
+			o->fs.volumes_root = true;
 		else if (!strcmp(key, "debug"))
 			o->debug = o->foreground = true;
 		else if (!strcmp(key, "no_auto_unmount"))

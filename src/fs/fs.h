@@ -37,6 +37,7 @@ struct fs_config {
 	unsigned readahead;  /* the kernel's readahead, bytes */
 	uid_t uid;
 	gid_t gid;
+	bool volumes_root; /* the mount is /Volumes: only the volumes, catalogs at the top */
 };
 
 struct ucfs_fs;

@@ -19,7 +19,9 @@
  * against the mount point's Volumes directory (e.g. a /Volumes symlink).
  * The catalog name, not the item name, is the path: two items mirroring
  * one catalog with volumes show the first one's (by item name). A volume
- * node is an N_TABLE whose mtable has `volume` set.
+ * node is an N_TABLE whose mtable has `volume` set. With volumes_root the
+ * mount shows exactly that tree: the catalog directories are the root's
+ * children (besides .ucfs), and items and lakehouses are not shown.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -338,6 +340,9 @@ static void apply_lakehouse(struct ucfs_fs *fs, struct invals *q, struct node *l
 	}
 }
 
+static void apply_vcatalogs(struct ucfs_fs *fs, struct invals *q, struct node *dir,
+			    const struct mount_view *v);
+
 /* MOUNT/Volumes: shown while an item mirrors volumes, unless an item or
  * lakehouse is named Volumes (it keeps its name; the volumes are not
  * shown and the log says why). */
@@ -364,8 +369,18 @@ static void apply_volumes(struct ucfs_fs *fs, struct invals *q, struct node *roo
 	}
 	if (!vn && !(vn = add(fs, q, root, VOLUMES_DIR, N_VOLUMES)))
 		return;
-	for (size_t i = vn->nkids; i-- > 0;) {
-		struct node *cn = vn->kids[i];
+	apply_vcatalogs(fs, q, vn, v);
+}
+
+/* The catalog directories under dir (MOUNT/Volumes, or the root with
+ * volumes_root), each showing its owner item's volumes. */
+static void apply_vcatalogs(struct ucfs_fs *fs, struct invals *q, struct node *dir,
+			    const struct mount_view *v)
+{
+	for (size_t i = dir->nkids; i-- > 0;) {
+		struct node *cn = dir->kids[i];
+		if (cn->kind != N_VCATALOG)
+			continue;
 		const struct view_item *vi = view_volume_owner(v, cn->name);
 		if (!vi || vi->it.id != cn->ref_id)
 			drop(q, cn);
@@ -380,8 +395,8 @@ static void apply_volumes(struct ucfs_fs *fs, struct invals *q, struct node *roo
 				  vi->it.name, bad);
 			continue;
 		}
-		struct node *cn = node_child(vn, vi->it.catalog);
-		if (!cn && (cn = add(fs, q, vn, vi->it.catalog, N_VCATALOG)))
+		struct node *cn = node_child(dir, vi->it.catalog);
+		if (!cn && (cn = add(fs, q, dir, vi->it.catalog, N_VCATALOG)))
 			cn->ref_id = vi->it.id;
 		if (!cn)
 			return;
@@ -430,18 +445,19 @@ int fs_apply(struct ucfs_fs *fs, const struct mount_view *v)
 	struct node *root = tree_root(&fs->tree);
 	for (size_t i = root->nkids; i-- > 0;) {
 		struct node *n = root->kids[i];
-		bool keep = n->kind == N_VDIR || (n->kind == N_VOLUMES && !volumes_taken);
-		if (n->kind == N_ITEM)
+		bool keep = n->kind == N_VDIR || (n->kind == N_VOLUMES && !volumes_taken) ||
+			    n->kind == N_VCATALOG; /* apply_vcatalogs prunes them */
+		if (n->kind == N_ITEM && !fs->cfg.volumes_root) /* volumes_root: none kept */
 			for (size_t k = 0; k < v->nitems && !keep; k++)
 				keep = v->items[k].it.id == n->ref_id &&
 				       !strcmp(v->items[k].it.name, n->name);
-		else if (n->kind == N_LAKEHOUSE)
+		else if (n->kind == N_LAKEHOUSE && !fs->cfg.volumes_root)
 			for (size_t k = 0; k < v->nlhs && !keep; k++)
 				keep = !strcmp(v->lhs[k].name, n->name);
 		if (!keep)
 			drop(&q, n);
 	}
-	for (size_t i = 0; i < v->nitems && !q.err; i++) {
+	for (size_t i = 0; i < v->nitems && !q.err && !fs->cfg.volumes_root; i++) {
 		const struct view_item *vi = &v->items[i];
 		struct node *in = node_child(root, vi->it.name);
 		if (!in && (in = add(fs, &q, root, vi->it.name, N_ITEM)))
@@ -460,14 +476,16 @@ int fs_apply(struct ucfs_fs *fs, const struct mount_view *v)
 		if (sf)
 			sf->dynamic = true;
 	}
-	for (size_t i = 0; i < v->nlhs && !q.err; i++) {
+	for (size_t i = 0; i < v->nlhs && !q.err && !fs->cfg.volumes_root; i++) {
 		struct node *ln = node_child(root, v->lhs[i].name);
 		if (!ln)
 			ln = add(fs, &q, root, v->lhs[i].name, N_LAKEHOUSE);
 		if (ln)
 			apply_lakehouse(fs, &q, ln, v);
 	}
-	if (!q.err)
+	if (!q.err && fs->cfg.volumes_root)
+		apply_vcatalogs(fs, &q, root, v);
+	else if (!q.err)
 		apply_volumes(fs, &q, root, v);
 	pthread_mutex_unlock(&fs->lock);
 
