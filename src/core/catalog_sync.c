@@ -238,7 +238,7 @@ int catalog_fetch(struct uc_client *uc, const char *catalog, bool volumes,
 	out->schemas = calloc(schemas.n ? schemas.n : 1, sizeof(char *));
 	if (!out->schemas || !skipped)
 		r = -ENOMEM;
-	size_t cap = 0;
+	size_t cap = 0, ntables = 0; /* tables listed so far (progress) */
 	for (size_t s = 0; s < schemas.n && !r; s++) {
 		const char *sname = schemas.items[s].name;
 		char buf[128];
@@ -257,11 +257,13 @@ int catalog_fetch(struct uc_client *uc, const char *catalog, bool volumes,
 			break;
 		}
 		out->nschemas++;
+		size_t before = out->n;
 		r = fetch_schema(uc, catalog, sname, false, out, &cap, skipped, e);
+		ntables += out->n - before;
 		if (!r && volumes)
 			r = fetch_schema(uc, catalog, sname, true, out, &cap, skipped, e);
 		if (p && p->fn)
-			p->fn(p->ctx, item_name, s + 1, schemas.n, out->n);
+			p->fn(p->ctx, item_name, s + 1, schemas.n, ntables);
 	}
 	seenset_free(&seen);
 	uc_schema_list_free(&schemas);
