@@ -12,8 +12,9 @@
  * Tables/<shortcut> shows a mirrored table under a second name.
  * ucfs's own files live in dot-directories, listed like any other entry
  * (plain `ls` leaves them out, `ls -a` shows them): MOUNT/.ucfs/stats.json
- * (the data path's counters) and MOUNT/<item>/.ucfs/status.json (the item's
- * status document). Names starting with '.' are reserved for them: no item,
+ * (the data path's counters), MOUNT/.ucfs/duckdb.sql and spark.sql (the
+ * tables by name, core/sqldefs.h, remade at every applied sync) and
+ * MOUNT/<item>/.ucfs/status.json (the item's status document). Names starting with '.' are reserved for them: no item,
  * schema or table can take one.
  */
 #ifndef UCFS_FS_H
@@ -33,6 +34,9 @@ struct fs_config {
 	unsigned readahead;  /* the kernel's readahead, bytes */
 	uid_t uid;
 	gid_t gid;
+	/* The mount's absolute path (not copied: must outlive the fs), for the
+	 * paths in MOUNT/.ucfs/duckdb.sql and spark.sql; NULL: no such files. */
+	const char *mountpoint;
 };
 
 struct ucfs_fs;

@@ -12,12 +12,15 @@
  * allows (the view skips the others, whatever the stored rows say), and a
  * table whose item's roots changed gets a new node. An item's or lakehouse's
  * owner, group and mode are set on its node; when they change, the cached
- * attributes of everything below are invalidated.
+ * attributes of everything below are invalidated. MOUNT/.ucfs/duckdb.sql
+ * and spark.sql are made from every applied view (core/sqldefs.h); their
+ * size and mtime change with their content only.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/sqldefs.h"
 #include "core/status.h"
 #include "core/view.h"
 #include "fs/fs_internal.h"
@@ -343,6 +346,10 @@ int fs_apply(struct ucfs_fs *fs, const struct mount_view *v)
 		status[i] = j ? cJSON_Print(j) : NULL;
 		cJSON_Delete(j);
 	}
+	/* The tables by name (NULL without a mount point, or out of memory:
+	 * the files keep their last content). */
+	char *duck = fs->cfg.mountpoint ? sqldefs_duckdb(v, fs->cfg.mountpoint) : NULL;
+	char *spark = fs->cfg.mountpoint ? sqldefs_spark(v, fs->cfg.mountpoint) : NULL;
 
 	pthread_mutex_lock(&fs->lock);
 	struct node *root = tree_root(&fs->tree);
@@ -378,6 +385,14 @@ int fs_apply(struct ucfs_fs *fs, const struct mount_view *v)
 		if (sf)
 			sf->dynamic = true;
 	}
+	if (dot && duck)
+		set_vfile(fs, &q, dot, "duckdb.sql", duck);
+	else
+		free(duck);
+	if (dot && spark)
+		set_vfile(fs, &q, dot, "spark.sql", spark);
+	else
+		free(spark);
 	for (size_t i = 0; i < v->nlhs && !q.err; i++) {
 		struct node *ln = node_child(root, v->lhs[i].name);
 		if (!ln)
