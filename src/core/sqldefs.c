@@ -311,6 +311,17 @@ static char *gen_done(struct gen *g)
 static void spark_put(struct gen *g, const char *owner, size_t olen, const char *db,
 		      const char *name, const char *path, const char *shown);
 
+/* Spark's session catalog refuses other database and table names
+ * (INVALID_SCHEMA_OR_RELATION_NAME), quoted or not. */
+static bool spark_name_ok(const char *name)
+{
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_'))
+			return false;
+	return *name != '\0';
+}
+
 /* The table of A.B.C at PATH as Spark's DB.C: DB is A_B for an item's
  * table, A for a lakehouse's shortcut; made on first use. */
 static void spark_table(struct gen *g, bool lakehouse, const char *a, const char *b,
@@ -320,10 +331,18 @@ static void spark_table(struct gen *g, bool lakehouse, const char *a, const char
 	char *db = lakehouse ? xstrdup(a) : xasprintf("%s_%s", a, b);
 	char *owner = key3(lakehouse ? "lakehouse" : "item", a, lakehouse ? NULL : b, &olen);
 	char *shown = dotted(a, b, c);
-	if (db && owner && shown)
+	char *why = NULL;
+	if (db && shown && (!spark_name_ok(db) || !spark_name_ok(c)))
+		why = xasprintf("Spark's session catalog takes only letters, digits and _ in "
+				"%s names, not '%s'", spark_name_ok(db) ? "table" : "database",
+				spark_name_ok(db) ? c : db);
+	if (why)
+		put(g, sql_put_skipped(&g->sb, shown, why));
+	else if (db && owner && shown)
 		spark_put(g, owner, olen, db, c, path, shown);
 	else
 		put(g, -ENOMEM);
+	free(why);
 	free(db);
 	free(owner);
 	free(shown);
@@ -388,12 +407,17 @@ static void emit(struct gen *g, const struct engine *e, bool lakehouse, const ch
 	free(path);
 }
 
-static char *generate(const struct mount_view *v, const char *mnt, char *header,
-		      const struct engine *e)
+/* The file: a header (WHAT it names, the mount point escaped: it is in a
+ * comment, and USAGE lines), then per item and lakehouse its tables. */
+static char *generate(const struct mount_view *v, const char *mnt, const char *what,
+		      const char *usage, const struct engine *e)
 {
 	struct gen g = {.mnt = mnt};
-	put(&g, header ? sb_puts(&g.sb, header) : -ENOMEM);
-	free(header);
+	char *shown = name_escape(mnt);
+	put(&g, shown ? sb_printf(&g.sb, "-- ucfs: %s of the tables mounted at %s, remade at "
+					 "every sync.\n%s", what, shown, usage)
+		      : -ENOMEM);
+	free(shown);
 	for (size_t i = 0; i < v->nitems && !g.err; i++) {
 		const struct view_item *vi = &v->items[i];
 		put(&g, sb_puts(&g.sb, "\n"));
@@ -438,25 +462,17 @@ static bool spark_begin(struct gen *g, const char *name, const char *kind)
 char *sqldefs_duckdb(const struct mount_view *v, const char *mnt)
 {
 	static const struct engine duck = {duck_database, duck_table};
-	return generate(v, mnt,
-			xasprintf("-- ucfs: DuckDB names of the tables mounted at %s, remade at "
-				  "every sync.\n"
-				  "-- duckdb -init THIS_FILE (needs the delta extension), or "
-				  "'ucfs sql'.\n"
-				  "-- SELECT * FROM item.schema.table; lakehouse.Tables.shortcut\n",
-				  mnt),
+	return generate(v, mnt, "DuckDB names",
+			"-- duckdb -init THIS_FILE (needs the delta extension), or 'ucfs sql'.\n"
+			"-- SELECT * FROM item.schema.table; lakehouse.Tables.shortcut\n",
 			&duck);
 }
 
 char *sqldefs_spark(const struct mount_view *v, const char *mnt)
 {
 	static const struct engine spark = {spark_begin, spark_table};
-	return generate(v, mnt,
-			xasprintf("-- ucfs: Spark session catalog names of the tables mounted at "
-				  "%s,\n"
-				  "-- remade at every sync. Run each statement with spark.sql() "
-				  "(needs delta-spark).\n"
-				  "-- SELECT * FROM item_schema.table; lakehouse.shortcut\n",
-				  mnt),
+	return generate(v, mnt, "Spark session catalog names",
+			"-- Run each statement with spark.sql() (needs delta-spark).\n"
+			"-- SELECT * FROM item_schema.table; lakehouse.shortcut\n",
 			&spark);
 }

@@ -18,8 +18,9 @@
  * ' doubled; Spark: ' and \ escaped with \, which its parser reads back).
  * Whatever is left out - a skipped table, one whose _delta_log was unreadable
  * at the last sync (its view would fail to load), a broken shortcut, a name
- * the engine cannot take (a database name DuckDB reserves, two names the
- * engine sees as equal: identifiers are case-insensitive in both) - is one
+ * the engine cannot take (a database name DuckDB reserves; in Spark's session
+ * catalog, database and table names other than letters, digits and _; two
+ * names the engine sees as equal: identifiers are case-insensitive in both) - is one
  * "-- skipped NAME: REASON" line, NAME and REASON escaped (util/names.h), so
  * no line break or control character reaches the file. Functions return a
  * malloc'ed string, NULL only on ENOMEM.

@@ -144,9 +144,11 @@ static void test_files(void)
 		CHECK(count(s, "CREATE SCHEMA IF NOT EXISTS cat_sales;") == 1);
 		CHECK(strstr(s, "CREATE TABLE IF NOT EXISTS cat_sales.orders USING delta LOCATION "
 				"'/mnt/u c/cat/sales/orders';\n"));
-		CHECK(strstr(s, "CREATE TABLE IF NOT EXISTS cat_sales.`it's \"odd\" t\xc3\xa4""ble` "
-				"USING delta LOCATION '/mnt/u c/cat/sales/it\\'s \"odd\" "
-				"t\xc3\xa4""ble';\n"));
+		/* Spark's session catalog refuses such a name, quoted or not */
+		CHECK(strstr(s, "-- skipped cat.sales.it's \"odd\" t\xc3\xa4""ble: Spark's session "
+				"catalog takes only letters, digits and _ in table names, not "
+				"'it's \"odd\" t\xc3\xa4""ble'\n"));
+		CHECK(!strstr(s, "`it's"));
 		CHECK(strstr(s, "-- skipped cat.sales.v1: view: not a Delta table\n"));
 		CHECK(strstr(s, "-- skipped cat.Sales.x: Spark sees its database name cat_Sales"));
 		CHECK(strstr(s, "-- skipped cat.sales.ORDERS: Spark sees its name as equal"));
@@ -157,7 +159,7 @@ static void test_files(void)
 		CHECK(strstr(s, "CREATE SCHEMA IF NOT EXISTS lh;\nCREATE TABLE IF NOT EXISTS lh.o "
 				"USING delta LOCATION '/mnt/u c/lh/Tables/o';\n"));
 		CHECK(strstr(s, "-- skipped lh.Tables.gone: target"));
-		CHECK(count(s, "CREATE TABLE") == 5);
+		CHECK(count(s, "CREATE TABLE") == 4);
 	}
 	free(s);
 
@@ -170,6 +172,10 @@ static void test_files(void)
 	struct mount_view none = {0};
 	d = sqldefs_duckdb(&none, "/m");
 	CHECK(d && !strstr(d, "CREATE") && !strstr(d, "ATTACH"));
+	free(d);
+	/* A mount point with a line break cannot end the header's comment. */
+	d = sqldefs_spark(&none, "/m\nDROP x");
+	CHECK(d && strstr(d, "mounted at /m\\x0ADROP x,") && !strstr(d, "\nDROP"));
 	free(d);
 }
 
