@@ -103,8 +103,10 @@ int cmd_sql(int argc, char **argv, struct global_opts *g)
 					"no DuckDB name: rename it (ucfs mirror edit %s --rename NEW), "
 					"or read its tables by path with delta_scan",
 					sqldefs_duckdb_reserved(item), item, item);
-		if (sql_put_ident(&use, item, '"'))
+		if (sql_put_ident(&use, item, '"')) {
+			sb_free(&use);
 			return cli_fail("out of memory");
+		}
 		d.use = use.buf;
 	}
 	r = duckrun_exec(&d);
@@ -206,9 +208,12 @@ int cmd_preview(int argc, char **argv, struct global_opts *g)
 	}
 	char *path = a && b && c ? xasprintf("%s/%s/%s/%s", real, a, b, c) : NULL;
 	struct strbuf q = {0};
-	if (!path || sb_puts(&q, "DESCRIBE SELECT * FROM delta_scan(") ||
+	/* The schema as a plain result (DuckDB's DESCRIBE box folds the columns). */
+	if (!path ||
+	    sb_puts(&q, "SELECT column_name AS \"column\", column_type AS \"type\", \"null\" "
+			"AS nullable FROM (DESCRIBE SELECT * FROM delta_scan(") ||
 	    sql_put_string_duckdb(&q, path) ||
-	    sb_puts(&q, "); SELECT * FROM delta_scan(") || sql_put_string_duckdb(&q, path) ||
+	    sb_puts(&q, ")); SELECT * FROM delta_scan(") || sql_put_string_duckdb(&q, path) ||
 	    sb_printf(&q, ") LIMIT %ld;", rows)) {
 		r = cli_fail("out of memory");
 	} else {
