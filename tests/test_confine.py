@@ -172,6 +172,8 @@ def _as_schema_2(state: Path) -> None:
         "ALTER TABLE lakehouses DROP COLUMN owner_uid;"
         "ALTER TABLE lakehouses DROP COLUMN owner_gid; ALTER TABLE lakehouses DROP COLUMN mode;"
         "ALTER TABLE items DROP COLUMN skipped_names;"
+        "ALTER TABLE tables DROP COLUMN columns_json;"  # schema 5
+        "ALTER TABLE tables DROP COLUMN constraints_json;"
         "UPDATE tables SET skip_reason = NULL WHERE unsupported_reason IS NULL;"
         "PRAGMA user_version=2;")
     db.commit()

@@ -89,6 +89,9 @@ static const char *const migrations[] = {
 	"item ''' || i.name || ''' allows no local root (run: ucfs mirror edit ' || i.name || "
 	"' --allow-local DIR, DIR holding this table)' FROM items i WHERE i.id = tables.item_id) "
 	"WHERE skip_reason IS NULL AND lower(substr(location, 1, 5)) = 'file:';",
+	/* 5: columns and keys of tables (MOUNT/.ucfs/model.json); NULL until synced */
+	("ALTER TABLE tables ADD COLUMN columns_json TEXT;"
+	 "ALTER TABLE tables ADD COLUMN constraints_json TEXT;"),
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STATE_SCHEMA_VERSION,
