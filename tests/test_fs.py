@@ -233,10 +233,10 @@ def test_ucfs_dirs_listed_and_readable(mount, catalog):
                    for line in ls_a.stdout.splitlines()), ls_a.stdout
         ls = subprocess.run(["ls", str(d)], capture_output=True, text=True, timeout=30)
         assert ".ucfs" not in ls.stdout.split()
-    # MOUNT/.ucfs also holds duckdb.sql and spark.sql (tables by name: test_sqlname.py)
+    # MOUNT/.ucfs also holds duckdb.sql, spark.sql and model.json (test_sqlname.py)
     for dot, name, key in ((mount / ".ucfs", "stats.json", "items"),
                            (mount / CATALOG / ".ucfs", "status.json", "name")):
-        others = ["duckdb.sql", "spark.sql"] if name == "stats.json" else []
+        others = ["duckdb.sql", "model.json", "spark.sql"] if name == "stats.json" else []
         assert sorted(os.listdir(dot)) == sorted([name, *others])
         with os.scandir(dot) as it:
             [e] = [e for e in it if e.name == name]
@@ -253,6 +253,7 @@ def test_ucfs_dirs_listed_and_readable(mount, catalog):
     assert sorted(found.stdout.split()) == sorted([str(mount / ".ucfs" / "stats.json"),
                                                   str(mount / ".ucfs" / "duckdb.sql"),
                                                   str(mount / ".ucfs" / "spark.sql"),
+                                                  str(mount / ".ucfs" / "model.json"),
                                                   str(mount / CATALOG / ".ucfs" / "status.json")])
     assert ".ucfs" not in os.listdir(mount / CATALOG / "sales")
     assert ".ucfs" not in os.listdir(mount / CATALOG / "sales" / "orders")

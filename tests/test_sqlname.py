@@ -5,10 +5,12 @@ delta-spark, session catalog) query the tables by name and get what the same
 query by path gets; the files follow a sync that adds or drops a table; a
 hostile table name (quotes, spaces, unicode; given by a proxy, as the server
 refuses such names) is quoted, not mangled; skipped tables are comments.
-`ucfs preview` prints a table's columns and first rows."""
+Unity Catalog's columns and keys are in MOUNT/.ucfs/model.json and the keys in
+the files' comments. `ucfs preview` prints a table's columns and first rows."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 import re
 import shlex
@@ -52,9 +54,18 @@ def lab(uc_api, uc_server, tmp_path_factory):
     it.s.t, mounted (no auto-sync)."""
     tmp = tmp_path_factory.mktemp("sqlname")
     proxy = UCProxy(uc_server.url)
-    proxy.rewrite_tables(lambda t: dict(t, name=HOSTILE,
-                                        full_name=f"{t['catalog_name']}.s.{HOSTILE}")
-                         if t.get("name") == "h" else t)
+
+    def alter(t):
+        if t.get("name") == "h":
+            return dict(t, name=HOSTILE, full_name=f"{t['catalog_name']}.s.{HOSTILE}")
+        if t.get("name") == "t":  # keys as Databricks reports them (the OSS server has none)
+            return dict(t, table_constraints=[
+                {"primary_key_constraint": {"name": "t_pk", "child_columns": ["id"]}},
+                {"foreign_key_constraint": {"name": "t_u\nfk", "child_columns": ["qty"],
+                                            "parent_table": f"{t['catalog_name']}.s.u",
+                                            "parent_columns": ["id"]}}])
+        return t
+    proxy.rewrite_tables(alter)
     with Catalog(uc_api, tmp / "data") as cat:
         cat.schema("s")
         cat.table("s", "t", ids=range(10))
@@ -109,6 +120,43 @@ def test_files_are_served_read_only_with_their_size(lab):
             f"and _ in table names, not '{HOSTILE}'\n") in s
     assert f"CREATE TABLE IF NOT EXISTS main_s.t USING delta LOCATION '{sq(mnt)}/main/s/t';" in s
     assert f"CREATE TABLE IF NOT EXISTS lh.sc USING delta LOCATION '{sq(mnt)}/lh/Tables/sc';" in s
+
+
+def test_model_json_has_columns_keys_and_relationships(lab):
+    mnt, cat = lab["mnt"], lab["cat"].name
+    p = mnt / ".ucfs" / "model.json"
+    data = p.read_bytes()
+    assert p.stat().st_size == len(data)
+    doc = json.loads(data)
+    assert doc["mount"] == str(mnt)
+    tables = {(t["item"], t["schema"], t["name"]): t for t in doc["tables"]}
+    t = tables[("it", "s", "t")]
+    assert t["full_name"] == f"{cat}.s.t" and t["path"] == f"{mnt}/it/s/t"
+    assert t["status"] == "mirrored" and t["reason"] is None
+    # the columns as the real server reports them for the table written by deltalake
+    assert [(c["name"], c["type_name"]) for c in t["columns"]] == [
+        ("id", "LONG"), ("item", "STRING"), ("qty", "INT"), ("price", "DOUBLE"), ("day", "DATE")]
+    assert t["primary_key"] == ["id"]
+    assert t["foreign_keys"] == [{"name": "t_u\nfk", "columns": ["qty"],
+                                  "parent_table": f"{cat}.s.u", "parent_columns": ["id"]}]
+    assert tables[("it", "s", "u")]["primary_key"] is None
+    assert tables[("it", "s", "v")]["status"] == "skipped" and tables[("it", "s", "v")]["path"] is None
+    assert tables[("it", "s", HOSTILE)]["path"] == f"{mnt}/it/s/{HOSTILE}"
+    rels = [r for r in doc["relationships"] if r["from"]["item"] == "it"]
+    assert rels == [{"name": "t_u\nfk",
+                     "from": {"item": "it", "schema": "s", "name": "t", "columns": ["qty"]},
+                     "to": {"full_name": f"{cat}.s.u", "item": "it", "schema": "s", "name": "u",
+                            "columns": ["id"]}}]
+    # item main mirrors the same catalog: its relationship stays inside main
+    [mrel] = [r for r in doc["relationships"] if r["from"]["item"] == "main"]
+    assert mrel["to"]["item"] == "main"
+    assert {"lakehouse": "lh", "name": "sc", "path": f"{mnt}/lh/Tables/sc", "item": "it",
+            "schema": "s", "table": "t"} in doc["shortcuts"]
+    # the keys follow the table in both files, escaped to one line each
+    for name in ("duckdb.sql", "spark.sql"):
+        text = defs(mnt, name)
+        assert (f"-- primary key t_pk (id)\n-- foreign key t_u\\x0Afk (qty) references "
+                f"{cat}.s.u (id)\n") in text, text
 
 
 def rows_of(rel) -> list[tuple]:

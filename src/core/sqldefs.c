@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/tablemodel.h"
 #include "util/names.h"
 #include "util/seenset.h"
 
@@ -253,7 +254,7 @@ static bool claim_table(struct gen *g, const char *db, const char *schema, const
 }
 
 /* CREATE SCHEMA for DB.SCHEMA once, and the view DB.SCHEMA.NAME. */
-static void duck_view(struct gen *g, const char *db, const char *schema, const char *name,
+static bool duck_view(struct gen *g, const char *db, const char *schema, const char *name,
 		      const char *path)
 {
 	size_t klen;
@@ -266,16 +267,16 @@ static void duck_view(struct gen *g, const char *db, const char *schema, const c
 		put(g, skip3(&g->sb, db, schema, name,
 			     "DuckDB sees its schema name as equal to another schema's of the "
 			     "same item (names differ only in case)"));
-		return;
+		return false;
 	}
 	if (r < 0) {
 		put(g, r);
-		return;
+		return false;
 	}
 	if (!claim_table(g, db, schema, name, NULL,
 			 "DuckDB sees its name as equal to another table's of the same schema "
 			 "(names differ only in case)"))
-		return;
+		return false;
 	struct strbuf *sb = &g->sb;
 	if (r == 0) {
 		put(g, sb_puts(sb, "CREATE SCHEMA IF NOT EXISTS "));
@@ -287,6 +288,7 @@ static void duck_view(struct gen *g, const char *db, const char *schema, const c
 	put(g, sb_puts(sb, " AS SELECT * FROM delta_scan("));
 	put(g, sql_put_string_duckdb(sb, path));
 	put(g, sb_puts(sb, ");\n"));
+	return true;
 }
 
 static void gen_free(struct gen *g)
@@ -308,7 +310,7 @@ static char *gen_done(struct gen *g)
 
 /* ---- Spark -------------------------------------------------------------- */
 
-static void spark_put(struct gen *g, const char *owner, size_t olen, const char *db,
+static bool spark_put(struct gen *g, const char *owner, size_t olen, const char *db,
 		      const char *name, const char *path, const char *shown);
 
 /* Spark's session catalog refuses other database and table names
@@ -324,9 +326,10 @@ static bool spark_name_ok(const char *name)
 
 /* The table of A.B.C at PATH as Spark's DB.C: DB is A_B for an item's
  * table, A for a lakehouse's shortcut; made on first use. */
-static void spark_table(struct gen *g, bool lakehouse, const char *a, const char *b,
+static bool spark_table(struct gen *g, bool lakehouse, const char *a, const char *b,
 			const char *c, const char *path)
 {
+	bool made = false;
 	size_t olen;
 	char *db = lakehouse ? xstrdup(a) : xasprintf("%s_%s", a, b);
 	char *owner = key3(lakehouse ? "lakehouse" : "item", a, lakehouse ? NULL : b, &olen);
@@ -339,17 +342,18 @@ static void spark_table(struct gen *g, bool lakehouse, const char *a, const char
 	if (why)
 		put(g, sql_put_skipped(&g->sb, shown, why));
 	else if (db && owner && shown)
-		spark_put(g, owner, olen, db, c, path, shown);
+		made = spark_put(g, owner, olen, db, c, path, shown);
 	else
 		put(g, -ENOMEM);
 	free(why);
 	free(db);
 	free(owner);
 	free(shown);
+	return made;
 }
 /* The table DB.NAME at PATH, the database made on first use. OWNER keys who
  * the database name belongs to; SHOWN is the dotted name of a skipped line. */
-static void spark_put(struct gen *g, const char *owner, size_t olen, const char *db,
+static bool spark_put(struct gen *g, const char *owner, size_t olen, const char *db,
 		      const char *name, const char *path, const char *shown)
 {
 	int r = names_claim(&g->schemas, owner, olen, db);
@@ -358,16 +362,16 @@ static void spark_put(struct gen *g, const char *owner, size_t olen, const char 
 				      "(names differ only in case, or item_schema joins alike)", db);
 		put(g, why ? sql_put_skipped(&g->sb, shown, why) : -ENOMEM);
 		free(why);
-		return;
+		return false;
 	}
 	if (r < 0) {
 		put(g, r);
-		return;
+		return false;
 	}
 	if (!claim_table(g, db, NULL, name, shown,
 			 "Spark sees its name as equal to another table's of the same database "
 			 "(names differ only in case)"))
-		return;
+		return false;
 	struct strbuf *sb = &g->sb;
 	if (r == 0) {
 		put(g, sb_puts(sb, "CREATE SCHEMA IF NOT EXISTS "));
@@ -379,6 +383,7 @@ static void spark_put(struct gen *g, const char *owner, size_t olen, const char 
 	put(g, sb_puts(sb, " USING delta LOCATION "));
 	put(g, sql_put_string_spark(sb, path));
 	put(g, sb_puts(sb, ";\n"));
+	return true;
 }
 
 /* ---- both files -------------------------------------------------------- */
@@ -386,24 +391,24 @@ static void spark_put(struct gen *g, const char *owner, size_t olen, const char 
 struct engine {
 	/* An item's or lakehouse's section starts: false leaves its tables out. */
 	bool (*begin)(struct gen *g, const char *name, const char *kind);
-	/* Table A.B.C (lakehouse: A.Tables.C) at PATH. */
-	void (*table)(struct gen *g, bool lakehouse, const char *a, const char *b, const char *c,
+	/* Table A.B.C (lakehouse: A.Tables.C) at PATH: true when defined. */
+	bool (*table)(struct gen *g, bool lakehouse, const char *a, const char *b, const char *c,
 		      const char *path);
 };
 
 /* A.B.C is left out for WHY, or defined. */
 static void emit(struct gen *g, const struct engine *e, bool lakehouse, const char *why,
-		 const char *a, const char *b, const char *c)
+		 const char *a, const char *b, const char *c, const char *keys)
 {
 	if (why) {
 		put(g, skip3(&g->sb, a, b, c, why));
 		return;
 	}
 	char *path = mounted_path(g->mnt, a, b, c);
-	if (path)
-		e->table(g, lakehouse, a, b, c, path);
-	else
+	if (!path)
 		put(g, -ENOMEM);
+	else if (e->table(g, lakehouse, a, b, c, path))
+		put(g, tablemodel_key_comments(&g->sb, keys)); /* Unity Catalog's keys */
 	free(path);
 }
 
@@ -425,7 +430,7 @@ static char *generate(const struct mount_view *v, const char *mnt, const char *w
 		for (size_t k = 0; k < vi->nrows && !g.err; k++) {
 			const struct table_row *r = &vi->rows[k];
 			emit(&g, e, false, ok ? row_problem(r) : "its item is left out (above)",
-			     vi->it.name, r->schema_name, r->name);
+			     vi->it.name, r->schema_name, r->name, r->constraints_json);
 		}
 	}
 	for (size_t i = 0; i < v->nlhs && !g.err; i++) {
@@ -438,17 +443,18 @@ static char *generate(const struct mount_view *v, const char *mnt, const char *w
 				continue;
 			const char *why = !ok ? "its lakehouse is left out (above)"
 				: s->broken ? s->broken : row_problem(s->table);
-			emit(&g, e, true, why, lh, "Tables", s->sc.name);
+			emit(&g, e, true, why, lh, "Tables", s->sc.name,
+			     why ? NULL : s->table->constraints_json);
 		}
 	}
 	return gen_done(&g);
 }
 
-static void duck_table(struct gen *g, bool lakehouse, const char *a, const char *b,
+static bool duck_table(struct gen *g, bool lakehouse, const char *a, const char *b,
 		       const char *c, const char *path)
 {
 	(void)lakehouse;
-	duck_view(g, a, b, c, path);
+	return duck_view(g, a, b, c, path);
 }
 
 static bool spark_begin(struct gen *g, const char *name, const char *kind)

@@ -22,7 +22,9 @@
  * catalog, database and table names other than letters, digits and _; two
  * names the engine sees as equal: identifiers are case-insensitive in both) - is one
  * "-- skipped NAME: REASON" line, NAME and REASON escaped (util/names.h), so
- * no line break or control character reaches the file. Functions return a
+ * no line break or control character reaches the file. A defined table's
+ * primary and foreign keys, when Unity Catalog reported them, follow it as
+ * comment lines (core/tablemodel.h). Functions return a
  * malloc'ed string, NULL only on ENOMEM.
  */
 #ifndef UCFS_SQLDEFS_H

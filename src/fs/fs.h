@@ -13,7 +13,8 @@
  * ucfs's own files live in dot-directories, listed like any other entry
  * (plain `ls` leaves them out, `ls -a` shows them): MOUNT/.ucfs/stats.json
  * (the data path's counters), MOUNT/.ucfs/duckdb.sql and spark.sql (the
- * tables by name, core/sqldefs.h, remade at every applied sync) and
+ * tables by name, core/sqldefs.h) and model.json (columns and keys,
+ * core/tablemodel.h), remade at every applied sync, and
  * MOUNT/<item>/.ucfs/status.json (the item's status document). Names starting with '.' are reserved for them: no item,
  * schema or table can take one.
  */
@@ -35,7 +36,8 @@ struct fs_config {
 	uid_t uid;
 	gid_t gid;
 	/* The mount's absolute path (not copied: must outlive the fs), for the
-	 * paths in MOUNT/.ucfs/duckdb.sql and spark.sql; NULL: no such files. */
+	 * paths in MOUNT/.ucfs/duckdb.sql, spark.sql and model.json; NULL: no
+	 * such files. */
 	const char *mountpoint;
 };
 

@@ -12,8 +12,9 @@
  * allows (the view skips the others, whatever the stored rows say), and a
  * table whose item's roots changed gets a new node. An item's or lakehouse's
  * owner, group and mode are set on its node; when they change, the cached
- * attributes of everything below are invalidated. MOUNT/.ucfs/duckdb.sql
- * and spark.sql are made from every applied view (core/sqldefs.h); their
+ * attributes of everything below are invalidated. MOUNT/.ucfs/duckdb.sql,
+ * spark.sql (core/sqldefs.h) and model.json (core/tablemodel.h) are made
+ * from every applied view; their
  * size and mtime change with their content only.
  */
 #include <errno.h>
@@ -22,6 +23,7 @@
 
 #include "core/sqldefs.h"
 #include "core/status.h"
+#include "core/tablemodel.h"
 #include "core/view.h"
 #include "fs/fs_internal.h"
 #include "util/log.h"
@@ -350,6 +352,7 @@ int fs_apply(struct ucfs_fs *fs, const struct mount_view *v)
 	 * the files keep their last content). */
 	char *duck = fs->cfg.mountpoint ? sqldefs_duckdb(v, fs->cfg.mountpoint) : NULL;
 	char *spark = fs->cfg.mountpoint ? sqldefs_spark(v, fs->cfg.mountpoint) : NULL;
+	char *model = fs->cfg.mountpoint ? tablemodel_json(v, fs->cfg.mountpoint) : NULL;
 
 	pthread_mutex_lock(&fs->lock);
 	struct node *root = tree_root(&fs->tree);
@@ -393,6 +396,10 @@ int fs_apply(struct ucfs_fs *fs, const struct mount_view *v)
 		set_vfile(fs, &q, dot, "spark.sql", spark);
 	else
 		free(spark);
+	if (dot && model)
+		set_vfile(fs, &q, dot, "model.json", model);
+	else
+		free(model);
 	for (size_t i = 0; i < v->nlhs && !q.err; i++) {
 		struct node *ln = node_child(root, v->lhs[i].name);
 		if (!ln)

@@ -6,7 +6,10 @@
 #include <string.h>
 
 #include "check.h"
+#include <cjson/cJSON.h>
+
 #include "core/sqldefs.h"
+#include "core/tablemodel.h"
 
 static char *ident(const char *name, char q)
 {
@@ -179,9 +182,67 @@ static void test_files(void)
 	free(d);
 }
 
+/* model.json and the key comments (core/tablemodel.h). */
+static void test_model(void)
+{
+	struct table_row rows[] = {
+		row("s", "o", NULL, 1),
+		row("s", "p", NULL, 1),
+		row("s", "v", "view: no storage", DELTA_VERSION_UNKNOWN),
+	};
+	rows[0].columns_json = "[{\"name\":\"id\",\"type_text\":\"bigint\"},"
+			       "{\"name\":\"pid\",\"type_text\":\"int\"}]";
+	rows[0].constraints_json = "[{\"kind\":\"primary_key\",\"name\":\"pk\",\"columns\":"
+				   "[\"id\"]},{\"kind\":\"foreign_key\",\"name\":\"fk\n1\","
+				   "\"columns\":[\"pid\"],\"parent_table\":\"cat.s.p\","
+				   "\"parent_columns\":[\"k\"]},{\"kind\":\"foreign_key\","
+				   "\"columns\":[\"x\"],\"parent_table\":\"other.s.q\"}]";
+	rows[1].columns_json = "not json";
+	struct view_item it;
+	memset(&it, 0, sizeof(it));
+	it.it.name = "it";
+	it.it.catalog = "cat";
+	it.rows = rows;
+	it.nrows = 3;
+	struct mount_view v = {.items = &it, .nitems = 1};
+	char *d = sqldefs_duckdb(&v, "/m");
+	CHECK(d && strstr(d, "delta_scan('/m/it/s/o');\n-- primary key pk (id)\n"
+			     "-- foreign key fk\\x0A1 (pid) references cat.s.p (k)\n"
+			     "-- foreign key (x) references other.s.q ()\n"));
+	free(d);
+	char *m = tablemodel_json(&v, "/m");
+	cJSON *j = m ? cJSON_Parse(m) : NULL;
+	free(m);
+	CHECK(j != NULL);
+	cJSON *ts = cJSON_GetObjectItem(j, "tables");
+	CHECK(cJSON_GetArraySize(ts) == 3);
+	cJSON *o = cJSON_GetArrayItem(ts, 0), *p = cJSON_GetArrayItem(ts, 1);
+	cJSON *vv = cJSON_GetArrayItem(ts, 2);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(o, "path")), "/m/it/s/o");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(o, "full_name")), "cat.s.o");
+	CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(o, "columns")) == 2);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "primary_key"), 0)),
+		  "id");
+	CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(o, "foreign_keys")) == 2);
+	CHECK(cJSON_IsNull(cJSON_GetObjectItem(p, "columns"))); /* unparsable: unknown */
+	CHECK(cJSON_IsNull(cJSON_GetObjectItem(p, "primary_key")));
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(vv, "status")), "skipped");
+	CHECK(cJSON_IsNull(cJSON_GetObjectItem(vv, "path")));
+	cJSON *rels = cJSON_GetObjectItem(j, "relationships");
+	CHECK(cJSON_GetArraySize(rels) == 2);
+	cJSON *to0 = cJSON_GetObjectItem(cJSON_GetArrayItem(rels, 0), "to");
+	cJSON *to1 = cJSON_GetObjectItem(cJSON_GetArrayItem(rels, 1), "to");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(to0, "item")), "it"); /* mounted */
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(to0, "name")), "p");
+	CHECK(cJSON_IsNull(cJSON_GetObjectItem(to1, "item"))); /* not mounted */
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(to1, "full_name")), "other.s.q");
+	cJSON_Delete(j);
+}
+
 int main(void)
 {
 	test_quoting();
 	test_files();
+	test_model();
 	return check_done();
 }
