@@ -273,16 +273,16 @@ static bool duck_view(struct gen *g, const char *db, const char *schema, const c
 		put(g, r);
 		return false;
 	}
-	if (!claim_table(g, db, schema, name, NULL,
-			 "DuckDB sees its name as equal to another table's of the same schema "
-			 "(names differ only in case)"))
-		return false;
 	struct strbuf *sb = &g->sb;
-	if (r == 0) {
+	if (r == 0) { /* first use of the schema */
 		put(g, sb_puts(sb, "CREATE SCHEMA IF NOT EXISTS "));
 		put_names(g, '"', db, schema, NULL);
 		put(g, sb_puts(sb, ";\n"));
 	}
+	if (!claim_table(g, db, schema, name, NULL,
+			 "DuckDB sees its name as equal to another table's of the same schema "
+			 "(names differ only in case)"))
+		return false;
 	put(g, sb_puts(sb, "CREATE OR REPLACE VIEW "));
 	put_names(g, '"', db, schema, name);
 	put(g, sb_puts(sb, " AS SELECT * FROM delta_scan("));
@@ -310,9 +310,6 @@ static char *gen_done(struct gen *g)
 
 /* ---- Spark -------------------------------------------------------------- */
 
-static bool spark_put(struct gen *g, const char *owner, size_t olen, const char *db,
-		      const char *name, const char *path, const char *shown);
-
 /* Spark's session catalog refuses other database and table names
  * (INVALID_SCHEMA_OR_RELATION_NAME), quoted or not. */
 static bool spark_name_ok(const char *name)
@@ -322,6 +319,41 @@ static bool spark_name_ok(const char *name)
 		      (*p >= '0' && *p <= '9') || *p == '_'))
 			return false;
 	return *name != '\0';
+}
+
+/* The table DB.NAME at PATH, the database made on first use. OWNER keys who
+ * the database name belongs to; SHOWN is the dotted name of a skipped line. */
+static bool spark_put(struct gen *g, const char *owner, size_t olen, const char *db,
+		      const char *name, const char *path, const char *shown)
+{
+	int r = names_claim(&g->schemas, owner, olen, db);
+	if (r == -EEXIST) {
+		char *why = xasprintf("Spark sees its database name %s as equal to another's "
+				      "(names differ only in case, or item_schema joins alike)", db);
+		put(g, why ? sql_put_skipped(&g->sb, shown, why) : -ENOMEM);
+		free(why);
+		return false;
+	}
+	if (r < 0) {
+		put(g, r);
+		return false;
+	}
+	struct strbuf *sb = &g->sb;
+	if (r == 0) { /* first use of the database */
+		put(g, sb_puts(sb, "CREATE SCHEMA IF NOT EXISTS "));
+		put_names(g, '`', db, NULL, NULL);
+		put(g, sb_puts(sb, ";\n"));
+	}
+	if (!claim_table(g, db, NULL, name, shown,
+			 "Spark sees its name as equal to another table's of the same database "
+			 "(names differ only in case)"))
+		return false;
+	put(g, sb_puts(sb, "CREATE TABLE IF NOT EXISTS "));
+	put_names(g, '`', db, name, NULL);
+	put(g, sb_puts(sb, " USING delta LOCATION "));
+	put(g, sql_put_string_spark(sb, path));
+	put(g, sb_puts(sb, ";\n"));
+	return true;
 }
 
 /* The table of A.B.C at PATH as Spark's DB.C: DB is A_B for an item's
@@ -350,40 +382,6 @@ static bool spark_table(struct gen *g, bool lakehouse, const char *a, const char
 	free(owner);
 	free(shown);
 	return made;
-}
-/* The table DB.NAME at PATH, the database made on first use. OWNER keys who
- * the database name belongs to; SHOWN is the dotted name of a skipped line. */
-static bool spark_put(struct gen *g, const char *owner, size_t olen, const char *db,
-		      const char *name, const char *path, const char *shown)
-{
-	int r = names_claim(&g->schemas, owner, olen, db);
-	if (r == -EEXIST) {
-		char *why = xasprintf("Spark sees its database name %s as equal to another's "
-				      "(names differ only in case, or item_schema joins alike)", db);
-		put(g, why ? sql_put_skipped(&g->sb, shown, why) : -ENOMEM);
-		free(why);
-		return false;
-	}
-	if (r < 0) {
-		put(g, r);
-		return false;
-	}
-	if (!claim_table(g, db, NULL, name, shown,
-			 "Spark sees its name as equal to another table's of the same database "
-			 "(names differ only in case)"))
-		return false;
-	struct strbuf *sb = &g->sb;
-	if (r == 0) {
-		put(g, sb_puts(sb, "CREATE SCHEMA IF NOT EXISTS "));
-		put_names(g, '`', db, NULL, NULL);
-		put(g, sb_puts(sb, ";\n"));
-	}
-	put(g, sb_puts(sb, "CREATE TABLE IF NOT EXISTS "));
-	put_names(g, '`', db, name, NULL);
-	put(g, sb_puts(sb, " USING delta LOCATION "));
-	put(g, sql_put_string_spark(sb, path));
-	put(g, sb_puts(sb, ";\n"));
-	return true;
 }
 
 /* ---- both files -------------------------------------------------------- */
