@@ -206,6 +206,11 @@ def test_ucfs_sql_runs_one_query_by_name(lab):
     r = cli(lab, "sql", *m, "--duckdb", str(VENV_BIN / "duckdb"), "-c",
             "SELECT count(*) AS n FROM it.s.u", env=sql_env(lab["u"], path_has_duckdb=False))
     assert r.returncode == 0 and re.search(r"│\s*3\s*│", r.stdout), (r.stdout, r.stderr)
+    # the shell (no -c): statements from stdin, with the definitions loaded
+    r = run(["sql", "it", *m], env=sql_env(lab["u"]), timeout=120,
+            input="SELECT count(*) AS n FROM s.u;\nSELECT max(id) AS top FROM lh.Tables.sc;\n")
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"│\s*3\s*│", r.stdout) and re.search(r"│\s*9\s*│", r.stdout), r.stdout
     # a failing query is the exit status
     r = cli(lab, "sql", *m, "-c", "SELECT * FROM it.s.nope")
     assert r.returncode != 0 and "nope" in r.stderr + r.stdout
