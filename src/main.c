@@ -32,6 +32,8 @@ static const struct cmd cmds[] = {
 	{"shortcut", cmd_shortcut, "create and remove lakehouse shortcuts to mirrored tables"},
 	{"auth", cmd_auth, "show how ucfs signs in (describe), sign in (login), print a token (token)"},
 	{"storage", cmd_storage, "read a storage location directly (diagnostics)"},
+	{"sql", cmd_sql, "query the mounted tables by name in DuckDB (shell or one query)"},
+	{"preview", cmd_preview, "print a mounted table's columns and first rows"},
 	{"mount", cmd_mount, "mount the mirrored items at a directory"},
 	{"umount", cmd_umount, "unmount a ucfs mount"},
 };

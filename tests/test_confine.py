@@ -173,6 +173,8 @@ def _as_schema_2(state: Path) -> None:
         "ALTER TABLE lakehouses DROP COLUMN owner_gid; ALTER TABLE lakehouses DROP COLUMN mode;"
         "ALTER TABLE items DROP COLUMN skipped_names;"
         "ALTER TABLE items DROP COLUMN volumes;"  # schema 5 (its tables key stays: no volume rows)
+        "ALTER TABLE tables DROP COLUMN columns_json;"  # schema 6
+        "ALTER TABLE tables DROP COLUMN constraints_json;"
         "UPDATE tables SET skip_reason = NULL WHERE unsupported_reason IS NULL;"
         "PRAGMA user_version=2;")
     db.commit()

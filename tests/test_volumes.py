@@ -216,6 +216,20 @@ def test_layout_tables_stay_volumes_under_Volumes(mounted):
     assert e.value.errno == errno.EROFS
 
 
+def test_tables_by_name_leave_volumes_out(mounted):
+    """MOUNT/.ucfs/duckdb.sql, spark.sql and model.json name the tables only: a volume
+    is files, and a view over delta_scan of it would stop DuckDB's -init."""
+    m, _ = mounted
+    dot = m.mp / ".ucfs"
+    duck, spark = (dot / "duckdb.sql").read_text(), (dot / "spark.sql").read_text()
+    model = json.loads((dot / "model.json").read_text())
+    assert f"VIEW {CAT}.raw.events AS" in duck and f"{CAT}_raw.events USING delta" in spark
+    for text in (duck, spark):
+        for v in ("landing", "files", "loc"):
+            assert f"raw.{v} " not in text and f"/{v}'" not in text, text
+    assert sorted(t["name"] for t in model["tables"] if t["item"] == CAT) == ["events"]
+
+
 def test_s3_volumes_cp_find_and_pandas_match_the_bucket(lab, mounted, tmp_path):
     m, _ = mounted
     vol = m.mp / "Volumes" / CAT / "raw" / "landing"

@@ -40,6 +40,8 @@ int cmd_status(int argc, char **argv, struct global_opts *g);
 int cmd_lakehouse(int argc, char **argv, struct global_opts *g);
 int cmd_shortcut(int argc, char **argv, struct global_opts *g);
 int cmd_storage(int argc, char **argv, struct global_opts *g);
+int cmd_sql(int argc, char **argv, struct global_opts *g);
+int cmd_preview(int argc, char **argv, struct global_opts *g);
 int cmd_auth(int argc, char **argv, struct global_opts *g);
 int cmd_auth_login(int argc, char **argv, struct global_opts *g); /* argv[0] = "login" */
 int cmd_auth_token(int argc, char **argv, struct global_opts *g); /* argv[0] = "token" */

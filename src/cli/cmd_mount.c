@@ -622,6 +622,7 @@ int cmd_mount(int argc, char **argv, struct global_opts *g)
 	char real[PATH_MAX];
 	if ((r = check_mountpoint(mountpoint, real)))
 		goto out;
+	o.fs.mountpoint = real; /* lives until fs_free below */
 	struct state *st;
 	if ((r = cli_open_state(g, false, &st)))
 		goto out;

@@ -67,9 +67,12 @@ static int row_from_table(const struct uc_table *t, const char *schema, struct t
 	r->table_type = xstrdup(t->table_type);
 	r->format = xstrdup(t->data_source_format);
 	r->location = xstrdup(t->storage_location);
+	r->columns_json = xstrdup(t->columns_json);
+	r->constraints_json = xstrdup(t->constraints_json);
 	r->updated_at = t->updated_at;
 	r->delta_version = -1;
-	if (oom || !r->schema_name || !r->name) {
+	if (oom || !r->schema_name || !r->name || (t->columns_json && !r->columns_json) ||
+	    (t->constraints_json && !r->constraints_json)) {
 		table_row_clear(r);
 		return -ENOMEM;
 	}

@@ -114,6 +114,9 @@ static const char *const migrations[] = {
 	"  skip_reason, updated_at, unsupported_reason, delta_version FROM tables;"
 	"DROP TABLE tables;"
 	"ALTER TABLE tables5 RENAME TO tables;",
+	/* 6: columns and keys of tables (MOUNT/.ucfs/model.json); NULL until synced */
+	("ALTER TABLE tables ADD COLUMN columns_json TEXT;"
+	 "ALTER TABLE tables ADD COLUMN constraints_json TEXT;"),
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STATE_SCHEMA_VERSION,

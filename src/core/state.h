@@ -36,7 +36,7 @@
 
 #include "core/selection.h"
 
-#define STATE_SCHEMA_VERSION 5
+#define STATE_SCHEMA_VERSION 6
 
 struct state;
 
@@ -77,6 +77,9 @@ struct table_row {
 	char *unsupported_reason; /* why ucfs can't mirror it (type, format, ...) */
 	char *skip_reason;        /* final: unsupported or not selected; NULL = mirrored */
 	int64_t updated_at;
+	/* columns and keys as Unity Catalog reported them at the last sync
+	 * (compact JSON, uc/model.h's uc_table), NULL when unknown (schema 5) */
+	char *columns_json, *constraints_json;
 	int64_t delta_version; /* latest commit seen at sync; DELTA_VERSION_* below */
 #define DELTA_VERSION_UNKNOWN (-1)    /* not read (e.g. cloud storage, read at access) */
 #define DELTA_VERSION_UNREADABLE (-2) /* the sync could not read its _delta_log */

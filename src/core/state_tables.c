@@ -20,7 +20,8 @@ int sdb_store_tables(struct state *st, int64_t item_id, const struct table_row *
 	if (r || (r = sdb_prepare(st,
 				  "INSERT INTO tables (item_id, schema_name, name, table_id, "
 				  "table_type, format, location, unsupported_reason, skip_reason, "
-				  "updated_at, delta_version, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+				  "updated_at, delta_version, kind, columns_json, constraints_json) "
+				  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 				  &s, err)))
 		return r;
 	for (size_t i = 0; i < n && !r; i++) {
@@ -37,6 +38,8 @@ int sdb_store_tables(struct state *st, int64_t item_id, const struct table_row *
 		sqlite3_bind_int64(s, 10, rows[i].updated_at);
 		sqlite3_bind_int64(s, 11, rows[i].delta_version);
 		sdb_bind_str(s, 12, rows[i].volume ? "volume" : "table");
+		sdb_bind_str(s, 13, rows[i].columns_json);
+		sdb_bind_str(s, 14, rows[i].constraints_json);
 		r = sdb_step_done(st, s, "storing tables", err);
 	}
 	sqlite3_finalize(s);
@@ -50,7 +53,8 @@ int state_tables_list(struct state *st, int64_t item_id, struct table_row **out,
 	*n = 0;
 	int r = sdb_prepare(st,
 			    "SELECT schema_name, name, table_id, table_type, format, location, "
-			    "unsupported_reason, skip_reason, updated_at, delta_version, kind "
+			    "unsupported_reason, skip_reason, updated_at, delta_version, kind, "
+			    "columns_json, constraints_json "
 			    "FROM tables WHERE item_id = ? ORDER BY schema_name, name, kind",
 			    &s, NULL);
 	if (r)
@@ -75,6 +79,8 @@ int state_tables_list(struct state *st, int64_t item_id, struct table_row **out,
 		t->updated_at = sqlite3_column_int64(s, 8);
 		t->delta_version = sqlite3_column_int64(s, 9);
 		t->volume = str_eq((const char *)sqlite3_column_text(s, 10), "volume");
+		t->columns_json = sdb_col_str(s, 11);
+		t->constraints_json = sdb_col_str(s, 12);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {
@@ -273,6 +279,8 @@ void table_row_clear(struct table_row *r)
 	free(r->location);
 	free(r->unsupported_reason);
 	free(r->skip_reason);
+	free(r->columns_json);
+	free(r->constraints_json);
 	memset(r, 0, sizeof(*r));
 }
 

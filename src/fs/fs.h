@@ -15,8 +15,10 @@
  * handling), as Databricks' /Volumes lays them out.
  * ucfs's own files live in dot-directories, listed like any other entry
  * (plain `ls` leaves them out, `ls -a` shows them): MOUNT/.ucfs/stats.json
- * (the data path's counters) and MOUNT/<item>/.ucfs/status.json (the item's
- * status document). Names starting with '.' are reserved for them: no item,
+ * (the data path's counters), MOUNT/.ucfs/duckdb.sql and spark.sql (the
+ * tables by name, core/sqldefs.h) and model.json (columns and keys,
+ * core/tablemodel.h), remade at every applied sync, and
+ * MOUNT/<item>/.ucfs/status.json (the item's status document). Names starting with '.' are reserved for them: no item,
  * schema or table can take one.
  */
 #ifndef UCFS_FS_H
@@ -38,6 +40,10 @@ struct fs_config {
 	uid_t uid;
 	gid_t gid;
 	bool volumes_root; /* the mount is /Volumes: only the volumes, catalogs at the top */
+	/* The mount's absolute path (not copied: must outlive the fs), for the
+	 * paths in MOUNT/.ucfs/duckdb.sql, spark.sql and model.json; NULL: no
+	 * such files. */
+	const char *mountpoint;
 };
 
 struct ucfs_fs;

@@ -12,7 +12,10 @@
  * allows (the view skips the others, whatever the stored rows say), and a
  * table whose item's roots changed gets a new node. An item's or lakehouse's
  * owner, group and mode are set on its node; when they change, the cached
- * attributes of everything below are invalidated.
+ * attributes of everything below are invalidated. MOUNT/.ucfs/duckdb.sql,
+ * spark.sql (core/sqldefs.h) and model.json (core/tablemodel.h) are made
+ * from every applied view (not with volumes_root: no table is shown); their
+ * size and mtime change with their content only.
  *
  * Volumes: MOUNT/Volumes/<catalog>/<schema>/<volume>/, the layout of
  * Databricks' /Volumes, so code reading /Volumes/c/s/v/... runs unchanged
@@ -27,7 +30,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/sqldefs.h"
 #include "core/status.h"
+#include "core/tablemodel.h"
 #include "core/view.h"
 #include "fs/fs_internal.h"
 #include "util/log.h"
@@ -433,6 +438,12 @@ int fs_apply(struct ucfs_fs *fs, const struct mount_view *v)
 		status[i] = j ? cJSON_Print(j) : NULL;
 		cJSON_Delete(j);
 	}
+	/* The tables by name (NULL without a mount point, with volumes_root, or
+	 * out of memory: the files keep their last content). */
+	const char *mp = fs->cfg.volumes_root ? NULL : fs->cfg.mountpoint;
+	char *duck = mp ? sqldefs_duckdb(v, mp) : NULL;
+	char *spark = mp ? sqldefs_spark(v, mp) : NULL;
+	char *model = mp ? tablemodel_json(v, mp) : NULL;
 
 	/* An item or lakehouse named Volumes takes the name (apply_volumes). */
 	bool volumes_taken = false;
@@ -476,6 +487,18 @@ int fs_apply(struct ucfs_fs *fs, const struct mount_view *v)
 		if (sf)
 			sf->dynamic = true;
 	}
+	if (dot && duck)
+		set_vfile(fs, &q, dot, "duckdb.sql", duck);
+	else
+		free(duck);
+	if (dot && spark)
+		set_vfile(fs, &q, dot, "spark.sql", spark);
+	else
+		free(spark);
+	if (dot && model)
+		set_vfile(fs, &q, dot, "model.json", model);
+	else
+		free(model);
 	for (size_t i = 0; i < v->nlhs && !q.err && !fs->cfg.volumes_root; i++) {
 		struct node *ln = node_child(root, v->lhs[i].name);
 		if (!ln)

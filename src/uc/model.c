@@ -85,6 +85,8 @@ void uc_table_free(struct uc_table *t)
 	free(t->table_type);
 	free(t->data_source_format);
 	free(t->storage_location);
+	free(t->columns_json);
+	free(t->constraints_json);
 	free(t->comment);
 	free(t->owner);
 	memset(t, 0, sizeof(*t));
@@ -178,6 +180,75 @@ static bool any_column_mask(const cJSON *o)
 	return false;
 }
 
+/* Copy string KEY of FROM into TO (nothing when absent or not a string). */
+static bool copy_str(cJSON *to, const cJSON *from, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(from, key);
+	return !cJSON_IsString(v) || cJSON_AddStringToObject(to, key, v->valuestring);
+}
+
+/* An array of the strings in FROM[KEY] (others dropped), added to TO as AS. */
+static bool copy_names(cJSON *to, const cJSON *from, const char *key, const char *as)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(from, key), *v;
+	cJSON *out = cJSON_AddArrayToObject(to, as);
+	if (!out)
+		return false;
+	int n = 0;
+	cJSON_ArrayForEach(v, (cJSON_IsArray(arr) ? arr : NULL))
+		if (cJSON_IsString(v) && n++ < UC_MAX_COLUMNS &&
+		    !cJSON_AddItemToArray(out, cJSON_CreateString(v->valuestring)))
+			return false;
+	return true;
+}
+
+/* The table's columns and keys as compact JSON (see model.h). */
+static int columns_from(const cJSON *o, struct uc_table *t)
+{
+	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(o, "columns"), *c;
+	const cJSON *cons = cJSON_GetObjectItemCaseSensitive(o, "table_constraints");
+	cJSON *out = cJSON_IsArray(cols) ? cJSON_CreateArray() : NULL;
+	bool ok = !cJSON_IsArray(cols) || out;
+	int n = 0;
+	cJSON_ArrayForEach(c, (out ? cols : NULL)) {
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(c, "name");
+		if (!ok || !cJSON_IsString(name) || n++ >= UC_MAX_COLUMNS)
+			continue;
+		cJSON *col = cJSON_CreateObject();
+		const cJSON *pos = cJSON_GetObjectItemCaseSensitive(c, "position");
+		const cJSON *nul = cJSON_GetObjectItemCaseSensitive(c, "nullable");
+		ok = col && cJSON_AddItemToArray(out, col) && copy_str(col, c, "name") &&
+		     copy_str(col, c, "type_text") && copy_str(col, c, "type_name") &&
+		     cJSON_AddBoolToObject(col, "nullable", !cJSON_IsFalse(nul)) &&
+		     (!cJSON_IsNumber(pos) || cJSON_AddNumberToObject(col, "position",
+								      pos->valuedouble));
+	}
+	if (ok && out && !(t->columns_json = cJSON_PrintUnformatted(out)))
+		ok = false;
+	cJSON_Delete(out);
+	out = ok && cJSON_IsArray(cons) ? cJSON_CreateArray() : NULL;
+	ok = ok && (!cJSON_IsArray(cons) || out);
+	n = 0;
+	cJSON_ArrayForEach(c, (out ? cons : NULL)) {
+		const cJSON *pk = cJSON_GetObjectItemCaseSensitive(c, "primary_key_constraint");
+		const cJSON *fk = cJSON_GetObjectItemCaseSensitive(c, "foreign_key_constraint");
+		const cJSON *k = cJSON_IsObject(pk) ? pk : cJSON_IsObject(fk) ? fk : NULL;
+		if (!ok || !k || n++ >= UC_MAX_CONSTRAINTS)
+			continue;
+		cJSON *e = cJSON_CreateObject();
+		ok = e && cJSON_AddItemToArray(out, e) &&
+		     cJSON_AddStringToObject(e, "kind", k == pk ? "primary_key" : "foreign_key") &&
+		     copy_str(e, k, "name") && copy_names(e, k, "child_columns", "columns");
+		if (ok && k == fk)
+			ok = copy_str(e, k, "parent_table") &&
+			     copy_names(e, k, "parent_columns", "parent_columns");
+	}
+	if (ok && out && !(t->constraints_json = cJSON_PrintUnformatted(out)))
+		ok = false;
+	cJSON_Delete(out);
+	return ok ? 0 : -ENOMEM;
+}
+
 static int table_from(const cJSON *o, struct uc_table *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -201,6 +272,8 @@ static int table_from(const cJSON *o, struct uc_table *t)
 	t->has_row_filter = present(o, "row_filter");
 	t->has_column_mask = any_column_mask(o);
 	t->browse_only = get_bool(o, "browse_only");
+	if (!rc)
+		rc = columns_from(o, t);
 	if (rc)
 		uc_table_free(t);
 	return rc;

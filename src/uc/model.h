@@ -36,7 +36,16 @@ struct uc_table {
 	int64_t created_at, updated_at;
 	bool has_row_filter, has_column_mask;
 	bool browse_only; /* Databricks: metadata visible, data not readable */
+	/* Compact JSON (NULL when the answer has none): the columns as
+	 * [{name, type_text, type_name, nullable, position}], and the primary
+	 * and foreign keys (Databricks' table_constraints) as [{kind:
+	 * "primary_key"|"foreign_key", name, columns[], parent_table,
+	 * parent_columns[]}]. Entries without a name are dropped; at most
+	 * UC_MAX_COLUMNS columns and UC_MAX_CONSTRAINTS keys are kept. */
+	char *columns_json, *constraints_json;
 };
+#define UC_MAX_COLUMNS 4096
+#define UC_MAX_CONSTRAINTS 256
 
 /* A volume (GET /volumes): non-tabular files under storage_location. */
 struct uc_volume {

@@ -154,6 +154,32 @@ static void test_tables(void)
 	uc_schema_list_free(&sl);
 }
 
+/* Columns and keys kept as compact, normalized JSON (model.json's source). */
+static void test_columns_and_keys(void)
+{
+	struct uc_table t;
+	char *err = NULL;
+	CHECK(uc_parse_table(
+		"{\"name\":\"o\",\"columns\":[{\"name\":\"id\",\"type_text\":\"bigint\","
+		"\"type_name\":\"LONG\",\"nullable\":false,\"position\":0,\"comment\":\"x\"},"
+		"{\"type_text\":\"int\"},{\"name\":\"c\\\"q\",\"type_text\":7}],"
+		"\"table_constraints\":[{\"primary_key_constraint\":{\"name\":\"pk\","
+		"\"child_columns\":[\"id\"]}},{\"foreign_key_constraint\":{\"name\":\"fk\","
+		"\"child_columns\":[\"c\",3],\"parent_table\":\"m.s.p\",\"parent_columns\":"
+		"[\"pid\"]}},{\"unknown_constraint\":{}},7]}", &t, &err) == 0);
+	CHECK_STR(t.columns_json, "[{\"name\":\"id\",\"type_text\":\"bigint\",\"type_name\":"
+		  "\"LONG\",\"nullable\":false,\"position\":0},{\"name\":\"c\\\"q\","
+		  "\"nullable\":true}]");
+	CHECK_STR(t.constraints_json, "[{\"kind\":\"primary_key\",\"name\":\"pk\",\"columns\":"
+		  "[\"id\"]},{\"kind\":\"foreign_key\",\"name\":\"fk\",\"columns\":[\"c\"],"
+		  "\"parent_table\":\"m.s.p\",\"parent_columns\":[\"pid\"]}]");
+	uc_table_free(&t);
+	/* absent or not arrays: unknown (NULL), not empty */
+	CHECK(uc_parse_table("{\"name\":\"o\",\"table_constraints\":{}}", &t, &err) == 0);
+	CHECK(!t.columns_json && !t.constraints_json);
+	uc_table_free(&t);
+}
+
 static void test_catalog_one(void)
 {
 	struct uc_catalog c;
@@ -247,6 +273,7 @@ int main(void)
 	test_schemas();
 	test_tables();
 	test_volumes();
+	test_columns_and_keys();
 	test_catalog_one();
 	test_errors();
 	return check_done();
