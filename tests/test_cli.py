@@ -19,7 +19,8 @@ from netutil import free_port  # noqa: E402
 COMMANDS = [["catalogs"], ["browse"], ["mirror"], ["mirror", "create"], ["mirror", "list"],
             ["mirror", "rm"], ["mirror", "edit"], ["mirror", "show"], ["sync"], ["status"],
             ["lakehouse"], ["lakehouse", "create"], ["shortcut"], ["shortcut", "create"],
-            ["storage"], ["mount"], ["umount"]]
+            ["storage"], ["mount"], ["umount"], ["auth"], ["auth", "describe"],
+            ["auth", "login"], ["auth", "token"], ["sql"], ["preview"]]
 
 
 def items(state: Path) -> list[dict]:
@@ -30,7 +31,7 @@ def items(state: Path) -> list[dict]:
 def test_help_and_version():
     p = run(["--help"], check=True)
     for c in ("catalogs", "browse", "mirror", "sync", "status", "lakehouse", "shortcut",
-              "storage", "mount", "umount"):
+              "storage", "mount", "umount", "auth", "sql", "preview"):
         assert c in p.stdout
     assert run(["--version"], check=True).stdout.startswith("ucfs ")
     for cmd in COMMANDS:
