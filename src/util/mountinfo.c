@@ -83,7 +83,7 @@ int mountinfo_parse(const char *text, const char *fstype, char ***out, size_t *n
 		const char *nl = strchr(line, '\n');
 		size_t end = nl ? (size_t)(nl - line) : strlen(line);
 		/* id parent maj:min root mountpoint opts [optional...] - fstype src super */
-		size_t mlen, tlen;
+		size_t mlen = 0, tlen = 0; /* set by field() when it returns non-NULL; gcc -O3 cannot see it */
 		const char *mp = field(line, end, 4, &mlen);
 		const char *dash = memmem(line, end, " - ", 3);
 		const char *type = dash ? field(dash + 3, end - (size_t)(dash + 3 - line), 0, &tlen)
