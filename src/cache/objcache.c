@@ -46,7 +46,7 @@ static void obj_name(char *buf, const uint8_t *id, const char *ext)
 	snprintf(buf, NAME_BUF, "%.2s/%s.%s", h, h, ext);
 }
 
-static uint32_t block_size_for(uint64_t size)
+uint32_t oc_block_size_for(uint64_t size)
 {
 	uint32_t bs = OC_MIN_BLOCK;
 	while (bs < (1U << 30) && (size + bs - 1) / bs > OC_MAX_BLOCKS)
@@ -62,14 +62,14 @@ size_t oc_blen(const struct oc_obj *o, uint64_t b)
 
 /* Disk space of a block of len bytes: the file system allocates whole pages,
  * so an object's partial last block takes up to 4 KiB more than its bytes. */
-static uint64_t disk_len(uint64_t len)
+uint64_t oc_disk_len(uint64_t len)
 {
 	return (len + OC_DISK_UNIT - 1) / OC_DISK_UNIT * OC_DISK_UNIT;
 }
 
 size_t oc_bdisk(const struct oc_obj *o, uint64_t b)
 {
-	return (size_t)disk_len(oc_blen(o, b));
+	return (size_t)oc_disk_len(oc_blen(o, b));
 }
 
 uint32_t oc_ent_check(const uint8_t *id, uint64_t b, uint32_t crc)
@@ -82,7 +82,7 @@ uint32_t oc_ent_check(const uint8_t *id, uint64_t b, uint32_t crc)
 }
 
 static void hdr_encode(uint8_t *h, uint32_t bs, uint64_t size, uint64_t nblocks,
-		       const uint8_t *id)
+		       const uint8_t *id, uint64_t group)
 {
 	memset(h, 0, HDR_SIZE);
 	memcpy(h, "UCFSOBJ", 8);
@@ -91,11 +91,12 @@ static void hdr_encode(uint8_t *h, uint32_t bs, uint64_t size, uint64_t nblocks,
 	put64(h + 16, size);
 	put64(h + 24, nblocks);
 	memcpy(h + 32, id, 32);
+	put64(h + 64, group); /* 0 in objects made before groups existed */
 	put32(h + 92, crc32c(0, h, 92));
 }
 
 static int hdr_decode(const uint8_t *h, uint32_t *bs, uint64_t *size, uint64_t *nblocks,
-		      uint8_t *id)
+		      uint8_t *id, uint64_t *group)
 {
 	if (memcmp(h, "UCFSOBJ", 8) || get32(h + 8) != HDR_VERSION || get32(h + 92) != crc32c(0, h, 92))
 		return -1;
@@ -103,7 +104,8 @@ static int hdr_decode(const uint8_t *h, uint32_t *bs, uint64_t *size, uint64_t *
 	*size = get64(h + 16);
 	*nblocks = get64(h + 24);
 	memcpy(id, h + 32, 32);
-	if (*bs < OC_MIN_BLOCK || (*bs & (*bs - 1)) || *bs != block_size_for(*size) ||
+	*group = get64(h + 64);
+	if (*bs < OC_MIN_BLOCK || (*bs & (*bs - 1)) || *bs != oc_block_size_for(*size) ||
 	    *nblocks != (*size + *bs - 1) / *bs)
 		return -1;
 	return 0;
@@ -146,7 +148,7 @@ static size_t hslot(const struct ocache *c, const uint8_t *id)
 	return (size_t)(h % c->nb);
 }
 
-static struct ent *find_ent(struct ocache *c, const uint8_t *id)
+struct ent *oc_find_ent(struct ocache *c, const uint8_t *id)
 {
 	for (struct ent *e = c->tab[hslot(c, id)]; e; e = e->hnext)
 		if (!memcmp(e->id, id, 32))
@@ -190,7 +192,7 @@ static struct ent *add_ent(struct ocache *c, const uint8_t *id)
 	return e;
 }
 
-static void del_ent(struct ocache *c, struct ent *e)
+void oc_del_ent(struct ocache *c, struct ent *e)
 {
 	for (struct ent **pp = &c->tab[hslot(c, e->id)]; *pp; pp = &(*pp)->hnext)
 		if (*pp == e) {
@@ -202,7 +204,7 @@ static void del_ent(struct ocache *c, struct ent *e)
 	free(e);
 }
 
-static void unlink_obj(struct ocache *c, const uint8_t *id)
+void oc_unlink_obj(struct ocache *c, const uint8_t *id)
 {
 	char name[NAME_BUF];
 	obj_name(name, id, "idx");
@@ -271,7 +273,7 @@ static void evict_locked(struct ocache *c)
 		for (size_t i = 0; i < c->nb; i++)
 			for (struct ent *e = c->tab[i]; e; e = e->hnext) {
 				uint64_t u = ent_last_use(e);
-				if (u >= best_use)
+				if (u >= best_use || e->pinned)
 					continue;
 				if (e->obj) {
 					if (!e->obj->bytes)
@@ -285,10 +287,10 @@ static void evict_locked(struct ocache *c)
 		if (!best)
 			break;
 		if (!best->obj) {
-			unlink_obj(c, best->id);
+			oc_unlink_obj(c, best->id);
 			atomic_fetch_sub(&c->bytes_used, best->bytes);
 			atomic_fetch_add(&c->evictions, (best->bytes + OC_MIN_BLOCK - 1) / OC_MIN_BLOCK);
-			del_ent(c, best);
+			oc_del_ent(c, best);
 			continue;
 		}
 		struct oc_obj *o = best->obj;
@@ -354,12 +356,12 @@ static void unhex(uint8_t *id, const char *s)
 }
 
 /* Count the VALID bytes an index file records; -1 if its header is bad. */
-static int64_t index_bytes(int ifd, const uint8_t *want_id)
+static int64_t index_bytes(int ifd, const uint8_t *want_id, uint64_t *group)
 {
 	uint8_t h[HDR_SIZE], id[32];
 	uint32_t bs;
 	uint64_t size, nb;
-	if (oc_pread_full(ifd, h, HDR_SIZE, 0) || hdr_decode(h, &bs, &size, &nb, id) ||
+	if (oc_pread_full(ifd, h, HDR_SIZE, 0) || hdr_decode(h, &bs, &size, &nb, id, group) ||
 	    memcmp(id, want_id, 32))
 		return -1;
 	struct stat sb;
@@ -375,7 +377,7 @@ static int64_t index_bytes(int ifd, const uint8_t *want_id)
 			const uint8_t *e = ents + b * ENT_SIZE;
 			if (get32(e + 4) == oc_ent_check(id, b, get32(e))) {
 				uint64_t off = b * bs;
-				bytes += (int64_t)disk_len(size - off < bs ? size - off : bs);
+				bytes += (int64_t)oc_disk_len(size - off < bs ? size - off : bs);
 			}
 		}
 	}
@@ -421,7 +423,8 @@ static void scan_dir(struct ocache *c, const char *sub)
 		snprintf(dname, sizeof(dname), "%.64s.dat", n);
 		int ifd = openat(dfd, n, O_RDONLY | O_CLOEXEC);
 		struct stat sb;
-		int64_t bytes = ifd >= 0 ? index_bytes(ifd, id) : -1;
+		uint64_t group = 0;
+		int64_t bytes = ifd >= 0 ? index_bytes(ifd, id, &group) : -1;
 		bool ok = bytes >= 0 && fstat(ifd, &sb) == 0 && faccessat(dfd, dname, F_OK, 0) == 0;
 		if (ifd >= 0)
 			close(ifd);
@@ -432,6 +435,7 @@ static void scan_dir(struct ocache *c, const char *sub)
 			continue;
 		}
 		e->bytes = (uint64_t)bytes;
+		e->group = group;
 		e->last_use = (uint64_t)sb.st_mtim.tv_sec * 1000000000ULL + (uint64_t)sb.st_mtim.tv_nsec;
 		atomic_fetch_add(&c->bytes_used, e->bytes);
 	}
@@ -483,6 +487,11 @@ int ocache_open(const struct ocache_opts *o, struct ocache **out, char **err)
 		return r;
 	}
 	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < o->npins; i++) { /* before anything is evicted */
+		struct ent *e = oc_find_ent(c, o->pins[i]);
+		if (e)
+			e->pinned = true;
+	}
 	evict_locked(c);
 	pthread_mutex_unlock(&c->mu);
 	*out = c;
@@ -524,6 +533,7 @@ void ocache_stats(struct ocache *c, struct ocache_stats *out)
 }
 
 uint64_t ocache_max_bytes(const struct ocache *c) { return c->max_bytes; }
+const char *ocache_dir(const struct ocache *c) { return c->dir; }
 
 /* ---- objects ---- */
 
@@ -550,7 +560,7 @@ static void obj_free(struct oc_obj *o)
  * object is simply created again (a few hundred microseconds less before
  * the first byte of a new object). */
 static int create_files(struct ocache *c, const uint8_t *id, uint64_t size, uint32_t bs,
-			uint64_t nb)
+			uint64_t nb, uint64_t group)
 {
 	char name[NAME_BUF];
 	obj_name(name, id, "dat");
@@ -566,7 +576,7 @@ static int create_files(struct ocache *c, const uint8_t *id, uint64_t size, uint
 	if (fd < 0)
 		return -errno;
 	uint8_t h[HDR_SIZE];
-	hdr_encode(h, bs, size, nb, id);
+	hdr_encode(h, bs, size, nb, id, group);
 	r = oc_pwrite_full(fd, h, HDR_SIZE, 0);
 	if (!r && ftruncate(fd, (off_t)(HDR_SIZE + nb * ENT_SIZE)) < 0)
 		r = -errno;
@@ -578,7 +588,8 @@ static int create_files(struct ocache *c, const uint8_t *id, uint64_t size, uint
 
 /* Open the files of a (new or known) object and load its index. Blocks
  * the index does not vouch for are punched out of the data file. */
-static int obj_load(struct ocache *c, struct oc_obj *o, const uint8_t *id)
+static int obj_load(struct ocache *c, struct oc_obj *o, const uint8_t *id, uint64_t group,
+		    uint64_t *hgroup)
 {
 	char name[NAME_BUF];
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -591,7 +602,7 @@ static int obj_load(struct ocache *c, struct oc_obj *o, const uint8_t *id)
 		uint64_t size, nb;
 		struct stat sb;
 		bool ok = o->ifd >= 0 && o->fd >= 0 && !oc_pread_full(o->ifd, h, HDR_SIZE, 0) &&
-			  !hdr_decode(h, &bs, &size, &nb, hid) && !memcmp(hid, id, 32) &&
+			  !hdr_decode(h, &bs, &size, &nb, hid, hgroup) && !memcmp(hid, id, 32) &&
 			  size == o->size && bs == o->bs && fstat(o->fd, &sb) == 0 &&
 			  (uint64_t)sb.st_size == size;
 		if (ok && attempt)
@@ -635,7 +646,7 @@ static int obj_load(struct ocache *c, struct oc_obj *o, const uint8_t *id)
 		o->ifd = o->fd = -1;
 		if (attempt)
 			break;
-		int r = create_files(c, id, o->size, o->bs, o->nblocks);
+		int r = create_files(c, id, o->size, o->bs, o->nblocks, group);
 		if (r)
 			return r;
 	}
@@ -644,11 +655,22 @@ static int obj_load(struct ocache *c, struct oc_obj *o, const uint8_t *id)
 
 int oc_open(struct ocache *c, const char *identity, uint64_t size, struct oc_obj **out)
 {
-	uint8_t id[32];
+	return oc_open_group(c, identity, 0, size, out);
+}
+
+void ocache_id(const char *identity, uint8_t id[32])
+{
 	SHA256((const unsigned char *)identity, strlen(identity), id);
+}
+
+int oc_open_group(struct ocache *c, const char *identity, uint64_t group, uint64_t size,
+		  struct oc_obj **out)
+{
+	uint8_t id[32];
+	ocache_id(identity, id);
 	*out = NULL;
 	pthread_mutex_lock(&c->mu);
-	struct ent *e = find_ent(c, id);
+	struct ent *e = oc_find_ent(c, id);
 	if (e && e->obj) {
 		if (e->obj->size != size) { /* identity collision in a caller's naming: refuse */
 			pthread_mutex_unlock(&c->mu);
@@ -666,7 +688,7 @@ int oc_open(struct ocache *c, const char *identity, uint64_t size, struct oc_obj
 		o->c = c;
 		o->fd = o->ifd = -1;
 		o->size = size;
-		o->bs = block_size_for(size);
+		o->bs = oc_block_size_for(size);
 		o->nblocks = (size + o->bs - 1) / o->bs;
 		pthread_mutex_init(&o->mu, NULL);
 		pthread_mutex_init(&o->wmu, NULL);
@@ -679,8 +701,9 @@ int oc_open(struct ocache *c, const char *identity, uint64_t size, struct oc_obj
 		if (!o->st || !o->crc || !o->tick || !o->hold)
 			r = -ENOMEM;
 	}
+	uint64_t hgroup = 0;
 	if (!r)
-		r = obj_load(c, o, id);
+		r = obj_load(c, o, id, group, &hgroup);
 	if (!r && !e && !(e = add_ent(c, id)))
 		r = -ENOMEM;
 	if (r) {
@@ -700,6 +723,8 @@ int oc_open(struct ocache *c, const char *identity, uint64_t size, struct oc_obj
 	atomic_fetch_sub(&c->bytes_used, e->bytes);
 	atomic_fetch_add(&c->bytes_used, o->bytes);
 	e->bytes = 0;
+	/* an object made before groups existed takes its group now (in memory) */
+	e->group = hgroup ? hgroup : group;
 	e->obj = o;
 	o->e = e;
 	o->refs = 1;

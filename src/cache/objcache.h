@@ -35,6 +35,12 @@
  *    survives a restart (index file mtime). <dir>/.lock is held with
  *    flock(LOCK_EX): one process per cache directory. Directories 0700,
  *    files 0600.
+ *  - Groups and pins: an object carries the 64-bit group tag its creator
+ *    gave (oc_open_group; the fs uses a hash of the table's location, so
+ *    usage and drops go per table), kept in its index header (bytes
+ *    64..71; 0 = none). A pinned object (ocache_pin, or ocache_opts.pins
+ *    before the first eviction) is never evicted, neither whole nor by
+ *    block; pins live in memory only (the caller keeps them).
  *  - Thread-safe: a cache mutex guards the object registry, a mutex per
  *    object its block states (lock order: cache, then object). Disk I/O of
  *    data runs outside both. Errors are negative errno.
@@ -56,6 +62,8 @@ struct oc_obj;
 struct ocache_opts {
 	const char *dir;    /* created (with parents) if missing, mode 0700 */
 	uint64_t max_bytes; /* LRU cap; 0 = OC_DEFAULT_MAX_BYTES */
+	const uint8_t (*pins)[32]; /* objects pinned from the start (ids) */
+	size_t npins;
 };
 
 struct ocache_stats {
@@ -73,10 +81,34 @@ int ocache_open(const struct ocache_opts *o, struct ocache **out, char **err);
 void ocache_close(struct ocache *c); /* NULL-safe; every object must be closed */
 void ocache_stats(struct ocache *c, struct ocache_stats *out);
 uint64_t ocache_max_bytes(const struct ocache *c);
+const char *ocache_dir(const struct ocache *c); /* as opened */
 
-/* The object with this identity and size, created when new. Reference
- * counted: every oc_open is matched by one oc_close. */
+/* The object with this identity and size, created when new (in GROUP).
+ * Reference counted: every oc_open is matched by one oc_close. */
 int oc_open(struct ocache *c, const char *identity, uint64_t size, struct oc_obj **out);
+int oc_open_group(struct ocache *c, const char *identity, uint64_t group, uint64_t size,
+		  struct oc_obj **out);
+/* The id an identity names its object by (SHA-256). */
+void ocache_id(const char *identity, uint8_t id[32]);
+
+/* Per group: objects, disk bytes of VALID blocks, of pinned objects, and
+ * the latest use (ns since the epoch). */
+struct ocache_usage {
+	uint64_t group, objects, bytes, pinned_bytes, last_use;
+};
+/* Every group with an object (*out malloc'ed, unordered), or -ENOMEM. */
+int ocache_groups(struct ocache *c, struct ocache_usage **out, size_t *n);
+/* Object ID of SIZE bytes: its VALID disk bytes, whether every block is
+ * VALID, its last use (any out may be NULL). -ENOENT: not in the cache. */
+int ocache_lookup(struct ocache *c, const uint8_t id[32], uint64_t size, uint64_t *bytes,
+		  bool *complete, uint64_t *last_use);
+/* Pin or unpin object ID: -ENOENT when it is not in the cache. */
+int ocache_pin(struct ocache *c, const uint8_t id[32], bool pin);
+/* Disk bytes of pinned objects. */
+uint64_t ocache_pinned_bytes(struct ocache *c);
+/* Evict every object of GROUP (closed ones deleted, open ones lose every
+ * block not BUSY or held by a read) and unpin them: the bytes freed. */
+uint64_t ocache_drop_group(struct ocache *c, uint64_t group);
 void oc_close(struct oc_obj *o);
 uint32_t oc_block_size(const struct oc_obj *o);
 uint64_t oc_nblocks(const struct oc_obj *o);

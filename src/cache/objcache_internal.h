@@ -33,6 +33,8 @@ struct ent {
 	uint8_t id[32];
 	uint64_t bytes;    /* disk space of VALID blocks, while closed (open: obj->bytes) */
 	uint64_t last_use; /* ns since the epoch (closed objects) */
+	uint64_t group;    /* the caller's group tag (0: none) */
+	bool pinned;       /* never evicted (ocache_pin) */
 	struct oc_obj *obj; /* while open */
 	uint8_t *checked;   /* closed: a bit per block checked in this process */
 	uint64_t nchecked;  /* its size in blocks */
@@ -95,6 +97,14 @@ int oc_pread_full(int fd, void *buf, size_t n, uint64_t off);
 int oc_pwrite_full(int fd, const void *buf, size_t n, uint64_t off);
 /* Punch VALID block b out of the data file and the index (object mutex held). */
 void oc_punch(struct oc_obj *o, uint64_t b);
+/* The registry (cache mutex held): lookup, removal (the entry only), and
+ * removal of an object's files. */
+struct ent *oc_find_ent(struct ocache *c, const uint8_t *id);
+void oc_del_ent(struct ocache *c, struct ent *e);
+void oc_unlink_obj(struct ocache *c, const uint8_t *id);
+/* Block size of an object of SIZE bytes; disk space of LEN bytes. */
+uint32_t oc_block_size_for(uint64_t size);
+uint64_t oc_disk_len(uint64_t len);
 /* Evict when the cache is over its cap (no mutex held). */
 void oc_maybe_evict(struct ocache *c);
 

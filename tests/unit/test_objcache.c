@@ -1,7 +1,9 @@
 /* test_objcache.c - the disk cache on real files in a temp dir: fetch and
  * hit, reopen and verify, damaged data refetched, a writer killed halfway,
  * eviction under the cap and its LRU order, one fetch per block for
- * concurrent readers, failed fetches, old-layout cleanup, CRC-32C. */
+ * concurrent readers, failed fetches, old-layout cleanup, CRC-32C; groups
+ * (usage, drop, kept over a reopen) and pins (never evicted, also when
+ * given at open). */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <fcntl.h>
@@ -331,6 +333,88 @@ static void test_eviction(void)
 	free(dir);
 }
 
+/* Fill object OBJ of GROUP whole. */
+static void fill_group(struct ocache *c, int obj, uint64_t group, uint64_t size)
+{
+	char *id = ident(obj);
+	struct oc_obj *o;
+	CHECK(oc_open_group(c, id, group, size, &o) == 0);
+	struct src s = {.o = o, .obj = obj};
+	CHECK(read_ok(o, &s, 0, (size_t)size) == 1);
+	oc_close(o);
+	free(id);
+}
+
+static const struct ocache_usage *usage_of(const struct ocache_usage *u, size_t n, uint64_t g)
+{
+	for (size_t i = 0; i < n; i++)
+		if (u[i].group == g)
+			return &u[i];
+	return NULL;
+}
+
+static void test_groups_and_pins(void)
+{
+	char *dir = xasprintf("%s/g", root);
+	uint64_t cap = 640 * KiB, size = 200 * KiB;
+	struct ocache *c = open_cache(dir, cap);
+	fill_group(c, 0, 7, size);
+	usleep(20000);
+	fill_group(c, 1, 7, size);
+	usleep(20000);
+	fill_group(c, 2, 9, 100 * KiB);
+	struct ocache_usage *u = NULL;
+	size_t n = 0;
+	CHECK(ocache_groups(c, &u, &n) == 0 && n == 2);
+	const struct ocache_usage *g7 = usage_of(u, n, 7), *g9 = usage_of(u, n, 9);
+	CHECK(g7 && g7->objects == 2 && g7->bytes == 2 * size && g7->pinned_bytes == 0);
+	CHECK(g9 && g9->objects == 1 && g9->bytes == 100 * KiB);
+	free(u);
+
+	/* lookup: complete, and the id an identity names */
+	uint8_t id0[32], id1[32], id9[32];
+	char *i0 = ident(0), *i1 = ident(1), *i9 = ident(9);
+	ocache_id(i0, id0);
+	ocache_id(i1, id1);
+	ocache_id(i9, id9);
+	uint64_t bytes = 0;
+	bool full = false;
+	CHECK(ocache_lookup(c, id0, size, &bytes, &full, NULL) == 0 && full && bytes == size);
+	CHECK(ocache_lookup(c, id9, size, NULL, NULL, NULL) == -ENOENT);
+	CHECK(ocache_pin(c, id9, true) == -ENOENT);
+
+	/* object 0 is the least recently used, but pinned: object 1 goes */
+	CHECK(ocache_pin(c, id0, true) == 0 && ocache_pinned_bytes(c) == size);
+	fill_group(c, 3, 9, size);
+	fill_group(c, 4, 9, size);
+	CHECK(ocache_lookup(c, id0, size, NULL, &full, NULL) == 0 && full);
+	CHECK(ocache_lookup(c, id1, size, NULL, NULL, NULL) == -ENOENT);
+	ocache_close(c);
+
+	/* the group survives a reopen; pins given at open hold from the start */
+	const uint8_t(*pins)[32] = (const uint8_t(*)[32])id0;
+	struct ocache_opts oo = {.dir = dir, .max_bytes = 200 * KiB, .pins = pins, .npins = 1};
+	c = NULL;
+	CHECK(ocache_open(&oo, &c, NULL) == 0);
+	CHECK(c && ocache_lookup(c, id0, size, NULL, &full, NULL) == 0 && full);
+	CHECK(c && ocache_groups(c, &u, &n) == 0);
+	g7 = usage_of(u, n, 7);
+	CHECK(g7 && g7->objects == 1 && g7->pinned_bytes == size);
+	free(u);
+	/* drop: the group's objects go, pinned or not, open or closed */
+	struct oc_obj *o;
+	CHECK(oc_open_group(c, i0, 7, size, &o) == 0);
+	CHECK(ocache_drop_group(c, 7) == size);
+	CHECK(ocache_lookup(c, id0, size, &bytes, &full, NULL) == 0 && !full && bytes == 0);
+	CHECK(ocache_pinned_bytes(c) == 0);
+	oc_close(o);
+	ocache_close(c);
+	free(i0);
+	free(i1);
+	free(i9);
+	free(dir);
+}
+
 struct conc {
 	struct oc_obj *o;
 	struct src *s;
@@ -457,6 +541,7 @@ int main(void)
 	test_fetch_hit_reopen_corrupt();
 	test_killed_writer();
 	test_eviction();
+	test_groups_and_pins();
 	test_small_objects_cap();
 	test_concurrent();
 	test_failed_fetch();
