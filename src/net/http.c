@@ -26,6 +26,7 @@
 #define SINK_BUFFER_BYTES (512L << 10)
 #define RETRY_BASE_MS 250
 #define RETRY_MAX_DELAY_MS 8000
+#define DOWN_SLOTS 32
 
 struct http_client {
 	long connect_timeout_ms, timeout_ms, retry_budget_ms;
@@ -37,6 +38,12 @@ struct http_client {
 	pthread_mutex_t pool_lock;
 	CURL *idle[POOL_MAX];
 	int n_idle;
+	/* Origins that could not be reached (hash of scheme://host:port): tried
+	 * once per request, without retries, until one answers again, so reads
+	 * fail fast while the network is gone. */
+	pthread_mutex_t down_lock;
+	uint64_t down[DOWN_SLOTS];
+	_Atomic int n_down;
 };
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
@@ -135,6 +142,7 @@ struct http_client *http_client_new(const struct http_options *opts)
 	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_init(&c->share_locks[i], NULL);
 	pthread_mutex_init(&c->pool_lock, NULL);
+	pthread_mutex_init(&c->down_lock, NULL);
 	c->share = curl_share_init();
 	if (!c->share || curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock) ||
 	    curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock) ||
@@ -159,6 +167,7 @@ void http_client_free(struct http_client *c)
 	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_destroy(&c->share_locks[i]);
 	pthread_mutex_destroy(&c->pool_lock);
+	pthread_mutex_destroy(&c->down_lock);
 	free(c->ca_file);
 	free(c);
 }
@@ -461,6 +470,66 @@ static const char *errno_text(int e)
 	}
 }
 
+static uint64_t origin_hash(const char *url)
+{
+	char *o = http_url_origin(url);
+	uint64_t h = 1469598103934665603ULL;
+	for (const unsigned char *p = (const unsigned char *)(o ? o : url); *p; p++) {
+		h ^= *p;
+		h *= 1099511628211ULL;
+	}
+	free(o);
+	return h;
+}
+
+/* Is origin H marked unreachable? */
+static bool is_down(struct http_client *c, uint64_t h)
+{
+	pthread_mutex_lock(&c->down_lock);
+	bool down = false;
+	for (int i = 0; i < c->n_down && !down; i++)
+		down = c->down[i] == h;
+	pthread_mutex_unlock(&c->down_lock);
+	return down;
+}
+
+/* Mark origin H unreachable (down) or reachable; log the change. */
+static void set_down(struct http_client *c, uint64_t h, bool down, const char *url)
+{
+	pthread_mutex_lock(&c->down_lock);
+	int at = -1;
+	for (int i = 0; i < c->n_down; i++)
+		if (c->down[i] == h)
+			at = i;
+	bool changed = down ? at < 0 : at >= 0;
+	if (down && at < 0)
+		c->down[c->n_down < DOWN_SLOTS ? c->n_down++ : (int)(h % DOWN_SLOTS)] = h;
+	else if (!down && at >= 0)
+		c->down[at] = c->down[--c->n_down];
+	pthread_mutex_unlock(&c->down_lock);
+	if (!changed)
+		return;
+	char *origin = http_url_origin(url);
+	if (down)
+		log_warn("http: %s cannot be reached: until it answers again, each request to it "
+			 "is tried once, without retries", origin ? origin : "?");
+	else
+		log_info("http: %s answers again", origin ? origin : "?");
+	free(origin);
+}
+
+/* The request never reached the server: refused, no route, no name, or no
+ * connection before the timeout. */
+static bool connect_failure(CURL *h, CURLcode rc)
+{
+	curl_off_t connected = 0;
+	if (rc == CURLE_OPERATION_TIMEDOUT &&
+	    curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connected) == CURLE_OK && !connected)
+		return true;
+	return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+	       rc == CURLE_COULDNT_RESOLVE_PROXY;
+}
+
 static int perform(struct http_client *c, const struct http_request *req,
 		   const struct http_sink *sink, struct http_response *out, char **errmsg)
 {
@@ -480,6 +549,8 @@ static int perform(struct http_client *c, const struct http_request *req,
 	const char *method = req->method ? req->method : "GET";
 	long start = now_ms();
 	int ret = 0;
+	uint64_t oh = origin_hash(req->url);
+	bool was_down = is_down(c, oh);
 	char errbuf[CURL_ERROR_SIZE];
 	for (int attempt = 0;; attempt++) {
 		struct xfer x = {.max = c->max_body, .sink = sink, .h = h, .decided = -1};
@@ -504,7 +575,12 @@ static int perform(struct http_client *c, const struct http_request *req,
 		long delay = retry_delay_ms(attempt + 1, rc == CURLE_OK ? x.retry_after : NULL,
 					    rc == CURLE_OK ? status : 0, RETRY_BASE_MS, RETRY_MAX_DELAY_MS,
 					    thread_seed());
-		bool again = transient && attempt < c->max_retries &&
+		if (rc == CURLE_OK && atomic_load(&c->n_down)) {
+			set_down(c, oh, false, req->url);
+			was_down = false;
+		}
+		int max_retries = was_down && connect_failure(h, rc) ? 0 : c->max_retries;
+		bool again = transient && attempt < max_retries &&
 			     now_ms() - start + delay <= c->retry_budget_ms;
 		if (again) {
 			atomic_fetch_add(&n_retries, 1);
@@ -548,6 +624,8 @@ static int perform(struct http_client *c, const struct http_request *req,
 			break;
 		}
 		/* Transport failure, final. */
+		if (connect_failure(h, rc))
+			set_down(c, oh, true, req->url);
 		ret = x.sink_err ? x.sink_err
 		      : x.too_big ? -EFBIG : x.oom ? -ENOMEM : curl_to_errno(rc, os_errno);
 		sb_free(&x.body);
