@@ -255,12 +255,12 @@ void reader_pool_stats(struct reader_pool *p, struct reader_stats *out)
 struct ocache *reader_pool_cache(struct reader_pool *p) { return p->cache; }
 
 int cached_open(struct reader_pool *p, struct storage_file *f, const char *identity,
-		uint64_t size, struct io_stats *stats, struct cached_file **out)
+		uint64_t group, uint64_t size, struct io_stats *stats, struct cached_file **out)
 {
 	struct cached_file *cf = calloc(1, sizeof(*cf));
 	if (!cf)
 		return -ENOMEM;
-	int r = oc_open(p->cache, identity, size, &cf->o);
+	int r = oc_open_group(p->cache, identity, group, size, &cf->o);
 	if (r) {
 		free(cf);
 		return r;

@@ -56,10 +56,11 @@ void reader_pool_free(struct reader_pool *p); /* after every cached_file is clos
 void reader_pool_stats(struct reader_pool *p, struct reader_stats *out);
 struct ocache *reader_pool_cache(struct reader_pool *p);
 
-/* Takes ownership of f (closed by cached_close). stats (may be NULL) gets
- * the file's cache hits/misses, fetches and errors; it must outlive it. */
+/* Takes ownership of f (closed by cached_close). The cache object is
+ * created in GROUP (objcache.h). stats (may be NULL) gets the file's cache
+ * hits/misses, fetches and errors; it must outlive it. */
 int cached_open(struct reader_pool *p, struct storage_file *f, const char *identity,
-		uint64_t size, struct io_stats *stats, struct cached_file **out);
+		uint64_t group, uint64_t size, struct io_stats *stats, struct cached_file **out);
 
 struct cached_reply {
 	int fd;       /* the bytes are at off in this file (-1: in buf) */

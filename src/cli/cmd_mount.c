@@ -23,6 +23,8 @@
 #include "core/view.h"
 #include "cache/objcache.h"
 #include "cache/reader.h"
+#include "cache/snapstore.h"
+#include "daemon/control.h"
 #include "daemon/creds.h"
 #include "daemon/syncer.h"
 #include "net/http.h"
@@ -44,7 +46,8 @@ static const char mount_help[] =
 	"  -d, --debug        foreground with FUSE request tracing\n"
 	"  -o OPTIONS         comma-separated mount options:\n"
 	"      state=PATH        state database (same as --state)\n"
-	"      offline           do not contact Unity Catalog; serve the last synced state\n"
+	"      offline           do not contact Unity Catalog; serve the last synced state,\n"
+	"                        cloud files only from the disk cache (ucfs prefetch)\n"
 	"      volumes_root      show only the items' volumes, as MOUNTPOINT/<catalog>/<schema>/\n"
 	"                        <volume>/: mount it at /Volumes for Databricks code\n"
 	"      log_ttl=SECS      staleness bound of _delta_log listings (default 2)\n"
@@ -458,10 +461,63 @@ static unsigned splice_max_read(void)
 	return (unsigned)(r & ~4095UL);
 }
 
+/* What serve() made that must outlive the fs (freed after it). */
+struct served {
+	struct http_client *http;
+	struct creds_registry *creds;
+	struct reader_pool *pool;
+	struct ocache *cache;
+	struct snapstore *snaps;
+};
+
+/* -o offline: no credentials are vended, so nothing is fetched. */
+static int offline_creds(void *ctx, const char *item, bool volume, const char *id,
+			 const char *full_name, struct storage_creds *out, char **err)
+{
+	(void)ctx, (void)item, (void)volume, (void)id, (void)out;
+	if (err)
+		*err = xasprintf("%s %s: the mount is offline (-o offline): nothing is fetched "
+				 "from storage", volume ? "volume" : "table", full_name);
+	return -ENETDOWN;
+}
+
+static void offline_invalidate(void *ctx, const char *item, bool volume, const char *id)
+{
+	(void)ctx, (void)item, (void)volume, (void)id;
+}
+
+/* The disk cache with its snapshot manifests (whose pinned files are
+ * pinned before anything is evicted). */
+static void open_cache(const struct mount_opts *o, const char *real, struct served *k)
+{
+	char *cdir = o->cache_dir ? xstrdup(o->cache_dir) : default_cache_dir(real), *cerr = NULL;
+	uint8_t(*pins)[32] = NULL;
+	size_t npins = 0;
+	/* An existing cache directory: its manifests first (none in a new one). */
+	if (cdir && snapstore_open(cdir, &k->snaps) == 0)
+		snapstore_pinned_ids(k->snaps, &pins, &npins);
+	struct ocache_opts co = {.dir = cdir, .max_bytes = o->cache_size,
+				 .pins = (const uint8_t(*)[32])pins, .npins = npins};
+	struct reader_opts ro = {.threads = (int)o->fetch_threads, .max_inflight = o->max_inflight};
+	if (!cdir || ocache_open(&co, &k->cache, &cerr))
+		log_error("disk cache %s unusable (%s): cloud files are read without it",
+			  cdir ? cdir : "?", cerr ? cerr : "out of memory");
+	else if (!(k->pool = reader_pool_new(k->cache, &ro)))
+		log_error("out of memory: cloud files are read without the disk cache");
+	if (k->cache && !k->snaps && snapstore_open(cdir, &k->snaps))
+		log_error("disk cache %s: cannot keep snapshot manifests in it: ucfs prefetch "
+			  "will not work", cdir);
+	if (!k->cache) {
+		snapstore_free(k->snaps);
+		k->snaps = NULL;
+	}
+	free(pins);
+	free(cerr);
+	free(cdir);
+}
+
 static int serve(struct ucfs_fs *fs, const char *real, const struct mount_opts *o,
-		 const char *state_path, struct http_client **keep_http,
-		 struct creds_registry **keep_creds, struct reader_pool **keep_pool,
-		 struct ocache **keep_cache)
+		 const char *state_path, struct served *k)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	char *fo = xasprintf("ro,fsname=ucfs,subtype=ucfs,default_permissions,max_read=%u%s%s%s",
@@ -504,24 +560,21 @@ static int serve(struct ucfs_fs *fs, const char *real, const struct mount_opts *
 		creds_registry_update(creds, &v);
 		view_free(&v);
 	}
-	struct ocache *cache = NULL;
-	struct reader_pool *pool = NULL;
-	char *cdir = o->cache_dir ? xstrdup(o->cache_dir) : default_cache_dir(real), *cerr = NULL;
-	struct ocache_opts co = {.dir = cdir, .max_bytes = o->cache_size};
-	struct reader_opts ro = {.threads = (int)o->fetch_threads, .max_inflight = o->max_inflight};
-	if (!cdir || ocache_open(&co, &cache, &cerr))
-		log_error("disk cache %s unusable (%s): cloud files are read without it",
-			  cdir ? cdir : "?", cerr ? cerr : "out of memory");
-	else if (!(pool = reader_pool_new(cache, &ro)))
-		log_error("out of memory: cloud files are read without the disk cache");
-	free(cerr);
-	free(cdir);
+	open_cache(o, real, k);
 	struct fs_backend be = {.env = &env, .creds = creds_registry_get,
-				.invalidate = creds_registry_invalidate, .ctx = creds, .pool = pool};
+				.invalidate = creds_registry_invalidate, .ctx = creds,
+				.pool = k->pool, .snaps = k->snaps, .offline = o->offline};
+	if (o->offline) {
+		be.creds = offline_creds;
+		be.invalidate = offline_invalidate;
+	}
 	if (http && creds)
 		fs_set_backend(fs, &be);
 	else
 		log_error("out of memory: cloud tables will not be readable");
+	struct control *ctl = NULL;
+	if (k->cache)
+		control_start(fs, ocache_dir(k->cache), &ctl);
 	struct syncer *sy = NULL;
 	struct syncer_config sc = {.state_path = state_path, .sync_interval = o->sync_interval,
 				   .poll_interval = o->poll_interval, .offline = o->offline,
@@ -542,6 +595,7 @@ static int serve(struct ucfs_fs *fs, const char *real, const struct mount_opts *
 	} else {
 		log_error("out of memory: cannot start the FUSE workers");
 	}
+	control_stop(ctl);
 	syncer_stop(sy);
 	fs_set_session(fs, NULL);
 	fuse_session_unmount(se);
@@ -550,10 +604,8 @@ static int serve(struct ucfs_fs *fs, const char *real, const struct mount_opts *
 	fs_release_all(fs); /* before the reader pool and storage go */
 	/* Tables' storage (and its HTTP use) goes with the fs, freed by the caller
 	 * after this; the client and credentials must outlive it. */
-	*keep_http = http;
-	*keep_creds = creds;
-	*keep_pool = pool;
-	*keep_cache = cache;
+	k->http = http;
+	k->creds = creds;
 	return lr < 0 ? 1 : 0;
 }
 
@@ -635,19 +687,16 @@ int cmd_mount(int argc, char **argv, struct global_opts *g)
 	r = load_items(st, &o, fs);
 	char *spath = xstrdup(state_path(st));
 	state_close(st); /* the syncer opens its own after fork */
-	struct http_client *http = NULL;
-	struct creds_registry *creds = NULL;
-	struct reader_pool *pool = NULL;
-	struct ocache *cache = NULL;
+	struct served k = {0};
 	if (!r)
-		r = spath ? serve(fs, real, &o, spath, &http, &creds, &pool, &cache)
-			  : cli_fail("out of memory");
+		r = spath ? serve(fs, real, &o, spath, &k) : cli_fail("out of memory");
 	free(spath);
-	reader_pool_free(pool); /* drops queued readahead, which uses tables' storage */
-	fs_free(fs);            /* closes the tables' storage: before what it uses */
-	ocache_close(cache);
-	creds_registry_free(creds);
-	http_client_free(http);
+	reader_pool_free(k.pool); /* drops queued readahead, which uses tables' storage */
+	fs_free(fs);              /* closes the tables' storage: before what it uses */
+	ocache_close(k.cache);
+	snapstore_free(k.snaps);
+	creds_registry_free(k.creds);
+	http_client_free(k.http);
 out:
 	sb_free(&o.fuse_opts);
 	sb_free(&o_args);

@@ -240,16 +240,33 @@ again:
 	struct storage_entry self = {0};
 	struct log_cover cover = {0};
 	fs_log_listing_begin(dir, &cover); /* which hints this listing will cover */
+	bool offline = fs_offline_cloud(fs, dir->table); /* nothing is fetched: ask nobody */
 	pthread_mutex_unlock(&fs->lock);
-	int r = storage_list(st, rel, &l);
+	int r = offline ? -ENETDOWN : storage_list(st, rel, &l);
 	if (!r && dir->kind == N_TABLE && storage_stat(st, "", &self) != 0)
 		storage_entry_clear(&self); /* keep the mount-time mtime */
 	pthread_mutex_lock(&fs->lock);
 	free(rel);
 	dir->listing = false;
 	pthread_cond_broadcast(&fs->listed);
+	bool snap = false; /* storage out of reach: a prefetched snapshot instead */
+	if (r && r != -ENOENT && r != -ENOTDIR) {
+		storage_list_free(&l);
+		snap = fs_snapshot_listing(fs, dir, r, &l);
+	}
+	if (snap)
+		r = 0;
+	else if (!r)
+		fs_snapshot_online(fs, dir->table);
+	dir->from_snapshot = snap;
 	if (r) {
-		if (r != -ENOENT && r != -ENOTDIR)
+		if (offline && !dir->table->offline_told)
+			log_warn("%s %s: the mount is offline and it has no prefetched snapshot: its "
+				 "files cannot be listed (ucfs prefetch it while online)",
+				 dir->table->volume ? "volume" : "table", dir->table->full_name);
+		if (offline)
+			dir->table->offline_told = true;
+		else if (r != -ENOENT && r != -ENOTDIR)
 			log_warn("%s %s: listing '%s' failed: %s",
 				 dir->table->volume ? "volume" : "table", dir->table->full_name,
 				 dir->rel, strerror(-r));
@@ -262,10 +279,15 @@ again:
 	storage_entry_clear(&self);
 	r = node_merge_listing(&fs->tree, dir, &l, fs_now());
 	storage_list_free(&l);
-	if (!r && !fs_log_listing_end(dir, &cover) && ++passes < 4)
+	if (!r && !fs_log_listing_end(dir, &cover) && !snap && ++passes < 4)
 		goto again; /* a newer hint was read while it ran */
 	free(cover.hint);
 	return r;
+}
+
+int fs_ensure_listed(struct ucfs_fs *fs, struct node *dir)
+{
+	return ensure_listed(fs, dir);
 }
 
 /* A name missing from a cached listing may be new: ask storage. Lock held. */
@@ -347,7 +369,8 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		bool was_fresh = listing_fresh(fs, dir);
 		r = ensure_listed(fs, dir);
 		n = r ? NULL : node_child(dir, name);
-		if (!n && !r && was_fresh && node_in_storage(dir))
+		if (!n && !r && was_fresh && node_in_storage(dir) && !dir->from_snapshot &&
+		    !fs_offline_cloud(fs, dir->table))
 			n = probe_child(fs, dir, name);
 	}
 	if (!n) {

@@ -51,6 +51,7 @@ struct mount_view;
 struct storage_env;
 struct storage_creds;
 struct reader_pool;
+struct snapstore;
 
 /* How tables reach cloud storage: process-wide endpoints and the source of
  * vended credentials per (item, table or volume: id is a volume id when
@@ -62,6 +63,10 @@ struct fs_backend {
 	void (*invalidate)(void *ctx, const char *item, bool volume, const char *id);
 	void *ctx;
 	struct reader_pool *pool; /* disk cache + readahead for cloud files (may be NULL) */
+	/* Prefetched snapshots of the cache (may be NULL): a cloud table whose
+	 * listing fails shows its manifest's files instead. */
+	struct snapstore *snaps;
+	bool offline; /* -o offline: nothing is fetched; say so when a read fails */
 };
 
 struct ucfs_fs *fs_new(const struct fs_config *cfg);
@@ -77,6 +82,10 @@ void fs_set_session(struct ucfs_fs *fs, struct fuse_session *se);
  * number of changed entries, or a negative errno. */
 int fs_apply(struct ucfs_fs *fs, const struct mount_view *view);
 const struct fuse_lowlevel_ops *fs_lowlevel_ops(void);
+/* One cache control request (the control socket's, daemon/control.h):
+ * the answer object (never NULL unless out of memory). Thread-safe. */
+struct cJSON;
+struct cJSON *fs_control(struct ucfs_fs *fs, const struct cJSON *req);
 /* After the session ended: close the handles the kernel never released
  * (call before freeing what their storage uses). */
 void fs_release_all(struct ucfs_fs *fs);

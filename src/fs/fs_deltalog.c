@@ -115,10 +115,15 @@ struct node *fs_log_lookup_hint(struct ucfs_fs *fs, struct node *log, uint64_t *
 	struct storage_entry e = {0};
 	char *data, *id = NULL;
 	size_t len;
+	bool offline = fs_offline_cloud(fs, log->table);
 	pthread_mutex_unlock(&fs->lock);
-	int r = read_whole(st, rel, &e, &data, &len);
+	int r = offline ? -ENETDOWN : read_whole(st, rel, &e, &data, &len);
 	pthread_mutex_lock(&fs->lock);
 	free(rel);
+	/* Storage out of reach and a prefetched snapshot to show: it has no
+	 * hint (readers list its log). */
+	if (r && r != -ENOENT && fs_snapshot_has(fs, log->table))
+		r = -ENOENT;
 	struct node *n = NULL;
 	if (!r && log->removed)
 		r = -ENOENT;

@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "cache/reader.h"
+#include "cache/snapstore.h"
+#include "util/log.h"
 #include "util/strutil.h"
 
 static struct ucfs_fs *fs_of(fuse_req_t req) { return fuse_req_userdata(req); }
@@ -29,7 +31,18 @@ struct fhandle {
 	bool direct; /* read with storage_read (the mutable file) */
 	char *data;
 	size_t len;
+	/* cloud files read through the cache, for the offline error */
+	struct ucfs_fs *fs;
+	const struct mtable *m;
+	char *rel;
+	bool told; /* the offline error was logged for this handle */
 };
+
+char *fs_cache_identity(const char *location, const char *rel, const char *etag, uint64_t size)
+{
+	return xasprintf("%s\n%s\n%s\n%llu", location, rel, etag ? etag : "",
+			 (unsigned long long)size);
+}
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -76,7 +89,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		r = -ENOMEM;
 	struct storage_entry known = {0};
 	struct io_stats *stats = NULL;
+	const struct mtable *table = NULL;
 	if (!r) {
+		table = n->table;
 		stats = n->table->stats;
 		mut = fs_is_mutable_file(n);
 		known.size = n->size;
@@ -90,14 +105,20 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* Cloud objects are read through the disk cache, keyed by their
 	 * identity; local files and the mutable file directly. */
 	if (!r && !mut && fs->backend.pool && strcmp(st->ops->name, "file") != 0) {
-		char *id = xasprintf("%s\n%s\n%s\n%llu", st->location, rel,
-				     known.etag ? known.etag : "", (unsigned long long)known.size);
-		r = id ? cached_open(fs->backend.pool, h->f, id, known.size, stats, &h->cf) : -ENOMEM;
+		char *id = fs_cache_identity(st->location, rel, known.etag, known.size);
+		r = id ? cached_open(fs->backend.pool, h->f, id, snap_group(st->location), known.size,
+				     stats, &h->cf)
+		       : -ENOMEM;
 		free(id);
-		if (r)
+		if (r) {
 			storage_close(h->f);
-		else
+		} else {
 			h->f = NULL; /* owned by the cached file now */
+			h->fs = fs;
+			h->m = table;
+			h->rel = rel;
+			rel = NULL;
+		}
 	}
 	free(known.etag);
 	free(rel);
@@ -168,6 +189,12 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		struct cached_reply cr;
 		ssize_t n = cached_read(h->cf, size, (uint64_t)off, &cr);
 		count_read(h, n);
+		if (n < 0 && h->fs && h->fs->backend.offline && !h->told) {
+			h->told = true;
+			log_warn("%s %s: '%s' is not in the disk cache and the mount is offline "
+				 "(-o offline): it cannot be read (prefetch it while online: ucfs "
+				 "prefetch)", h->m->volume ? "volume" : "table", h->m->full_name, h->rel);
+		}
 		if (n < 0)
 			fuse_reply_err(req, (int)-n);
 		else if (cr.fd >= 0 && n > 0)
@@ -206,6 +233,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	storage_close(h->f);
 	cached_close(h->cf);
 	free(h->data);
+	free(h->rel);
 	free(h);
 	fuse_reply_err(req, 0);
 }
@@ -217,6 +245,7 @@ void fs_file_free(struct hlink *l)
 	storage_close(h->f);
 	cached_close(h->cf);
 	free(h->data);
+	free(h->rel);
 	free(h);
 }
 

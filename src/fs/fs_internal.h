@@ -54,6 +54,25 @@ struct timespec fs_now(void);
 void fs_node_perm(const struct ucfs_fs *fs, const struct node *n, uid_t *uid, gid_t *gid,
 		  mode_t *mode);
 
+/* The identity a cloud file is cached under (objcache.h): location, path
+ * in it, ETag and size (fs_file.c). Malloc'ed, NULL when out of memory. */
+char *fs_cache_identity(const char *location, const char *rel, const char *etag, uint64_t size);
+
+/* Prefetched snapshots (fs_snapshot.c; tree lock held). A listing of DIR
+ * failed with ERR: fill *L from the manifest of its table's location
+ * instead (true), logging when the table starts being served that way. */
+bool fs_snapshot_listing(struct ucfs_fs *fs, struct node *dir, int err, struct storage_list *l);
+/* A listing of M's storage worked: say so when it was served from a
+ * snapshot until now. */
+void fs_snapshot_online(struct ucfs_fs *fs, struct mtable *m);
+/* Make dir's children reflect storage within its TTL (lock held; dropped
+ * while listing). */
+int fs_ensure_listed(struct ucfs_fs *fs, struct node *dir);
+/* Is M in cloud storage while the mount is offline (nothing is fetched)? */
+bool fs_offline_cloud(const struct ucfs_fs *fs, const struct mtable *m);
+/* Does the cache hold a snapshot manifest of M's location? */
+bool fs_snapshot_has(struct ucfs_fs *fs, const struct mtable *m);
+
 /* Storage of a table, opened on first use (lock held; dropped around I/O). */
 struct storage *fs_table_storage(struct ucfs_fs *fs, struct mtable *m, int *err);
 

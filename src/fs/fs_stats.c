@@ -56,7 +56,11 @@ char *fs_stats_json(struct ucfs_fs *fs)
 		struct reader_stats rs;
 		ocache_stats(reader_pool_cache(fs->backend.pool), &bs);
 		reader_pool_stats(fs->backend.pool, &rs);
+		struct ocache *oc = reader_pool_cache(fs->backend.pool);
 		cJSON *c = cJSON_AddObjectToObject(root, "cache");
+		cJSON_AddStringToObject(c, "dir", ocache_dir(oc));
+		num(c, "max_bytes", ocache_max_bytes(oc));
+		num(c, "pinned_bytes", ocache_pinned_bytes(oc));
 		num(c, "bytes_used", bs.bytes_used);
 		num(c, "objects", bs.objects);
 		num(c, "hits", bs.hits);

@@ -44,6 +44,8 @@ struct mtable {
 	size_t nroots;
 	struct storage *st; /* opened on first use */
 	int st_err;         /* negative errno of the last failed open, 0 if none */
+	bool snap_served;   /* listings come from its prefetched snapshot (unreachable) */
+	bool offline_told;  /* the log said it cannot be listed offline */
 	struct storage_creds_source creds; /* vended credentials (ctx = this table) */
 	struct io_stats *stats;            /* its item's counters */
 	void *fs;                          /* the file system owning the table */
@@ -63,6 +65,7 @@ struct node {
 	bool listing;         /* a listing is in flight */
 	bool in_log;          /* inside _delta_log: listings go stale quickly */
 	bool removed;
+	bool from_snapshot; /* its listing came from a snapshot manifest, not storage */
 	bool dynamic; /* N_VFILE whose content is made at each open (stats) */
 	bool frozen;  /* N_FILE whose content (vdata) and attributes are fixed: a
 			 _last_checkpoint as one lookup read it; listings leave it */
