@@ -114,10 +114,10 @@ int snap_manifest_parse(const char *json, size_t len, struct snap_manifest **out
 		m->location = xstrdup(str_of(root, "location"));
 		m->table = xstrdup(str_of(root, "table") ? str_of(root, "table") : "");
 		m->version = (uint64_t)json_item_i64(cJSON_GetObjectItemCaseSensitive(root, "version"),
-						      0, INT64_MAX, 0);
+						      0, SNAP_INT_MAX, 0);
 		m->pinned = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "pinned"));
 		m->created = json_item_i64(cJSON_GetObjectItemCaseSensitive(root, "created"), 0,
-					   INT64_MAX, 0);
+					   SNAP_INT_MAX, 0);
 		m->files = calloc((size_t)nf + 1, sizeof(*m->files));
 		if (!m->location || !m->table || !m->files)
 			why = "out of memory";
@@ -138,9 +138,9 @@ int snap_manifest_parse(const char *json, size_t len, struct snap_manifest **out
 			break;
 		}
 		sf->size = (uint64_t)json_item_i64(cJSON_GetObjectItemCaseSensitive(f, "size"), 0,
-						   INT64_MAX, 0);
+						   SNAP_INT_MAX, 0);
 		sf->mtime.tv_sec = (time_t)json_item_i64(cJSON_GetObjectItemCaseSensitive(f, "mtime"),
-							 0, INT64_MAX / 2, 0);
+							 0, SNAP_INT_MAX, 0);
 		sf->mtime.tv_nsec = (long)json_item_i64(cJSON_GetObjectItemCaseSensitive(f, "mtime_ns"),
 							0, 999999999, 0);
 		m->bytes += sf->size;
@@ -155,15 +155,24 @@ int snap_manifest_parse(const char *json, size_t len, struct snap_manifest **out
 	return 0;
 }
 
+/* An integer written exactly (cJSON prints numbers with 15 digits). */
+static bool add_int(cJSON *o, const char *k, uint64_t v)
+{
+	char buf[24];
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	cJSON *n = cJSON_CreateRaw(buf);
+	return n && cJSON_AddItemToObject(o, k, n);
+}
+
 char *snap_manifest_json(const struct snap_manifest *m)
 {
 	cJSON *root = cJSON_CreateObject(), *files = NULL;
-	bool ok = root && cJSON_AddNumberToObject(root, "format", 1) &&
+	bool ok = root && add_int(root, "format", 1) &&
 		  cJSON_AddStringToObject(root, "location", m->location) &&
 		  cJSON_AddStringToObject(root, "table", m->table ? m->table : "") &&
-		  cJSON_AddNumberToObject(root, "version", (double)m->version) &&
+		  add_int(root, "version", m->version) &&
 		  cJSON_AddBoolToObject(root, "pinned", m->pinned) &&
-		  cJSON_AddNumberToObject(root, "created", (double)m->created) &&
+		  add_int(root, "created", (uint64_t)m->created) &&
 		  (files = cJSON_AddArrayToObject(root, "files"));
 	for (size_t i = 0; ok && i < m->nfiles; i++) {
 		const struct snap_file *sf = &m->files[i];
@@ -174,9 +183,8 @@ char *snap_manifest_json(const struct snap_manifest *m)
 		ok = f && cJSON_AddItemToArray(files, f) &&
 		     cJSON_AddStringToObject(f, "path", sf->path) &&
 		     (!sf->etag || cJSON_AddStringToObject(f, "etag", sf->etag)) &&
-		     cJSON_AddNumberToObject(f, "size", (double)sf->size) &&
-		     cJSON_AddNumberToObject(f, "mtime", (double)sf->mtime.tv_sec) &&
-		     cJSON_AddNumberToObject(f, "mtime_ns", (double)sf->mtime.tv_nsec) &&
+		     add_int(f, "size", sf->size) && add_int(f, "mtime", (uint64_t)sf->mtime.tv_sec) &&
+		     add_int(f, "mtime_ns", (uint64_t)sf->mtime.tv_nsec) &&
 		     cJSON_AddStringToObject(f, "id", hex);
 	}
 	char *out = ok ? cJSON_PrintUnformatted(root) : NULL;

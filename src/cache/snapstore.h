@@ -27,6 +27,7 @@
 #define SNAP_MAX_MANIFESTS 4096
 #define SNAP_MAX_JSON (256u << 20)
 #define SNAP_MAX_FILES 1000000
+#define SNAP_INT_MAX (1LL << 53) /* integers are exact in JSON up to here */
 
 struct snap_file {
 	char *path; /* relative to the table's location */
