@@ -278,6 +278,10 @@ int ctl_call(const char *mount, const cJSON *req, cJSON **answer)
 			cli_fail("the ucfs mount at %s did not answer the '%s' request within %d s: "
 				 "is it stuck? see its log (syslog, ident ucfs)", mount, op_of(req),
 				 CTL_ANSWER_TIMEOUT_MS / 1000);
+		else if (r == -ECONNRESET)
+			cli_fail("the ucfs mount at %s closed the control connection without "
+				 "answering the '%s' request: see its log (syslog, ident ucfs)", mount,
+				 op_of(req));
 		else
 			cli_fail("no answer from the ucfs mount at %s to the '%s' request: %s; see "
 				 "its log (syslog, ident ucfs)", mount, op_of(req), strerror(-r));
