@@ -163,6 +163,8 @@ static int table_op(int argc, char **argv, struct global_opts *g, const char *he
 	int rc = tablearg_resolve(mount_opt, table, mount, &rel);
 	if (rc)
 		return rc;
+	if (tablearg_is_path(table))
+		table = rel;
 	cJSON *ans = NULL;
 	if (ctl_simple(mount, sub, rel, &ans)) {
 		rc = 1;

@@ -180,7 +180,7 @@ static void progress_of(struct readjob *j, uint64_t total, double t0, struct pro
 	p->files = j->n;
 	p->bytes_done = atomic_load(&j->bytes_done);
 	p->bytes = total;
-	p->rate = dt > 0.05 ? (double)p->bytes_done / dt : 0;
+	p->rate = dt > 0 ? (double)p->bytes_done / dt : 0;
 	p->eta = p->rate > 0 && total >= p->bytes_done ? (double)(total - p->bytes_done) / p->rate
 						       : (p->bytes_done >= total ? 0 : -1);
 }
@@ -240,12 +240,15 @@ static int read_all(const struct pf_opts *o, const char *table, const char *dir,
 		started++;
 	}
 	struct progress p;
+	double last_tty = t0;
 	while (atomic_load(&j.running) > 0) {
-		struct timespec ts = {0, 200 * 1000 * 1000}; /* at most 5 updates a second */
+		struct timespec ts = {0, 20 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 		progress_of(&j, s->bytes, t0, &p);
-		if (tty)
+		if (tty && now_s() - last_tty >= 0.2) { /* at most 5 updates a second */
 			print_tty_progress(&p);
+			last_tty = now_s();
+		}
 		if (o->json && now_s() - last_json >= 1.0) {
 			print_json_progress(&p, false);
 			last_json = now_s();
@@ -415,6 +418,8 @@ int cmd_prefetch(int argc, char **argv, struct global_opts *g)
 	cJSON *ans = NULL;
 	if ((rc = tablearg_resolve(o.mount, table, mount, &rel)))
 		return rc;
+	if (tablearg_is_path(table))
+		table = rel; /* messages name it as the mount shows it */
 	dir = xasprintf("%s/%s", mount, rel);
 	if (!dir) {
 		rc = cli_fail("out of memory");

@@ -60,7 +60,7 @@ int tablearg_split_name(const char *mount, const char *name, char **a, char **b,
 			"lakehouse.Tables.shortcut ('ucfs status --tables' lists them)", name, mount);
 }
 
-static bool is_path_arg(const char *t)
+bool tablearg_is_path(const char *t)
 {
 	struct stat sb;
 	return strchr(t, '/') || !strcmp(t, ".") || !strcmp(t, "..") ||
@@ -112,7 +112,7 @@ int tablearg_resolve(const char *mount_opt, const char *table, char mount[PATH_M
 	*rel = NULL;
 	if (!*table)
 		return cli_fail("the table is empty: give item.schema.table or a table directory");
-	if (!is_path_arg(table)) {
+	if (!tablearg_is_path(table)) {
 		int r = duckrun_find_mount(mount_opt, mount);
 		if (r)
 			return r;

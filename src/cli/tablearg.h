@@ -25,6 +25,9 @@ bool tablearg_is_dir3(const char *mount, const char *a, const char *b, const cha
  * MOUNT (malloc'ed parts; all NULL on failure). */
 int tablearg_split_name(const char *mount, const char *name, char **a, char **b, char **c);
 
+/* Is TABLE taken as a path (see the contract), not a name? */
+bool tablearg_is_path(const char *table);
+
 /* TABLE (a name or a path) -> the real path of its ucfs mount in MOUNT and
  * the table directory relative to it in *REL ("item/schema/table",
  * malloc'ed). MOUNT_OPT is --mount (or NULL: the only mount running, for
