@@ -20,7 +20,8 @@ COMMANDS = [["catalogs"], ["browse"], ["mirror"], ["mirror", "create"], ["mirror
             ["mirror", "rm"], ["mirror", "edit"], ["mirror", "show"], ["sync"], ["status"],
             ["lakehouse"], ["lakehouse", "create"], ["shortcut"], ["shortcut", "create"],
             ["storage"], ["mount"], ["umount"], ["auth"], ["auth", "describe"],
-            ["auth", "login"], ["auth", "token"], ["sql"], ["preview"]]
+            ["auth", "login"], ["auth", "token"], ["sql"], ["preview"], ["prefetch"],
+            ["cache"], ["cache", "drop"], ["cache", "unpin"]]
 
 
 def items(state: Path) -> list[dict]:
@@ -31,7 +32,7 @@ def items(state: Path) -> list[dict]:
 def test_help_and_version():
     p = run(["--help"], check=True)
     for c in ("catalogs", "browse", "mirror", "sync", "status", "lakehouse", "shortcut",
-              "storage", "mount", "umount", "auth", "sql", "preview"):
+              "storage", "mount", "umount", "auth", "sql", "preview", "prefetch", "cache"):
         assert c in p.stdout
     assert run(["--version"], check=True).stdout.startswith("ucfs ")
     for cmd in COMMANDS:
