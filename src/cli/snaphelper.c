@@ -215,6 +215,13 @@ int snaphelper_run(const char *table_dir, const char *version, const char *times
 		cli_fail("out of memory");
 		goto out;
 	}
+	const char *env = getenv("UCFS_SNAPSHOT_HELPER");
+	if (helper && !str_empty(env) && access(helper, R_OK) != 0) {
+		r = -errno;
+		cli_fail("UCFS_SNAPSHOT_HELPER=%s: %s: point it at scripts/" HELPER_NAME
+			 " of the ucfs source, or unset it", helper, strerror(-r));
+		goto out;
+	}
 	if (!helper) {
 		r = -ENOENT;
 		cli_fail("the snapshot helper " HELPER_NAME " is neither beside %s/ucfs nor in "
