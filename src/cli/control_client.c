@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -135,6 +136,9 @@ static int connect_ctl(const char *mount, const char *dir, int *fd)
 				 "mount at %s: %s", dir, mount, strerror(-r));
 	}
 	if (!r) {
+		/* A daemon that stops reading must not hold a big request forever. */
+		struct timeval tv = {.tv_sec = CTL_ANSWER_TIMEOUT_MS / 1000};
+		setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		struct ucred cred;
 		socklen_t len = sizeof(cred);
 		if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
@@ -267,8 +271,9 @@ int ctl_call(const char *mount, const cJSON *req, cJSON **answer)
 	r = send_all(fd, text, len + 1);
 	text[len] = '\0';
 	if (r) {
-		cli_fail("cannot send the '%s' request to the ucfs mount at %s: %s", op_of(req),
-			 mount, strerror(-r));
+		cli_fail("cannot send the '%s' request to the ucfs mount at %s: %s; see its log "
+			 "(syslog, ident ucfs)", op_of(req), mount,
+			 r == -EAGAIN ? "it stopped reading it" : strerror(-r));
 		goto out;
 	}
 	shutdown(fd, SHUT_WR);

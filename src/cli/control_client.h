@@ -8,13 +8,13 @@
  * DIR/control.sock (through /proc/self/fd/N/control.sock, N the directory
  * opened O_PATH, when that path does not fit a Unix socket address), refuses
  * a server whose uid (SO_PEERCRED) is neither ours nor root's, sends REQ as
- * one line (at most 64 MiB) and shuts down its write side, then waits up to
- * 120 s for one answer line (at most 64 MiB). *ANSWER is set (the caller
- * frees it) only when the answer says "ok": true; an answer with "ok": false
- * has its "error" printed, escaped. Returns 0 or a negative errno
- * (-EREMOTEIO: the daemon refused); every failure has been printed as
- * "ucfs: error: ..." naming the mount and what to do; every path frees what
- * it took.
+ * one line (at most 64 MiB; a send stalled 120 s fails) and shuts down its
+ * write side, then waits up to 120 s for one answer line (at most 64 MiB).
+ * *ANSWER is set (the caller frees it) only when the answer says "ok": true;
+ * an answer with "ok": false has its "error" printed, escaped. Returns 0 or
+ * a negative errno (-EREMOTEIO: the daemon refused); every failure has been
+ * printed as "ucfs: error: ..." naming the mount and what to do; every path
+ * frees what it took.
  */
 #ifndef UCFS_CONTROL_CLIENT_H
 #define UCFS_CONTROL_CLIENT_H
