@@ -34,6 +34,8 @@ static const struct cmd cmds[] = {
 	{"storage", cmd_storage, "read a storage location directly (diagnostics)"},
 	{"sql", cmd_sql, "query the mounted tables by name in DuckDB (shell or one query)"},
 	{"preview", cmd_preview, "print a mounted table's columns and first rows"},
+	{"prefetch", cmd_prefetch, "read a table snapshot into the disk cache, to read it offline"},
+	{"cache", cmd_cache, "show the mount's disk cache per table; drop or unpin a table"},
 	{"mount", cmd_mount, "mount the mirrored items at a directory"},
 	{"umount", cmd_umount, "unmount a ucfs mount"},
 };

@@ -20,7 +20,8 @@ COMMANDS = [["catalogs"], ["browse"], ["mirror"], ["mirror", "create"], ["mirror
             ["mirror", "rm"], ["mirror", "edit"], ["mirror", "show"], ["sync"], ["status"],
             ["lakehouse"], ["lakehouse", "create"], ["shortcut"], ["shortcut", "create"],
             ["storage"], ["mount"], ["umount"], ["auth"], ["auth", "describe"],
-            ["auth", "login"], ["auth", "token"], ["sql"], ["preview"]]
+            ["auth", "login"], ["auth", "token"], ["sql"], ["preview"], ["prefetch"],
+            ["cache"], ["cache", "drop"], ["cache", "unpin"]]
 
 
 def items(state: Path) -> list[dict]:
@@ -31,7 +32,7 @@ def items(state: Path) -> list[dict]:
 def test_help_and_version():
     p = run(["--help"], check=True)
     for c in ("catalogs", "browse", "mirror", "sync", "status", "lakehouse", "shortcut",
-              "storage", "mount", "umount", "auth", "sql", "preview"):
+              "storage", "mount", "umount", "auth", "sql", "preview", "prefetch", "cache"):
         assert c in p.stdout
     assert run(["--version"], check=True).stdout.startswith("ucfs ")
     for cmd in COMMANDS:
@@ -43,6 +44,25 @@ def test_help_and_version():
     assert "did you mean" not in p.stderr and "ucfs --help" in p.stderr, p.stderr
     p = run([])
     assert p.returncode == 2 and p.stderr.startswith("usage: ucfs"), p.stderr
+
+
+def test_prefetch_and_cache_usage_errors(tmp_path):
+    """Bad arguments fail before any mount or socket is looked at (exit 2), and
+    a directory outside every ucfs mount is refused by name (exit 1)."""
+    for args, msg in ((["prefetch"], "which table?"),
+                      (["prefetch", "a.b.c", "d.e.f"], "one TABLE at a time"),
+                      (["prefetch", "a.b.c", "--jobs", "0"], "--jobs wants a number from 1 to 64"),
+                      (["prefetch", "a.b.c", "--version", "x"], "--version wants a table version"),
+                      (["prefetch", "a.b.c", "--version", "1", "--timestamp", "2026-01-01"],
+                       "not both"),
+                      (["cache", "drop"], "which table?"),
+                      (["cache", "unpn"], "did you mean 'ucfs cache unpin'?")):
+        p = run(args)
+        assert p.returncode == 2 and msg in p.stderr, (args, p.stderr)
+    for cmd in (["prefetch"], ["cache", "drop"], ["cache", "unpin"]):
+        p = run([*cmd, str(tmp_path)])
+        assert p.returncode == 1 and f"{tmp_path} ({tmp_path.resolve()}) is not inside a ucfs " \
+            "mount" in p.stderr, (cmd, p.stderr)
 
 
 def test_catalogs_lists_and_json(uc_server, catalog):

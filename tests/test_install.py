@@ -49,6 +49,8 @@ def test_install_layout(staged):
     assert "ExecStop=/usr/local/bin/ucfs umount %f\n" in text
     assert "After=network-online.target" in text and "@BINDIR@" not in text
     assert (staged / "usr/local/share/man/man1/ucfs.1").is_file()
+    # the snapshot helper of `ucfs prefetch`, where the installed ucfs looks for it
+    assert os.access(staged / "usr/local/libexec/ucfs/ucfs-snapshot", os.X_OK)
 
 
 def in_namespace(staged: Path, script: str, env: dict) -> subprocess.CompletedProcess:

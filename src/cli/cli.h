@@ -42,6 +42,8 @@ int cmd_shortcut(int argc, char **argv, struct global_opts *g);
 int cmd_storage(int argc, char **argv, struct global_opts *g);
 int cmd_sql(int argc, char **argv, struct global_opts *g);
 int cmd_preview(int argc, char **argv, struct global_opts *g);
+int cmd_prefetch(int argc, char **argv, struct global_opts *g);
+int cmd_cache(int argc, char **argv, struct global_opts *g);
 int cmd_auth(int argc, char **argv, struct global_opts *g);
 int cmd_auth_login(int argc, char **argv, struct global_opts *g); /* argv[0] = "login" */
 int cmd_auth_token(int argc, char **argv, struct global_opts *g); /* argv[0] = "token" */
@@ -114,6 +116,9 @@ int cli_check_patterns(const char *catalog, const char *const *inc, size_t ninc,
 int cli_check_patterns_item(const struct item *it, struct table_row *rows, size_t n,
 			    const char *const *inc, size_t ninc, const char *const *exc,
 			    size_t nexc);
+
+/* Format a byte count for people: "512 B", "1.5 KiB" .. "2.0 TiB". */
+const char *cli_size(unsigned long long bytes, char buf[32]);
 
 /* Format epoch seconds as local "YYYY-MM-DD HH:MM:SS" (or "never"). */
 const char *cli_time(long long epoch, char buf[32]);

@@ -10,10 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "cli/duckrun.h"
+#include "cli/tablearg.h"
 #include "core/sqldefs.h"
 #include "util/strutil.h"
 
@@ -49,18 +49,6 @@ static const char preview_help[] =
 
 #define OPT_DUCKDB 1100
 
-/* Is MOUNT/A (/B/C) a directory the mount shows (no dot-directory)? */
-static bool is_dir3(const char *mount, const char *a, const char *b, const char *c)
-{
-	if (!*a || *a == '.' || (b && (!*b || *b == '.')) || (c && (!*c || *c == '.')))
-		return false;
-	char *p = c ? xasprintf("%s/%s/%s/%s", mount, a, b, c) : xasprintf("%s/%s", mount, a);
-	struct stat sb;
-	bool ok = p && strlen(p) < PATH_MAX && stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
-	free(p);
-	return ok;
-}
-
 int cmd_sql(int argc, char **argv, struct global_opts *g)
 {
 	static const struct option longopts[] = {
@@ -95,7 +83,7 @@ int cmd_sql(int argc, char **argv, struct global_opts *g)
 	d.mount = real;
 	struct strbuf use = {0};
 	if (item) {
-		if (strchr(item, '/') || !is_dir3(real, item, NULL, NULL))
+		if (strchr(item, '/') || !tablearg_is_dir3(real, item, NULL, NULL))
 			return cli_fail("no item or lakehouse '%s' in the mount at %s (ls %s lists "
 					"them)", item, real, real);
 		if (sqldefs_duckdb_reserved(item))
@@ -112,43 +100,6 @@ int cmd_sql(int argc, char **argv, struct global_opts *g)
 	r = duckrun_exec(&d);
 	sb_free(&use);
 	return r;
-}
-
-/* NAME (item.schema.table) -> the one split naming a mounted table. */
-static int split_name(const char *mount, const char *name, char **a, char **b, char **c)
-{
-	size_t len = strlen(name), found = 0;
-	*a = *b = *c = NULL;
-	for (size_t i = 0; i < len; i++) {
-		if (name[i] != '.')
-			continue;
-		for (size_t j = i + 1; j < len; j++) {
-			if (name[j] != '.')
-				continue;
-			char *x = xstrndup(name, i), *y = xstrndup(name + i + 1, j - i - 1),
-			     *z = xstrdup(name + j + 1);
-			if (x && y && z && is_dir3(mount, x, y, z) && found++ == 0) {
-				*a = x;
-				*b = y;
-				*c = z;
-				continue;
-			}
-			free(x);
-			free(y);
-			free(z);
-		}
-	}
-	if (found == 1)
-		return 0;
-	free(*a);
-	free(*b);
-	free(*c);
-	*a = *b = *c = NULL;
-	if (found > 1)
-		return cli_fail("'%s' names %zu tables in the mount at %s (names with dots): give "
-				"ITEM SCHEMA TABLE as three arguments", name, found, mount);
-	return cli_fail("no table '%s' in the mount at %s: give item.schema.table or "
-			"lakehouse.Tables.shortcut ('ucfs status --tables' lists them)", name, mount);
 }
 
 int cmd_preview(int argc, char **argv, struct global_opts *g)
@@ -194,13 +145,13 @@ int cmd_preview(int argc, char **argv, struct global_opts *g)
 		return r;
 	char *a = NULL, *b = NULL, *c = NULL;
 	if (nargs == 1) {
-		if ((r = split_name(real, argv[optind], &a, &b, &c)))
+		if ((r = tablearg_split_name(real, argv[optind], &a, &b, &c)))
 			return r;
 	} else {
 		a = xstrdup(argv[optind]);
 		b = xstrdup(argv[optind + 1]);
 		c = xstrdup(argv[optind + 2]);
-		if (a && b && c && !is_dir3(real, a, b, c)) {
+		if (a && b && c && !tablearg_is_dir3(real, a, b, c)) {
 			r = cli_fail("no table %s.%s.%s in the mount at %s ('ucfs status --tables' "
 				     "lists them)", a, b, c, real);
 			goto out;

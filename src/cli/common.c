@@ -152,3 +152,20 @@ const char *cli_time(long long epoch, char buf[32])
 	strftime(buf, 32, "%Y-%m-%d %H:%M:%S", &tm);
 	return buf;
 }
+
+const char *cli_size(unsigned long long bytes, char buf[32])
+{
+	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	if (bytes < 1024) {
+		snprintf(buf, 32, "%llu B", bytes);
+		return buf;
+	}
+	double v = (double)bytes / 1024;
+	size_t u = 0;
+	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, 32, "%.1f %s", v, units[u]);
+	return buf;
+}
