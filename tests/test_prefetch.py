@@ -54,6 +54,7 @@ import urllib.parse
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet  # noqa: F401 - pa.parquet
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
@@ -63,6 +64,7 @@ from cloudlab import SCHEMA, CloudLab
 from mountutil import Mount, run
 from tables import TableSpec, sort_rows
 from test_readers import READERS, read_spark
+from ucapi import UCClient, columns_from_arrow
 
 pytestmark = pytest.mark.skipif(not AZURITE.exists(),
                                 reason="Azurite not installed (scripts/bootstrap azurite)")
@@ -125,6 +127,33 @@ def lab(tmp_path_factory):
         yield lab
 
 
+@pytest.fixture(scope="module")
+def dv(lab, spark) -> Path:
+    """dv (S3 only), written by Spark with deletion vectors: v0 create, v1..v4
+    inserts (two files each), checkpoints at v3 and v6, v5 and v6 deletes (one
+    deletion vector each). Uploaded and registered after the lab started;
+    mounts made from now on see it."""
+    path = lab.work / "local" / "dv"
+    spark.sql(f"CREATE TABLE delta.`{path}` (id BIGINT, v STRING) USING delta TBLPROPERTIES "
+              "('delta.enableDeletionVectors' = 'true', 'delta.checkpointInterval' = '3')")
+    for k in range(4):
+        spark.sql(f"INSERT INTO delta.`{path}` SELECT id, concat('row-', id, '-', "
+                  f"repeat('x', 200)) FROM range({100 * k}, {100 * k + 100})")
+    spark.sql(f"DELETE FROM delta.`{path}` WHERE id = 150")
+    spark.sql(f"DELETE FROM delta.`{path}` WHERE id = 250")
+    assert DeltaTable(str(path)).version() == 6
+    b = lab.backends["s3"]
+    for f in sorted(path.rglob("*")):
+        if f.is_file():
+            b.put(f"tables/dv/{f.relative_to(path).as_posix()}", f.read_bytes())
+    schema = pa.schema([("id", pa.int64()), ("v", pa.string())])
+    b.tables["dv"] = UCClient(lab.uc.url).create_table(
+        b.catalog, SCHEMA, "dv", columns=columns_from_arrow(schema),
+        storage_location=b.location("tables/dv"))
+    lab.local["dv"] = path
+    return path
+
+
 def mount(lab: CloudLab, tmp: Path, cache_dir: Path | None = None, extra: str = "") -> Mount:
     cache_dir = cache_dir or tmp / "cache"
     mp = tmp / f"mnt{len(list(tmp.glob('mnt*')))}"
@@ -174,23 +203,83 @@ def ok(p: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     return p
 
 
+Z85 = ("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+       ".-:+=^!/*?&<>()[]{}@%$#")
+
+
+def z85_uuid(text: str) -> str:
+    """The UUID a deletion vector's 20 Z85 characters encode."""
+    out = b""
+    for i in range(0, 20, 5):
+        v = 0
+        for ch in text[i:i + 5]:
+            v = v * 85 + Z85.index(ch)
+        out += v.to_bytes(4, "big")
+    h = out.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def dv_files(local: Path, version: int, cp: int | None) -> list[str]:
+    """The deletion vector files of VERSION's add actions (the Delta protocol:
+    'u' = <prefix>/deletion_vector_<uuid>.bin relative to the table, 'p' = a
+    path, 'i' = inline, no file), by replaying the log segment here: deltalake
+    (delta-rs) does not show deletion vectors."""
+    def key(a):  # a file is its path and deletion vector (the protocol's reconciliation)
+        d = a.get("deletionVector") or {}
+        return a["path"], d.get("storageType"), d.get("pathOrInlineDv"), d.get("offset")
+
+    log = local / "_delta_log"
+    adds: dict[tuple, dict | None] = {}
+    if cp is not None:
+        t = pa.parquet.read_table(log / f"{cp:020d}.checkpoint.parquet", columns=["add"])
+        for a in t.column("add").to_pylist():
+            if a:
+                adds[key(a)] = a.get("deletionVector")
+    for v in range(0 if cp is None else cp + 1, version + 1):
+        acts = [json.loads(ln) for ln in (log / f"{v:020d}.json").read_text().splitlines()]
+        for act in acts:  # within a commit, an add and a remove of one path
+            if "remove" in act:  # are different files when their vectors differ
+                adds.pop(key(act["remove"]), None)
+        for act in acts:
+            if "add" in act:
+                adds[key(act["add"])] = act["add"].get("deletionVector")
+    out = []
+    for dv in adds.values():
+        if not dv or dv["storageType"] == "i":
+            continue
+        if dv["storageType"] == "p":
+            out.append(urllib.parse.unquote(dv["pathOrInlineDv"]))
+            continue
+        prefix, code = dv["pathOrInlineDv"][:-20], dv["pathOrInlineDv"][-20:]
+        out.append(f"{prefix + '/' if prefix else ''}deletion_vector_{z85_uuid(code)}.bin")
+    return sorted(set(out))
+
+
 def snapshot_files(local: Path, version: int | None = None) -> dict[str, int]:
     """{path relative to the table: size} of the snapshot at VERSION (latest if
     None), from the local reference copy: the log segment (the latest
     checkpoint <= N, single-part here, and the commits after it up to N, or
-    every commit 0..N) and every add action of N with its deletion vector."""
+    every commit 0..N) and every add action of N with its deletion vector.
+
+    spec: §3 says "the commits after it up to N", which for a checkpoint AT N
+    is none; but Spark (Delta 4.0) cannot load a log whose newest version has
+    no commit file ("Could not find any delta files for version N"; it dates
+    the snapshot by that file), so a snapshot must hold N's commit too:
+    expected here whatever the checkpoint (test_prefetch_deletion_vectors
+    has one at N, and reads it offline with Spark)."""
     t = DeltaTable(str(local), version=version)
     n = t.version()
     log = local / "_delta_log"
     cps = [int(p.name[:20]) for p in log.glob("*.checkpoint.parquet")]
     cp = max((v for v in cps if v <= n), default=None)
     files = [f"_delta_log/{v:020d}.json" for v in range(0 if cp is None else cp + 1, n + 1)]
+    if cp == n:
+        files.append(f"_delta_log/{n:020d}.json")
     if cp is not None:
         files.append(f"_delta_log/{cp:020d}.checkpoint.parquet")
-    for add in pa.table(t.get_add_actions(flatten=True)).to_pylist():
-        files.append(urllib.parse.unquote(add["path"]))
-        # delta-rs writes no deletion vectors: the tables here have none
-        assert not add.get("deletionVector.storageType"), add
+    files += [urllib.parse.unquote(a["path"])
+              for a in pa.table(t.get_add_actions(flatten=True)).to_pylist()]
+    files += dv_files(local, n, cp)
     out = {f: (local / f).stat().st_size for f in files}
     assert all(out.values()), out
     return out
@@ -379,6 +468,48 @@ def test_prefetch_fetches_exactly_the_snapshot(lab, backend, tmp_path):
     assert "error" not in log.lower(), log
 
 
+def test_prefetch_deletion_vectors(lab, dv, spark, tmp_path):
+    """A table with deletion vectors (Spark): the snapshot brings them too,
+    exactly; with the storage gone, Spark reads the rows the deletes left.
+    The latest version has its checkpoint at itself (see snapshot_files)."""
+    proxy = lab.backends["s3"].proxy
+    snaps = {5: snapshot_files(dv, 5), 6: snapshot_files(dv)}
+    dvs = {v: [f for f in snaps[v] if "deletion_vector_" in f] for v in snaps}
+    assert len(dvs[5]) == 1 and len(dvs[6]) == 2, dvs
+    assert f"_delta_log/{3:020d}.checkpoint.parquet" in snaps[5]
+    assert sorted(f for f in snaps[6] if f.startswith("_delta_log/")) == \
+        [f"_delta_log/{6:020d}.checkpoint.parquet", f"_delta_log/{6:020d}.json"]
+    m = mount(lab, tmp_path, extra="log_ttl=0.5,dir_ttl=0.5")
+    outage = [proxy, lab.ucproxy]
+    try:
+        cached: dict[str, int] = {}
+        for args, v in ((["--version", "5"], 5), ([], 6)):
+            t0 = time.monotonic()
+            ok(prefetch(lab, m, "s3", "dv", *args))
+            quiet(proxy, t0, settle=0.5)
+            got = fetched(proxy, "dv", t0)
+            # spec: deltalake (in the helper) reads the version's checksum file
+            # (Spark writes <v>.crc) through the mount; it is no part of the
+            # snapshot (§3: not .crc files), so at most that one comes extra
+            crc = {f for f in got if f.endswith(".crc")}
+            assert crc <= {f"_delta_log/{v:020d}.crc"}, crc
+            assert {f: n for f, n in got.items() if f not in crc} == \
+                {f: n for f, n in snaps[v].items() if f not in cached}, v
+            cached.update(snaps[v])
+        want = read_spark(spark, dv)
+        assert len(want) == 398
+        for s in outage:
+            s.go_down()
+        try:
+            time.sleep(1.5)  # the listings expired: the manifest answers
+            assert read_spark(spark, table_dir(m, lab, "s3", "dv")) == want
+        finally:
+            for s in outage:
+                s.come_back()
+    finally:
+        m.stop()
+
+
 # --------------------------------------------------------------------------- 2 offline
 
 def _drop_cached_object(cache: Path, content: bytes) -> int:
@@ -471,6 +602,9 @@ def test_network_gone_serves_snapshot_fails_fast(lab, tmp_path):
         try:
             time.sleep(1.5)  # every listing expired: the next ones fail
             d = table_dir(m, lab, b, "pf")
+            shown = {p.relative_to(d).as_posix(): p.stat().st_size
+                     for p in d.rglob("*") if p.is_file()}
+            assert shown == snapshot_files(lab.local["pf"]), shown  # the manifest's files
             for reader in ("deltalake", "duckdb", "polars"):
                 t0 = time.monotonic()
                 assert READERS[reader](d) == want, reader
@@ -496,13 +630,27 @@ class Throttle:
 
     def __init__(self, table: str, rate: float):
         self.table, self.rate = table, rate
+        self.active = 0  # requests sleeping here (not recorded by the proxy yet)
+        self.lock = threading.Lock()
 
     def check(self, h):
         if f"tables/{self.table}/" in urllib.parse.unquote(h.path):
             s = _span(h.headers.get("Range") or h.headers.get("x-ms-range"), None)
             n = (s[1] - s[0]) if s and s[1] else MiB
-            time.sleep(n / self.rate)
+            with self.lock:
+                self.active += 1
+            try:
+                time.sleep(n / self.rate)
+            finally:
+                with self.lock:
+                    self.active -= 1
         return None
+
+    def wait_idle(self, limit: float = 60) -> None:
+        deadline = time.monotonic() + limit
+        while self.active and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not self.active, "throttled requests never ended"
 
     def answer(self, method, path, status, body):
         return body
@@ -536,7 +684,8 @@ def test_interrupted_prefetch_resumes(lab, tmp_path):
     jobs = 4
     m = mount(lab, tmp_path)
     try:
-        proxy.alter = Throttle("wide", rate=1 * MiB)  # ~5 s for the whole table
+        throttle = Throttle("wide", rate=1 * MiB)  # ~5 s for the whole table
+        proxy.alter = throttle
         t0 = time.monotonic()
         p = subprocess.Popen([str(mountutil.UCFS), "prefetch", name(lab, "s3", "wide"),
                               "--mount", str(m.mp), "--json", "--jobs", str(jobs)],
@@ -562,6 +711,7 @@ def test_interrupted_prefetch_resumes(lab, tmp_path):
         mountutil.check_stderr(err)
         assert rc != 0, f"the interrupted prefetch exited 0: {lines}\n{err}"
         assert not lines[-1]["done"], lines[-1]
+        throttle.wait_idle()  # the daemon's requests of the first run all ended
         quiet(proxy, t0)
         first = fetched(proxy, "wide", t0, ranges=True)
         first_bytes = sum(e - s for v in first.values() for s, e in v)
