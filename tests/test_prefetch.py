@@ -6,7 +6,8 @@ What the storage sends is counted in body bytes per object at the proxies,
 and compared with a snapshot computed here independently of ucfs: from the
 local reference copy of each table, with deltalake (add actions of version N)
 and the Delta log segment rule (the latest checkpoint <= N and the commits
-after it up to N; every commit 0..N without one). `_delta_log/_last_checkpoint`
+after it up to N, N's own always; every commit 0..N without a checkpoint),
+with deletion vectors from a replay of that log. `_delta_log/_last_checkpoint`
 is left out of every count: the daemon reads the hint from storage at each
 lookup by design (fs_deltalog.c), and it belongs to no snapshot.
 
@@ -14,7 +15,9 @@ Covered:
 - `ucfs prefetch` at a version before the checkpoint, after it, and latest,
   on every backend: the bytes fetched are exactly the snapshot's files that
   were not cached yet, each once; a second prefetch fetches nothing; the
-  `status` op of the control socket shows the snapshot;
+  `status` op of the control socket shows the snapshot; a Spark table with
+  deletion vectors (S3): its vector files come too, exactly, and Spark reads
+  the snapshot with the storage gone;
 - offline (`-o offline`, storage and Unity Catalog unreachable): the table
   shows its snapshot's files and deltalake, DuckDB, polars, pandas and Spark
   read the reference rows of that version; a snapshot file that is not in the
@@ -30,12 +33,12 @@ Covered:
 - `ucfs cache` after plain reads (no prefetch), --help of both commands;
 - the control socket: 0700/0600, another user is refused (SO_PEERCRED even
   when the file modes would let it in), malformed, unknown and oversized
-  requests get an error answer, a silent client does not block the daemon;
+  requests get an error answer, a silent client does not hold the mount up;
 - `prefetch --json` progress lines; bad input (unknown table, a version past
   the latest, --version with --timestamp).
 
-Interfaces: /work/spec-prefetch.md (ops, keys, exit codes). Where the spec is
-silent the test says `# spec:` next to the choice made.
+Interfaces: the issue 10 part 2 spec (control ops, JSON keys, exit codes).
+Where it is silent the test says `# spec:` next to the choice made.
 """
 from __future__ import annotations
 
