@@ -131,7 +131,9 @@ def test_checkpoint_replaces_the_commits_before_it(three):
     assert s["version"] == 3
     assert by_kind(s) == {"checkpoint": {cp}, "commit": {log(3)}, "data": live_files(t, 3)}
     check_sizes(t, s)
-    assert by_kind(snapshot(t, "--version", "2")) == {"checkpoint": {cp},
+    # a checkpoint at the version itself: that version's commit comes too
+    # (Spark looks for the commit of the version it loads)
+    assert by_kind(snapshot(t, "--version", "2")) == {"checkpoint": {cp}, "commit": {log(2)},
                                                       "data": live_files(t, 2)}
     # a checkpoint after the version asked for is not used
     assert by_kind(snapshot(t, "--version", "1")) == {"commit": {log(0), log(1)},
@@ -330,13 +332,13 @@ def test_spark_deletion_vectors_and_checkpoints(spark, tmp_path, kind):
     assert s["version"] == 5
     assert by_kind(s) == want
     check_sizes(t, s)
-    # version 3: the checkpoint alone, no deletion vectors yet
+    # version 3: the checkpoint and version 3's own commit, no deletion vectors yet
     s3 = by_kind(snapshot(t, "--version", "3"))
-    assert s3 == {"checkpoint": want["checkpoint"], "data": want["data"]}
+    assert s3 == {"checkpoint": want["checkpoint"], "commit": {log(3)}, "data": want["data"]}
     if kind == "v2":
         return
     # a DV recorded in the checkpoint (not in a commit after it) is found too
     DeltaTable(str(t)).create_checkpoint()
     s = snapshot(t)
     assert by_kind(s)["dv"] == want["dv"]
-    assert by_kind(s)["checkpoint"] and "commit" not in by_kind(s)
+    assert by_kind(s)["checkpoint"] and by_kind(s)["commit"] == {log(5)}

@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PROFILES = ("loopback", "cloud")
 # The figures, in the order they run (benchlib.figures.RUNNERS has one function each).
-FIGURES = ("seq", "ttfb", "warm", "random", "duckdb", "meta", "rss")
+FIGURES = ("seq", "ttfb", "warm", "random", "duckdb", "meta", "rss", "prefetch")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

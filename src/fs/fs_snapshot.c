@@ -43,6 +43,10 @@ bool fs_snapshot_listing(struct ucfs_fs *fs, struct node *dir, int err, struct s
 {
 	struct mtable *m = dir->table;
 	uint64_t version = 0;
+	/* Access refused (by Unity Catalog or the storage) is an answer, not an
+	 * outage: what was prefetched is not shown to whom it is denied now. */
+	if (err == -EACCES || err == -EPERM)
+		return false;
 	if (!fs->backend.snaps || !cloud(m) ||
 	    snapstore_list(fs->backend.snaps, m->location, dir->rel, l, &version))
 		return false;
@@ -114,7 +118,9 @@ static void num(cJSON *o, const char *k, uint64_t v)
  * tree: item/schema/table levels and lakehouse shortcuts (lock held). */
 static struct node *resolve_table(struct ucfs_fs *fs, const char *path)
 {
-	if (!path || !*path || strlen(path) > 4096)
+	size_t len = path ? strlen(path) : 0;
+	/* relative, no empty component (what the protocol says; never tidied) */
+	if (!len || len > 4096 || path[0] == '/' || path[len - 1] == '/' || strstr(path, "//"))
 		return NULL;
 	char *p = xstrdup(path), *save = NULL;
 	struct node *n = p ? tree_root(&fs->tree) : NULL;
@@ -249,7 +255,7 @@ static cJSON *op_snapshot(struct ucfs_fs *fs, const cJSON *req)
 		bool complete = false;
 		if (ocache_lookup(c, sf->id, sf->size, NULL, &complete, NULL) || !complete) {
 			char cap[32];
-			answer = fail("'%s' of table %s is not fully in the disk cache (evicted while "
+			answer = fail("'%s' of table %s is not fully in the cache (evicted while "
 				      "prefetching?): the cache (%s) may be too small for it",
 				      sf->path, tab->full_name, human(ocache_max_bytes(c), cap, sizeof(cap)));
 		}

@@ -309,8 +309,36 @@ def fig_rss(p: Profile) -> None:
                   mb_s=_mb_s(p.size * len(keys), dt), cpu_s=proc_cpu_seconds(c.pid) - cpu0)
 
 
+# ---------------------------------------------------------------- snapshot prefetch
+def fig_prefetch(p: Profile) -> None:
+    """`ucfs prefetch` of the Delta table's latest snapshot into a fresh mount's
+    cache, against curl fetching the same files (8 parallel GETs): MB/s of the
+    snapshot's bytes."""
+    files = sorted(f.relative_to(p.local_delta).as_posix() for f in p.local_delta.rglob("*")
+                   if f.is_file() and f.name != "_last_checkpoint" and not f.name.endswith(".crc"))
+    total = sum((p.local_delta / f).stat().st_size for f in files)
+    for r in range(p.runs):
+        log(f"{p.name}: snapshot prefetch, run {r + 1}/{p.runs}")
+        with cold_mount(p.ucfs) as c:
+            env = {**c.env(), "UCFS_PYTHON": p.python}
+            b0 = p.counter.bytes()
+            t0 = time.monotonic()
+            out = subprocess.run([str(c.binary), "prefetch", str(c.path("delta/")), "--json"],
+                                 env=env, capture_output=True, text=True, timeout=1800)
+            dt = time.monotonic() - t0
+            if out.returncode != 0:
+                raise BenchError(f"ucfs prefetch failed ({out.returncode}): {out.stderr[-2000:]}")
+            last = json.loads(out.stdout.strip().splitlines()[-1])
+            p.add("prefetch", "ucfs", _mb_s(last["bytes"], dt), seconds=dt, bytes=last["bytes"],
+                  server_bytes=p.counter.bytes() - b0)
+        blocks = [p.curl.block(f"delta/{f}") for f in files]
+        t0 = time.monotonic()
+        p.curl.run(blocks, parallel=8)
+        p.add("prefetch", "curl-files", _mb_s(total, time.monotonic() - t0), bytes=total)
+
+
 RUNNERS = {"seq": fig_seq, "ttfb": fig_ttfb, "warm": fig_warm, "random": fig_random,
-           "duckdb": fig_duckdb, "meta": fig_meta, "rss": fig_rss}
+           "duckdb": fig_duckdb, "meta": fig_meta, "rss": fig_rss, "prefetch": fig_prefetch}
 
 
 def run_figures(p: Profile, which: list[str]) -> None:

@@ -21,6 +21,7 @@ ROWS = [
     ("find_cold", "find -printf %s of {tables} tables ({where}), cold", "s", False),
     ("find_warm", "find -printf %s of {tables} tables ({where}), warm", "s", False),
     ("rss", "daemon peak RSS, 4 parallel cold readers", "MiB", False),
+    ("prefetch", "snapshot prefetch of the Delta table, cold", "MB/s", True),
     ("cpu", "CPU seconds per GiB, cold sequential", "s/GiB", False),
 ]
 
@@ -28,7 +29,7 @@ LABELS = {
     "ucfs": "ucfs", "curl": "curl single GET", "curl-ranges": "curl 8 parallel ranges",
     "rclone": "rclone mount", "rclone-full": "rclone mount, vfs full", "s3fs": "s3fs",
     "mountpoint-s3": "mountpoint-s3", "ptfs": "FUSE passthrough", "local": "local disk",
-    "duckdb-s3": "DuckDB on S3 directly",
+    "duckdb-s3": "DuckDB on S3 directly", "curl-files": "curl 8 parallel GETs, its files",
 }
 
 
