@@ -113,8 +113,8 @@ struct node *fs_log_lookup_hint(struct ucfs_fs *fs, struct node *log, uint64_t *
 		return NULL;
 	}
 	struct storage_entry e = {0};
-	char *data, *id = NULL;
-	size_t len;
+	char *data = NULL, *id = NULL;
+	size_t len = 0;
 	bool offline = fs_offline_cloud(fs, log->table);
 	pthread_mutex_unlock(&fs->lock);
 	int r = offline ? -ENETDOWN : read_whole(st, rel, &e, &data, &len);
