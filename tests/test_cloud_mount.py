@@ -53,17 +53,12 @@ def lab(tmp_path_factory):
         yield lab
 
 
-def mount(lab: CloudLab, tmp: Path, cache_dir: Path | None = None, extra: str = "") -> Mount:
-    cache_dir = cache_dir or tmp / "cache"
-    mp = tmp / f"mnt{len(list(tmp.glob('mnt*')))}"
-    return Mount(mp, lab.env(), options=lab.options(cache_dir, extra), logdir=tmp).start()
-
 
 @pytest.fixture(scope="module")
 def shared(lab, tmp_path_factory):
     """One mount for the reader and denial tests."""
     tmp = tmp_path_factory.mktemp("shared")
-    m = mount(lab, tmp)
+    m = lab.mount(tmp)
     yield m
     m.stop()
 
@@ -191,7 +186,7 @@ def test_second_read_and_remount_served_from_cache(lab, backend, tmp_path):
     proxy = lab.backends[backend].proxy
     cache = tmp_path / "cache"
     tables = ("orders", "regions", "big")
-    m = mount(lab, tmp_path, cache)
+    m = lab.mount(tmp_path, cache)
     try:
         n0 = proxy.data_requests()
         size = read_tables(m, lab, backend, tables)
@@ -207,7 +202,7 @@ def test_second_read_and_remount_served_from_cache(lab, backend, tmp_path):
     assert not log_problems(log), log
     nobj, used = cache_bytes(cache)
     assert nobj >= 8 and used >= size
-    m = mount(lab, tmp_path, cache)  # same cache_dir: the blocks survive
+    m = lab.mount(tmp_path, cache)  # same cache_dir: the blocks survive
     try:
         read_tables(m, lab, backend, tables)
         assert proxy.data_requests() == n1, "remount lost the cache"
@@ -220,7 +215,7 @@ def test_second_read_and_remount_served_from_cache(lab, backend, tmp_path):
 def test_cache_size_cap_honoured(lab, backend, tmp_path):
     cache = tmp_path / "cache"
     cap = 3 * MiB
-    m = mount(lab, tmp_path, cache, extra="cache_size=3M")
+    m = lab.mount(tmp_path, cache, extra="cache_size=3M")
     try:
         size = read_tables(m, lab, backend, ("big", "orders", "regions"))
         assert size > 2 * cap
@@ -295,7 +290,7 @@ def test_credentials_refreshed_during_long_read(lab, backend, tmp_path):
     want = local.read_bytes()
     nblocks = len(want) // MiB + 1
     assert nblocks >= 8
-    m = mount(lab, tmp_path)
+    m = lab.mount(tmp_path)
     try:
         f = table_dir(m, lab, backend, "slow") / rel
         assert f.stat().st_size == len(want)  # the listing vended the first credentials
@@ -332,7 +327,7 @@ def test_object_replaced_after_listing_is_eio(lab, backend, tmp_path):
               key=lambda k: local_files(lab, "replaced")[k].stat().st_size)
     old = local_files(lab, "replaced")[rel].read_bytes()
     new = bytes(x ^ 0xFF for x in old)  # same size, other bytes
-    m = mount(lab, tmp_path)
+    m = lab.mount(tmp_path)
     try:
         f = table_dir(m, lab, backend, "replaced") / rel
         assert f.stat().st_size == len(old)  # listed with the old identity

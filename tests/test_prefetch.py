@@ -157,17 +157,12 @@ def dv(lab, spark) -> Path:
     return path
 
 
-def mount(lab: CloudLab, tmp: Path, cache_dir: Path | None = None, extra: str = "") -> Mount:
-    cache_dir = cache_dir or tmp / "cache"
-    mp = tmp / f"mnt{len(list(tmp.glob('mnt*')))}"
-    return Mount(mp, lab.env(), options=lab.options(cache_dir, extra), logdir=tmp).start()
-
 
 @pytest.fixture(scope="module")
 def shared(lab, tmp_path_factory):
     """One mount (default cap) for the `ucfs cache`, socket and input tests."""
     tmp = tmp_path_factory.mktemp("pfshared")
-    m = mount(lab, tmp)
+    m = lab.mount(tmp)
     yield m
     m.stop()
 
@@ -434,7 +429,7 @@ def test_prefetch_fetches_exactly_the_snapshot(lab, backend, tmp_path):
     assert not any("checkpoint" in f for f in snaps[2])
     assert f"_delta_log/{3:020d}.checkpoint.parquet" in snaps[4]
     assert f"_delta_log/{2:020d}.json" not in snaps[4]
-    m = mount(lab, tmp_path)
+    m = lab.mount(tmp_path)
     try:
         cached: dict[str, int] = {}
         for args, v in ((["--version", "2"], 2), (["--version", "4"], 4), ([], 5)):
@@ -482,7 +477,7 @@ def test_prefetch_deletion_vectors(lab, dv, spark, tmp_path):
     assert f"_delta_log/{3:020d}.checkpoint.parquet" in snaps[5]
     assert sorted(f for f in snaps[6] if f.startswith("_delta_log/")) == \
         [f"_delta_log/{6:020d}.checkpoint.parquet", f"_delta_log/{6:020d}.json"]
-    m = mount(lab, tmp_path, extra="log_ttl=0.5,dir_ttl=0.5")
+    m = lab.mount(tmp_path, extra="log_ttl=0.5,dir_ttl=0.5")
     outage = [proxy, lab.ucproxy]
     try:
         cached: dict[str, int] = {}
@@ -543,7 +538,7 @@ def test_offline_reads_prefetched_snapshot(lab, tmp_path, spark):
     """Prefetch pf at v4 (and big) on every backend, then remount with
     -o offline while the storage proxies and Unity Catalog are unreachable."""
     cache = tmp_path / "cache"
-    m = mount(lab, tmp_path, cache)
+    m = lab.mount(tmp_path, cache)
     try:
         for b in BACKENDS:
             ok(prefetch(lab, m, b, "pf", "--version", "4"))
@@ -560,7 +555,7 @@ def test_offline_reads_prefetched_snapshot(lab, tmp_path, spark):
     for s in outage:
         s.go_down()
     try:
-        m = mount(lab, tmp_path, cache, extra="offline")
+        m = lab.mount(tmp_path, cache, extra="offline")
         try:
             for b in BACKENDS:
                 d = table_dir(m, lab, b, "pf")
@@ -593,7 +588,7 @@ def test_network_gone_serves_snapshot_fails_fast(lab, tmp_path):
     prefetched snapshot still reads once the listings expire (from the
     manifest); a file never cached fails within 5 s, again and again."""
     b = "s3"
-    m = mount(lab, tmp_path, extra="log_ttl=0.5,dir_ttl=0.5")
+    m = lab.mount(tmp_path, extra="log_ttl=0.5,dir_ttl=0.5")
     outage = [x.proxy for x in lab.backends.values()] + [lab.ucproxy]
     try:
         ok(prefetch(lab, m, b, "pf"))
@@ -685,7 +680,7 @@ def test_interrupted_prefetch_resumes(lab, tmp_path):
     want = snapshot_files(lab.local["wide"])
     total = sum(want.values())
     jobs = 4
-    m = mount(lab, tmp_path)
+    m = lab.mount(tmp_path)
     try:
         throttle = Throttle("wide", rate=1 * MiB)  # ~5 s for the whole table
         proxy.alter = throttle
@@ -760,7 +755,7 @@ def _cap_named(text: str) -> bool:
 
 def test_refused_over_the_cap(lab, tmp_path):
     b = lab.backends["s3"]
-    m = mount(lab, tmp_path, extra=f"cache_size={CAP // MiB}M")
+    m = lab.mount(tmp_path, extra=f"cache_size={CAP // MiB}M")
     try:
         assert stats(m)["cache"]["max_bytes"] == CAP
         assert sum(snapshot_files(lab.local["wide"]).values()) > CAP * 15 // 16
@@ -807,7 +802,7 @@ def test_pinned_snapshot_survives_eviction(lab, tmp_path):
     pf = snapshot_files(lab.local["pf"])
     pf_bytes = sum(pf.values())
     wide = list(snapshot_files(lab.local["wide"]))
-    m = mount(lab, tmp_path, extra=f"cache_size={CAP // MiB}M")
+    m = lab.mount(tmp_path, extra=f"cache_size={CAP // MiB}M")
     try:
         p = ok(prefetch(lab, m, "s3", "pf", "--pin"))
         assert "pin" in (p.stdout + p.stderr).lower(), p.stdout

@@ -35,35 +35,8 @@ static int read_small(const char *path, size_t max, char **out)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	struct strbuf sb = {0};
-	char buf[65536];
-	int r = 0;
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		if (sb.len + (size_t)n > max) {
-			r = -EFBIG;
-			break;
-		}
-		if (sb_append(&sb, buf, (size_t)n)) {
-			r = -ENOMEM;
-			break;
-		}
-	}
+	int r = read_fd_all(fd, max, out);
 	close(fd);
-	if (!r && !sb.buf && sb_puts(&sb, ""))
-		r = -ENOMEM;
-	if (r)
-		sb_free(&sb);
-	else
-		*out = sb_detach(&sb);
 	return r;
 }
 

@@ -63,38 +63,6 @@ static char *find_python(const char *dir)
 	return xstrdup("python3");
 }
 
-/* Read FD to EOF (at most OUT_MAX bytes) into *out. */
-static int slurp(int fd, char **out)
-{
-	struct strbuf sb = {0};
-	char buf[65536];
-	int r = 0;
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = n < 0 ? -errno : 0;
-			break;
-		}
-		if (sb.len + (size_t)n > OUT_MAX) {
-			r = -EFBIG;
-			break;
-		}
-		if (sb_append(&sb, buf, (size_t)n)) {
-			r = -ENOMEM;
-			break;
-		}
-	}
-	if (!r && !sb.buf && sb_puts(&sb, ""))
-		r = -ENOMEM;
-	if (r)
-		sb_free(&sb);
-	else
-		*out = sb_detach(&sb);
-	return r;
-}
-
 /* Run PY HELPER ARGV... with stdout captured; the exit status into *status. */
 static int run_capture(const char *py, const char *const *argv, char **out, int *status)
 {
@@ -120,7 +88,7 @@ static int run_capture(const char *py, const char *const *argv, char **out, int 
 		_exit(126);
 	}
 	close(pfd[1]);
-	int r = slurp(pfd[0], out);
+	int r = read_fd_all(pfd[0], OUT_MAX, out);
 	close(pfd[0]);
 	int st = 0;
 	if (r)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 char *xstrdup(const char *s) { return s ? strdup(s) : NULL; }
 char *xstrndup(const char *s, size_t n) { return s ? strndup(s, n) : NULL; }
@@ -160,4 +161,36 @@ void str_wipe_free(char *s)
 			*p++ = 0;
 		free(s);
 	}
+}
+
+int read_fd_all(int fd, size_t max, char **out)
+{
+	*out = NULL;
+	struct strbuf sb = {0};
+	char buf[65536];
+	int r = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : 0;
+			break;
+		}
+		if (sb.len + (size_t)n > max) {
+			r = -EFBIG;
+			break;
+		}
+		if (sb_append(&sb, buf, (size_t)n)) {
+			r = -ENOMEM;
+			break;
+		}
+	}
+	if (!r && !sb.buf && sb_puts(&sb, ""))
+		r = -ENOMEM;
+	if (r)
+		sb_free(&sb);
+	else
+		*out = sb_detach(&sb);
+	return r;
 }

@@ -38,5 +38,8 @@ int sb_puts(struct strbuf *sb, const char *s);
 int sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *sb_detach(struct strbuf *sb);
 void sb_free(struct strbuf *sb);
+/* Read FD to its end, at most MAX bytes (-EFBIG beyond), into *out (a
+ * malloc'ed NUL-terminated string, "" when empty); 0 or -errno. */
+int read_fd_all(int fd, size_t max, char **out);
 
 #endif
