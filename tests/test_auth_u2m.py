@@ -586,6 +586,11 @@ def test_dispatch_catalogs_with_the_cached_login(ws, home):
     assert [c["name"] for c in json.loads(p.stdout)] == [CAT]
 
 
+# How long a mount test reads with 12 s tokens: past one whole token life, so
+# a token expires (and is refreshed, at half life) at least twice while it runs.
+WATCH_S = 20
+
+
 def read_past_expiries(ws, mountpoint: Path, env: dict, seconds: float, grant: str) -> int:
     """Read the table and list the catalog for SECONDS while the mount syncs every second
     (so it keeps calling Unity Catalog with its token)."""
@@ -609,10 +614,10 @@ def test_dispatch_mount_refreshes_u2m_tokens(ws, home, lifespan, tmp_path, mount
     login(home, ws.url)
     env = uenv(home, UCFS_STATE=str(tmp_path / "state.db"), DATABRICKS_AUTH_TYPE="external-browser")
     run(["mirror", "create", "--catalog", CAT, "--host", ws.url], env=env, check=True)
-    reads = read_past_expiries(ws, mountpoint, env, 30, "refresh_token")
+    reads = read_past_expiries(ws, mountpoint, env, WATCH_S, "refresh_token")
     refreshes = len(ws.grants("refresh_token"))
-    print(f"u2m mount: {reads} reads, {refreshes} refreshes in 30 s (token life 12 s)")
-    assert 3 <= refreshes <= 30
+    print(f"u2m mount: {reads} reads, {refreshes} refreshes in {WATCH_S} s (token life 12 s)")
+    assert 2 <= refreshes <= WATCH_S
 
 
 def test_dispatch_mount_file_oidc(kc, ws, home, lifespan, tmp_path, mountpoint):
@@ -629,12 +634,12 @@ def test_dispatch_mount_file_oidc(kc, ws, home, lifespan, tmp_path, mountpoint):
             f.write_text(kc.workload_token()["access_token"])
     threading.Thread(target=rotate, daemon=True).start()
     try:
-        reads = read_past_expiries(ws, mountpoint, env, 30, EXCHANGE)
+        reads = read_past_expiries(ws, mountpoint, env, WATCH_S, EXCHANGE)
     finally:
         stop.set()
     exchanges = len(ws.grants(EXCHANGE))
-    print(f"file-oidc mount: {reads} reads, {exchanges} exchanges in 30 s (token life 12 s)")
-    assert 3 <= exchanges <= 30
+    print(f"file-oidc mount: {reads} reads, {exchanges} exchanges in {WATCH_S} s (token life 12 s)")
+    assert 2 <= exchanges <= WATCH_S
 
 
 @pytest.mark.parametrize("method", ["oauth-m2m", "env-oidc", "databricks-cli"])
@@ -657,10 +662,10 @@ def test_dispatch_mount_refreshes(method, kc, ws, home, lifespan, fake_cli, tmp_
     p = run(["auth", "describe", "--host", ws.url, "--json"], env=env, check=True)
     assert json.loads(p.stdout)["auth_type"] == method, p.stdout
     p2 = run(["mirror", "create", "--catalog", CAT, "--host", ws.url, "-v", "-v"], env=env, check=True)
-    reads = read_past_expiries(ws, mountpoint, env, 30, grant)
+    reads = read_past_expiries(ws, mountpoint, env, WATCH_S, grant)
     grants = len(ws.grants(grant))
-    print(f"{method} mount: {reads} reads, {grants} {grant} grants in 30 s (token life 12 s)")
-    assert 3 <= grants <= 30
+    print(f"{method} mount: {reads} reads, {grants} {grant} grants in {WATCH_S} s (token life 12 s)")
+    assert 2 <= grants <= WATCH_S
     secrets_seen = [env.get(k) for k in ("DATABRICKS_CLIENT_SECRET", "DATABRICKS_OIDC_TOKEN") if env.get(k)]
     out = p.stdout + p.stderr + p2.stdout + p2.stderr
     assert not any(x in out for x in secrets_seen + sorted(ws.issued))
