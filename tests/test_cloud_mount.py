@@ -53,7 +53,6 @@ def lab(tmp_path_factory):
         yield lab
 
 
-
 @pytest.fixture(scope="module")
 def shared(lab, tmp_path_factory):
     """One mount for the reader and denial tests."""

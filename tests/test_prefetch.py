@@ -157,7 +157,6 @@ def dv(lab, spark) -> Path:
     return path
 
 
-
 @pytest.fixture(scope="module")
 def shared(lab, tmp_path_factory):
     """One mount (default cap) for the `ucfs cache`, socket and input tests."""

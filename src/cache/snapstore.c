@@ -27,11 +27,7 @@ struct snapstore {
 
 uint64_t snap_group(const char *location)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (const unsigned char *p = (const unsigned char *)location; *p; p++) {
-		h ^= *p;
-		h *= 1099511628211ULL;
-	}
+	uint64_t h = fnv1a64(location, strlen(location));
 	return h ? h : 1;
 }
 
@@ -65,17 +61,12 @@ static bool path_ok(const char *p)
 	return true;
 }
 
-static int hexval(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static bool unhex32(uint8_t *id, const char *s)
 {
 	if (!s || strlen(s) != 64)
 		return false;
 	for (int i = 0; i < 32; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+		int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return false;
 		id[i] = (uint8_t)(hi << 4 | lo);

@@ -15,13 +15,14 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "daemon/control.h"
 #include "util/jsonnum.h"
 #include "util/names.h"
 #include "util/strutil.h"
 
 #define STATS_FILE ".ucfs/stats.json"
 #define STATS_MAX (16u << 20)
-#define SOCK_NAME "control.sock"
+#define SOCK_NAME CONTROL_SOCKET
 
 int64_t ctl_i64(const cJSON *o, const char *key)
 {
@@ -80,18 +81,12 @@ static int cache_dir_of(const char *mount, char **dir)
 static int connect_ctl(const char *mount, const char *dir, int *fd)
 {
 	*fd = -1;
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int dfd = -1, r = 0;
-	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/" SOCK_NAME, dir);
-	if (n < 0 || (size_t)n >= sizeof(sa.sun_path)) {
-		dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (dfd < 0) {
-			r = -errno;
-			cli_fail("cannot open the cache directory %s of the ucfs mount at %s: %s",
-				 dir, mount, strerror(-r));
-			return r;
-		}
-		snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/" SOCK_NAME, dfd);
+	struct sockaddr_un sa;
+	int dfd = -1, r = control_addr(&sa, dir, -1, &dfd);
+	if (r) {
+		cli_fail("cannot open the cache directory %s of the ucfs mount at %s: %s", dir,
+			 mount, strerror(-r));
+		return r;
 	}
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0) {

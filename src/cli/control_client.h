@@ -23,7 +23,9 @@
 
 #include <cjson/cJSON.h>
 
-#define CTL_MAX_MSG (64u << 20)
+#include "daemon/control.h"
+
+#define CTL_MAX_MSG CONTROL_MAX_REQUEST /* the daemon reads no more */
 #define CTL_ANSWER_TIMEOUT_MS 120000
 
 int ctl_call(const char *mount, const cJSON *req, cJSON **answer);

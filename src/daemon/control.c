@@ -29,14 +29,16 @@ struct control {
 	bool started;
 };
 
-/* sun_path for DIR/NAME: the path itself, or /proc/self/fd/DIRFD/NAME. */
-static int sock_addr(struct sockaddr_un *a, const char *dir, int dirfd)
+int control_addr(struct sockaddr_un *a, const char *dir, int dirfd, int *opened)
 {
+	*opened = -1;
 	memset(a, 0, sizeof(*a));
 	a->sun_family = AF_UNIX;
 	int n = snprintf(a->sun_path, sizeof(a->sun_path), "%s/%s", dir, CONTROL_SOCKET);
 	if (n > 0 && (size_t)n < sizeof(a->sun_path))
 		return 0;
+	if (dirfd < 0 && (dirfd = *opened = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -errno;
 	n = snprintf(a->sun_path, sizeof(a->sun_path), "/proc/self/fd/%d/%s", dirfd, CONTROL_SOCKET);
 	return n > 0 && (size_t)n < sizeof(a->sun_path) ? 0 : -ENAMETOOLONG;
 }
@@ -170,10 +172,11 @@ int control_start(struct ucfs_fs *fs, const char *dir, struct control **out)
 	c->lfd = c->dirfd = c->stop[0] = c->stop[1] = -1;
 	int r = 0;
 	struct sockaddr_un a;
+	int unused;
 	if ((c->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		r = -errno;
 	if (!r)
-		r = sock_addr(&a, dir, c->dirfd);
+		r = control_addr(&a, dir, c->dirfd, &unused);
 	if (!r && pipe2(c->stop, O_CLOEXEC) < 0)
 		r = -errno;
 	if (!r && (c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)

@@ -21,6 +21,13 @@
 
 struct ucfs_fs;
 struct control;
+struct sockaddr_un;
+
+/* The address of DIR/control.sock for bind() or connect(): the path itself,
+ * or /proc/self/fd/DIRFD/control.sock when that is too long for sun_path
+ * (DIRFD: DIR opened O_PATH; the server keeps one open, a client may pass
+ * -1 and gets one opened into *opened, to close after connect()). */
+int control_addr(struct sockaddr_un *a, const char *dir, int dirfd, int *opened);
 
 /* Start serving at DIR/control.sock; -errno (and a log line) on failure. */
 int control_start(struct ucfs_fs *fs, const char *dir, struct control **out);

@@ -257,7 +257,7 @@ again:
 	if (snap)
 		r = 0;
 	else if (!r)
-		fs_snapshot_online(fs, dir->table);
+		fs_snapshot_online(dir->table);
 	dir->from_snapshot = snap;
 	if (r) {
 		if (offline && !dir->table->offline_told)

@@ -38,10 +38,7 @@ bool fs_is_log_dir(const struct node *n)
 /* The content's identity: its length and 64-bit FNV-1a hash. */
 static char *identity(const char *data, size_t len)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)data[i]) * 1099511628211ULL;
-	return xasprintf("%zu-%016llx", len, (unsigned long long)h);
+	return xasprintf("%zu-%016llx", len, (unsigned long long)fnv1a64(data, len));
 }
 
 /* The whole file at rel (at most HINT_MAX bytes) and its entry. */

@@ -64,7 +64,7 @@ char *fs_cache_identity(const char *location, const char *rel, const char *etag,
 bool fs_snapshot_listing(struct ucfs_fs *fs, struct node *dir, int err, struct storage_list *l);
 /* A listing of M's storage worked: say so when it was served from a
  * snapshot until now. */
-void fs_snapshot_online(struct ucfs_fs *fs, struct mtable *m);
+void fs_snapshot_online(struct mtable *m);
 /* Make dir's children reflect storage within its TTL (lock held; dropped
  * while listing). */
 int fs_ensure_listed(struct ucfs_fs *fs, struct node *dir);

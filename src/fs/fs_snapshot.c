@@ -58,9 +58,8 @@ bool fs_snapshot_listing(struct ucfs_fs *fs, struct node *dir, int err, struct s
 	return true;
 }
 
-void fs_snapshot_online(struct ucfs_fs *fs, struct mtable *m)
+void fs_snapshot_online(struct mtable *m)
 {
-	(void)fs;
 	if (m && m->snap_served)
 		log_info("table %s: its storage can be reached again", m->full_name);
 	if (m)

@@ -473,11 +473,8 @@ static const char *errno_text(int e)
 static uint64_t origin_hash(const char *url)
 {
 	char *o = http_url_origin(url);
-	uint64_t h = 1469598103934665603ULL;
-	for (const unsigned char *p = (const unsigned char *)(o ? o : url); *p; p++) {
-		h ^= *p;
-		h *= 1099511628211ULL;
-	}
+	const char *k = o ? o : url;
+	uint64_t h = fnv1a64(k, strlen(k));
 	free(o);
 	return h;
 }
@@ -549,8 +546,9 @@ static int perform(struct http_client *c, const struct http_request *req,
 	const char *method = req->method ? req->method : "GET";
 	long start = now_ms();
 	int ret = 0;
-	uint64_t oh = origin_hash(req->url);
-	bool was_down = is_down(c, oh);
+	/* The origin's hash only when some origin is down, or this one fails to
+	 * connect: not a parse and a lock per request while all is well. */
+	bool was_down = atomic_load(&c->n_down) && is_down(c, origin_hash(req->url));
 	char errbuf[CURL_ERROR_SIZE];
 	for (int attempt = 0;; attempt++) {
 		struct xfer x = {.max = c->max_body, .sink = sink, .h = h, .decided = -1};
@@ -576,7 +574,7 @@ static int perform(struct http_client *c, const struct http_request *req,
 					    rc == CURLE_OK ? status : 0, RETRY_BASE_MS, RETRY_MAX_DELAY_MS,
 					    thread_seed());
 		if (rc == CURLE_OK && atomic_load(&c->n_down)) {
-			set_down(c, oh, false, req->url);
+			set_down(c, origin_hash(req->url), false, req->url);
 			was_down = false;
 		}
 		int max_retries = was_down && connect_failure(h, rc) ? 0 : c->max_retries;
@@ -625,7 +623,7 @@ static int perform(struct http_client *c, const struct http_request *req,
 		}
 		/* Transport failure, final. */
 		if (connect_failure(h, rc))
-			set_down(c, oh, true, req->url);
+			set_down(c, origin_hash(req->url), true, req->url);
 		ret = x.sink_err ? x.sink_err
 		      : x.too_big ? -EFBIG : x.oom ? -ENOMEM : curl_to_errno(rc, os_errno);
 		sb_free(&x.body);

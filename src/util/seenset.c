@@ -5,20 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/strutil.h"
+
 struct seen_slot {
 	uint64_t hash;
 	size_t len;
 	unsigned char *key; /* NULL: empty slot */
 };
-
-static uint64_t fnv1a(const void *key, size_t len)
-{
-	const unsigned char *p = key;
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ p[i]) * 1099511628211ULL;
-	return h;
-}
 
 /* The slot holding KEY, or the empty slot where it would go. cap > 0. */
 static struct seen_slot *probe(struct seen_slot *slot, size_t cap, uint64_t h, const void *key,
@@ -55,14 +48,14 @@ bool seenset_has(const struct seenset *s, const void *key, size_t len)
 {
 	if (!s->cap)
 		return false;
-	return probe(s->slot, s->cap, fnv1a(key, len), key, len)->key != NULL;
+	return probe(s->slot, s->cap, fnv1a64(key, len), key, len)->key != NULL;
 }
 
 int seenset_add(struct seenset *s, const void *key, size_t len)
 {
 	if ((s->n + 1) * 2 > s->cap && grow(s))
 		return -ENOMEM;
-	uint64_t h = fnv1a(key, len);
+	uint64_t h = fnv1a64(key, len);
 	struct seen_slot *e = probe(s->slot, s->cap, h, key, len);
 	if (e->key)
 		return 0;

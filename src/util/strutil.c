@@ -38,6 +38,15 @@ bool str_endswith(const char *s, const char *x)
 	return a >= b && strcmp(s + a - b, x) == 0;
 }
 
+uint64_t fnv1a64(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
 int hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
@@ -20,6 +21,8 @@ bool str_startswith(const char *s, const char *prefix);
 bool str_endswith(const char *s, const char *suffix);
 /* Value of a hexadecimal digit, or -1. */
 int hex_digit(int c);
+/* FNV-1a, 64 bits, of N bytes (hash tables, content and name tags). */
+uint64_t fnv1a64(const void *p, size_t n);
 /* Percent-decode src into a new string; NULL on invalid escape or ENOMEM. */
 char *pct_decode(const char *src);
 /* The same, with the decoded length (which is more than strlen() of the
