@@ -29,12 +29,21 @@ struct entry {
 	struct entry *next;
 };
 
+/* Entries by hash of the id: a mount of thousands of tables asks for one
+ * at every storage request. */
+#define BUCKETS 1024
+
 struct vending {
 	struct uc_client *uc;
 	pthread_mutex_t lock;
 	pthread_cond_t done;
-	struct entry *entries;
+	struct entry *buckets[BUCKETS];
 };
+
+static struct entry **bucket(struct vending *v, bool volume, const char *id)
+{
+	return &v->buckets[(fnv1a64(id, strlen(id)) ^ volume) % BUCKETS];
+}
 
 static int64_t now_ms(void)
 {
@@ -139,13 +148,15 @@ void vending_free(struct vending *v)
 {
 	if (!v)
 		return;
-	while (v->entries) {
-		struct entry *e = v->entries;
-		v->entries = e->next;
-		storage_creds_clear(&e->creds);
-		free(e->table_id);
-		free(e->denied_msg);
-		free(e);
+	for (size_t b = 0; b < BUCKETS; b++) {
+		while (v->buckets[b]) {
+			struct entry *e = v->buckets[b];
+			v->buckets[b] = e->next;
+			storage_creds_clear(&e->creds);
+			free(e->table_id);
+			free(e->denied_msg);
+			free(e);
+		}
 	}
 	pthread_mutex_destroy(&v->lock);
 	pthread_cond_destroy(&v->done);
@@ -154,7 +165,8 @@ void vending_free(struct vending *v)
 
 static struct entry *find(struct vending *v, bool volume, const char *table_id, bool create)
 {
-	for (struct entry *e = v->entries; e; e = e->next)
+	struct entry **head = bucket(v, volume, table_id);
+	for (struct entry *e = *head; e; e = e->next)
 		if (e->volume == volume && !strcmp(e->table_id, table_id))
 			return e;
 	if (!create)
@@ -165,8 +177,8 @@ static struct entry *find(struct vending *v, bool volume, const char *table_id, 
 		return NULL;
 	}
 	e->volume = volume;
-	e->next = v->entries;
-	v->entries = e;
+	e->next = *head;
+	*head = e;
 	return e;
 }
 
