@@ -12,7 +12,10 @@ storage really served (the proxy's Range records) against what was read:
 - random 64 KiB reads fetch at most twice what they read;
 - a sequential read uses few, growing requests;
 - kernel directory caching never hides a new _delta_log commit beyond log_ttl,
-  nor a new file elsewhere beyond dir_ttl.
+  nor a new file elsewhere beyond dir_ttl;
+- a walk of tables longer than log_ttl finds their _delta_log listings taken
+  again ahead of it, several at once, once each, new commits included, and
+  only those the mount listed before; a reader of one table starts none.
 """
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ from deltalake import WriterProperties, write_deltalake
 import duck
 from cloudlab import SCHEMA, CloudLab
 from mountutil import Mount
+from storageproxy import listing_request
 from tables import TableSpec
 
 MiB = 1 << 20
@@ -71,10 +75,21 @@ def write_wide(path: Path, name="wide") -> TableSpec:
     return TableSpec(name, path, t.schema, t, t, 0)
 
 
+WALKED = [f"walk{i:02d}" for i in range(12)]
+
+
+def write_tiny(name: str):
+    def write(path: Path) -> TableSpec:
+        t = pa.table({"id": pa.array([1, 2], pa.int64())})
+        write_deltalake(str(path), t)
+        return TableSpec(name, path, t.schema, t, t, 0)
+    return write
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    with CloudLab(tmp_path_factory.mktemp("dplab"),
-                  s3_extra={"blob": write_blob, "wide": write_wide}) as lab:
+    extra = {"blob": write_blob, "wide": write_wide, **{n: write_tiny(n) for n in WALKED}}
+    with CloudLab(tmp_path_factory.mktemp("dplab"), s3_extra=extra) as lab:
         yield lab
 
 
@@ -340,3 +355,102 @@ def test_directory_caching_never_hides_new_commits(lab, tmp_path):
     finally:
         lab.s3.delete_object(Bucket="ucfs-cloud", Key=f"tables/orders/_delta_log/{commit}")
         lab.s3.delete_object(Bucket="ucfs-cloud", Key=f"tables/orders/{extra}")
+
+
+# --------------------------------------------------------------------------- walks
+
+class SlowLogListings:
+    """Every _delta_log listing takes DELAY seconds at the storage; counts how
+    many run at once."""
+
+    def __init__(self, delay: float):
+        self.delay, self.now, self.peak = delay, 0, 0
+        self.lock = threading.Lock()
+
+    def check(self, h):
+        req = listing_request("s3", h.command, h.path)
+        if req and req[0].endswith("/_delta_log/"):
+            with self.lock:
+                self.now += 1
+                self.peak = max(self.peak, self.now)
+            time.sleep(self.delay)
+            with self.lock:
+                self.now -= 1
+        return None  # forwarded
+
+    def answer(self, method, path, status, body):
+        return body
+
+
+def log_listings(proxy, since: float) -> dict[str, int]:
+    """Listings of each table's _delta_log answered since SINCE."""
+    out: dict[str, int] = {}
+    for r in list(proxy.records):
+        req = listing_request("s3", r.method, r.path)
+        if r.t >= since and req and req[0].endswith("/_delta_log/"):
+            table = req[0].split("/")[-3]
+            out[table] = out.get(table, 0) + 1
+    return out
+
+
+def walk(schema: Path, names: list[str]) -> dict[str, set[str]]:
+    """What ls -R does per table: the table's directory, then its _delta_log."""
+    out = {}
+    for n in names:
+        os.listdir(schema / n)
+        out[n] = set(os.listdir(schema / n / "_delta_log"))
+    return out
+
+
+def test_walk_lists_logs_ahead(lab, tmp_path):
+    b = lab.backends["s3"]
+    proxy = b.proxy
+    commit = f"{50:020d}.json"
+    slow = SlowLogListings(0.25)
+    try:
+        with mounted(lab, tmp_path, extra="log_ttl=1") as m:
+            schema = m.mp / "cm_s3" / SCHEMA
+            first = walk(schema, WALKED)
+            b.put(f"tables/walk07/_delta_log/{commit}", b'{"commitInfo":{}}\n')
+            time.sleep(1.3)  # every listing of the first walk is stale now
+            proxy.alter = slow
+            t0 = time.monotonic()
+            ahead0 = stats(m)["listings"]["relisted_ahead"]
+            second = walk(schema, WALKED)
+            proxy.alter = None
+            got = log_listings(proxy, t0)
+            # each stale log listed again, once; the new commit in it
+            assert got == {n: 1 for n in WALKED}, got
+            assert second["walk07"] == first["walk07"] | {commit}
+            assert all(second[n] == first[n] for n in WALKED if n != "walk07")
+            # most of them by the threads ahead of the walk, several at once
+            ahead = stats(m)["listings"]["relisted_ahead"] - ahead0
+            assert ahead >= len(WALKED) - 3, ahead
+            assert slow.peak >= 4, f"at most {slow.peak} _delta_log listings at once"
+
+            # One table read again and again: no walk, nothing listed ahead.
+            time.sleep(1.3)
+            t1 = time.monotonic()
+            ahead1 = stats(m)["listings"]["relisted_ahead"]
+            for _ in range(3):
+                walk(schema, ["walk03"])
+            assert set(log_listings(proxy, t1)) <= {"walk03"}
+            assert stats(m)["listings"]["relisted_ahead"] == ahead1
+    finally:
+        proxy.alter = None
+        lab.s3.delete_object(Bucket="ucfs-cloud", Key=f"tables/walk07/_delta_log/{commit}")
+
+
+def test_walk_lists_ahead_only_what_was_listed(lab, tmp_path):
+    """Tables nobody listed in this mount are not listed by a walk of others."""
+    proxy = lab.backends["s3"].proxy
+    with mounted(lab, tmp_path, extra="log_ttl=1") as m:
+        schema = m.mp / "cm_s3" / SCHEMA
+        walk(schema, WALKED[:4])
+        time.sleep(1.3)
+        t0 = time.monotonic()
+        walk(schema, WALKED[:4])
+        time.sleep(0.5)  # the threads' work is done
+        got = log_listings(proxy, t0)
+        assert set(got) == set(WALKED[:4]), got
+        assert all(v == 1 for v in got.values()), got

@@ -207,18 +207,25 @@ struct storage *fs_table_storage(struct ucfs_fs *fs, struct mtable *m, int *err)
 	return table_storage(fs, m, err);
 }
 
-static bool listing_fresh(const struct ucfs_fs *fs, const struct node *dir)
+static double listing_ttl(const struct ucfs_fs *fs, const struct node *dir)
 {
-	if (!dir->listed)
-		return false;
-	double ttl = dir->in_log ? fs->cfg.log_ttl : fs->cfg.dir_ttl;
-	return age_s(dir->listed_at) < ttl;
+	return dir->in_log ? fs->cfg.log_ttl : fs->cfg.dir_ttl;
 }
 
-/* Make dir's children reflect storage (within its TTL). A _delta_log
- * listing overtaken by a newer _last_checkpoint is taken again (4 passes at
- * most; the children then reflect the latest). Lock held. */
-static int ensure_listed(struct ucfs_fs *fs, struct node *dir)
+double fs_listing_age(const struct node *dir)
+{
+	return dir->listed ? age_s(dir->listed_at) : -1;
+}
+
+static bool listing_fresh(const struct ucfs_fs *fs, const struct node *dir)
+{
+	return dir->listed && age_s(dir->listed_at) < listing_ttl(fs, dir);
+}
+
+/* Make dir's children reflect storage as of at most max_age seconds ago. A
+ * _delta_log listing overtaken by a newer _last_checkpoint is taken again
+ * (4 passes at most; the children then reflect the latest). Lock held. */
+static int list_within(struct ucfs_fs *fs, struct node *dir, double max_age)
 {
 	int passes = 0;
 again:
@@ -226,7 +233,7 @@ again:
 		return 0;
 	while (dir->listing)
 		pthread_cond_wait(&fs->listed, &fs->lock);
-	if (listing_fresh(fs, dir))
+	if (dir->listed && age_s(dir->listed_at) < max_age)
 		return 0;
 	int err = 0;
 	struct storage *st = table_storage(fs, dir->table, &err);
@@ -285,9 +292,20 @@ again:
 	return r;
 }
 
+/* Make dir's children reflect storage within its TTL. Lock held. */
+static int ensure_listed(struct ucfs_fs *fs, struct node *dir)
+{
+	return list_within(fs, dir, listing_ttl(fs, dir));
+}
+
 int fs_ensure_listed(struct ucfs_fs *fs, struct node *dir)
 {
 	return ensure_listed(fs, dir);
+}
+
+int fs_list_within(struct ucfs_fs *fs, struct node *dir, double max_age)
+{
+	return list_within(fs, dir, max_age);
 }
 
 /* A name missing from a cached listing may be new: ask storage. Lock held. */
@@ -506,6 +524,8 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	int r = !n || n->removed ? -ENOENT : !node_is_dir(n) ? -ENOTDIR : 0;
 	if (!r && (fi->flags & O_ACCMODE) != O_RDONLY)
 		r = -EROFS;
+	if (!r && n->kind == N_TABLE)
+		fs_relist_walk(fs, n); /* a walk of tables: their logs listed ahead */
 	if (!r)
 		r = ensure_listed(fs, n);
 	uint64_t gen = 0, seen_gen = 0;
@@ -651,6 +671,7 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 
 void fs_release_all(struct ucfs_fs *fs)
 {
+	fs_relist_stop(fs); /* its threads list with the tables' storage */
 	pthread_mutex_lock(&fs->hlock);
 	while (fs->handles.next != &fs->handles) {
 		struct hlink *l = fs->handles.next;

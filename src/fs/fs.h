@@ -86,8 +86,9 @@ const struct fuse_lowlevel_ops *fs_lowlevel_ops(void);
  * the answer object (never NULL unless out of memory). Thread-safe. */
 struct cJSON;
 struct cJSON *fs_control(struct ucfs_fs *fs, const struct cJSON *req);
-/* After the session ended: close the handles the kernel never released
- * (call before freeing what their storage uses). */
+/* After the session ended: stop the threads listing ahead of walks and
+ * close the handles the kernel never released (call before freeing what
+ * their storage uses). */
 void fs_release_all(struct ucfs_fs *fs);
 
 #endif

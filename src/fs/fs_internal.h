@@ -37,6 +37,8 @@ struct ucfs_fs {
 	pthread_mutex_t hlock;
 	struct hlink handles; /* circular list head */
 	bool volumes_shadowed_logged; /* an item named Volumes hides them (fs_apply.c) */
+	struct relist *relist;        /* listings ahead of a walk (fs_relist.c) */
+	uint64_t relisted;            /* _delta_log listings it took */
 };
 
 /* MOUNT/Volumes: the mirrored volumes, as /Volumes on Databricks. */
@@ -72,6 +74,19 @@ int fs_ensure_listed(struct ucfs_fs *fs, struct node *dir);
 bool fs_offline_cloud(const struct ucfs_fs *fs, const struct mtable *m);
 /* Does the cache hold a snapshot manifest of M's location? */
 bool fs_snapshot_has(struct ucfs_fs *fs, const struct mtable *m);
+
+/* Make dir's children reflect storage as of at most max_age seconds ago
+ * (lock held; dropped while listing). */
+int fs_list_within(struct ucfs_fs *fs, struct node *dir, double max_age);
+/* Seconds since dir was listed, or -1 when its children are not listed. */
+double fs_listing_age(const struct node *dir);
+
+/* Listings ahead of a walk (fs_relist.c). TABLE was opened as a directory:
+ * when a walk of its siblings shows, their stale _delta_log listings are
+ * queued and taken again by a few threads (lock held). Stop: joins the
+ * threads (lock NOT held; after the session ended). */
+void fs_relist_walk(struct ucfs_fs *fs, struct node *table);
+void fs_relist_stop(struct ucfs_fs *fs);
 
 /* Storage of a table, opened on first use (lock held; dropped around I/O). */
 struct storage *fs_table_storage(struct ucfs_fs *fs, struct mtable *m, int *err);

@@ -63,6 +63,7 @@ struct node {
 	char *rel;            /* path inside the table's storage ("" for N_TABLE) */
 	bool listed;          /* children reflect a storage listing */
 	bool listing;         /* a listing is in flight */
+	bool relist_queued;   /* queued to be listed ahead of a walk (fs_relist.c) */
 	bool in_log;          /* inside _delta_log: listings go stale quickly */
 	bool removed;
 	bool from_snapshot; /* its listing came from a snapshot manifest, not storage */
