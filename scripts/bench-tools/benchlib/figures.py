@@ -52,6 +52,7 @@ class Profile:
     random_reads: int = 200
     meta_tables: list[str] | None = None   # walk only these tables (relative paths), or all
     guard: object = None                   # called after every run (e.g. a proxy's RSS check)
+    server_pid: int | None = None          # the S3 server's process (its CPU seconds per walk)
     results: dict = field(default_factory=dict)
 
     def add(self, figure: str, client: str, value: float, **extra) -> None:
@@ -235,6 +236,24 @@ def fig_duckdb(p: Profile) -> None:
 
 
 # ---------------------------------------------------------------- ls -R / find
+class _CpuWatch:
+    """CPU seconds of a FUSE daemon and of the S3 server between laps (what
+    a walk costs each side: JSON only)."""
+
+    def __init__(self, daemon: int | None, server: int | None):
+        self.pids = {"cpu_s": daemon, "server_cpu_s": server}
+        self.last = self._now()
+
+    def _now(self) -> dict:
+        return {k: proc_cpu_seconds(pid) for k, pid in self.pids.items() if pid}
+
+    def lap(self) -> dict:
+        now = self._now()
+        out = {k: round(v - self.last.get(k, v), 3) for k, v in now.items()}
+        self.last = now
+        return out
+
+
 def _tree_walk(cmd: list[str]) -> tuple[float, int]:
     t0 = time.monotonic()
     r = subprocess.run(cmd, capture_output=True, timeout=1800)
@@ -267,11 +286,13 @@ def fig_meta(p: Profile) -> None:
                     # find takes its start points first, ls its options
                     argv = [cmd[0], *dirs, *cmd[1:]] if w == "find" else [*cmd, *dirs]
                     drop_caches()
+                    cpu = _CpuWatch(mount.pid if mount else None, p.server_pid)
                     cold, n = _tree_walk(argv)
+                    cold_cpu = cpu.lap()
                     warm, n2 = _tree_walk(argv)
                     counts.setdefault((w, name), set()).update({n, n2})
-                    p.add(f"{w}_cold", name, cold, lines=n)
-                    p.add(f"{w}_warm", name, warm, lines=n2)
+                    p.add(f"{w}_cold", name, cold, lines=n, **cold_cpu)
+                    p.add(f"{w}_warm", name, warm, lines=n2, **cpu.lap())
                 finally:
                     if mount:
                         mount.stop()

@@ -228,7 +228,8 @@ def main(a, root: Path) -> int:  # noqa: C901 (the one place that wires it all)
                     ptfs_meta=Ptfs(tools.ptfs, mtree, mnt / "ptfs-meta", prof_work / "meta", ptd),
                     local_object=obj, local_delta=delta, local_meta=mtree, size=size, runs=a.runs,
                     python=sys.executable, duck_script=root / "scripts" / "bench-tools" / "duck_query.py",
-                    keys=keys, random_reads=a.random_reads, meta_tables=walked, guard=guard)
+                    keys=keys, random_reads=a.random_reads, meta_tables=walked, guard=guard,
+                    server_pid=gw.proc.pid)
                 log(f"profile {name}: {desc}")
                 run_figures(p, [f for f in a.only if f in RUNNERS])
                 results[name] = {"description": desc, "figures": p.results}
