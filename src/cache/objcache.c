@@ -559,98 +559,110 @@ static void obj_free(struct oc_obj *o)
  * No temporary file and rename: a torn header fails hdr_decode and the
  * object is simply created again (a few hundred microseconds less before
  * the first byte of a new object). */
+/* Create the files of a new object: the data file at its size (sparse),
+ * then the index with its header and no valid block. Their descriptors are
+ * left in *fd and *ifd. */
 static int create_files(struct ocache *c, const uint8_t *id, uint64_t size, uint32_t bs,
-			uint64_t nb, uint64_t group)
+			uint64_t nb, uint64_t group, int *fd, int *ifd)
 {
 	char name[NAME_BUF];
+	*fd = *ifd = -1;
 	obj_name(name, id, "dat");
-	int fd = openat(c->dirfd, name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
+	int d = openat(c->dirfd, name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (d < 0)
 		return -errno;
-	int r = ftruncate(fd, (off_t)size) < 0 ? -errno : 0;
-	close(fd);
-	if (r)
+	if (ftruncate(d, (off_t)size) < 0) {
+		int r = -errno;
+		close(d);
 		return r;
+	}
 	obj_name(name, id, "idx");
-	fd = openat(c->dirfd, name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
+	int i = openat(c->dirfd, name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (i < 0) {
+		int r = -errno;
+		close(d);
+		return r;
+	}
 	uint8_t h[HDR_SIZE];
 	hdr_encode(h, bs, size, nb, id, group);
-	r = oc_pwrite_full(fd, h, HDR_SIZE, 0);
-	if (!r && ftruncate(fd, (off_t)(HDR_SIZE + nb * ENT_SIZE)) < 0)
+	int r = oc_pwrite_full(i, h, HDR_SIZE, 0);
+	if (!r && ftruncate(i, (off_t)(HDR_SIZE + nb * ENT_SIZE)) < 0)
 		r = -errno;
-	close(fd);
-	if (r)
+	if (r) {
+		close(i);
+		close(d);
 		unlinkat(c->dirfd, name, 0);
-	return r;
+		return r;
+	}
+	*fd = d;
+	*ifd = i;
+	return 0;
 }
 
 /* Open the files of a (new or known) object and load its index. Blocks
  * the index does not vouch for are punched out of the data file. */
 static int obj_load(struct ocache *c, struct oc_obj *o, const uint8_t *id, uint64_t group,
-		    uint64_t *hgroup)
+		    uint64_t *hgroup, bool known)
 {
 	char name[NAME_BUF];
-	for (int attempt = 0; attempt < 2; attempt++) {
-		obj_name(name, id, "idx");
-		o->ifd = openat(c->dirfd, name, O_RDWR | O_CLOEXEC);
-		obj_name(name, id, "dat");
-		o->fd = openat(c->dirfd, name, O_RDWR | O_CLOEXEC);
-		uint8_t h[HDR_SIZE], hid[32];
-		uint32_t bs;
-		uint64_t size, nb;
-		struct stat sb;
-		bool ok = o->ifd >= 0 && o->fd >= 0 && !oc_pread_full(o->ifd, h, HDR_SIZE, 0) &&
-			  !hdr_decode(h, &bs, &size, &nb, hid, hgroup) && !memcmp(hid, id, 32) &&
-			  size == o->size && bs == o->bs && fstat(o->fd, &sb) == 0 &&
-			  (uint64_t)sb.st_size == size;
-		if (ok && attempt)
-			return 0; /* just created: nothing in it (the time to first byte) */
-		uint8_t *ents = ok ? malloc(nb * ENT_SIZE + 1) : NULL;
-		if (ok && (!ents || oc_pread_full(o->ifd, ents, nb * ENT_SIZE, HDR_SIZE)))
-			ok = false;
-		if (ok) {
-			for (uint64_t b = 0; b < nb; b++) {
-				const uint8_t *e = ents + b * ENT_SIZE;
-				uint32_t crc = get32(e);
-				if (get32(e + 4) && get32(e + 4) == oc_ent_check(id, b, crc)) {
-					o->st[b] = B_VALID;
-					o->crc[b] = crc;
-					o->bytes += oc_bdisk(o, b);
-				}
+	/* Not in the cache's index (its scan, or since): new files at once,
+	 * nothing to read back (the time to first byte). */
+	if (!known) {
+		*hgroup = group;
+		return create_files(c, id, o->size, o->bs, o->nblocks, group, &o->fd, &o->ifd);
+	}
+	obj_name(name, id, "idx");
+	o->ifd = openat(c->dirfd, name, O_RDWR | O_CLOEXEC);
+	obj_name(name, id, "dat");
+	o->fd = openat(c->dirfd, name, O_RDWR | O_CLOEXEC);
+	uint8_t h[HDR_SIZE], hid[32];
+	uint32_t bs;
+	uint64_t size, nb;
+	struct stat sb;
+	bool ok = o->ifd >= 0 && o->fd >= 0 && !oc_pread_full(o->ifd, h, HDR_SIZE, 0) &&
+		  !hdr_decode(h, &bs, &size, &nb, hid, hgroup) && !memcmp(hid, id, 32) &&
+		  size == o->size && bs == o->bs && fstat(o->fd, &sb) == 0 &&
+		  (uint64_t)sb.st_size == size;
+	uint8_t *ents = ok ? malloc(nb * ENT_SIZE + 1) : NULL;
+	if (ok && (!ents || oc_pread_full(o->ifd, ents, nb * ENT_SIZE, HDR_SIZE)))
+		ok = false;
+	if (ok) {
+		for (uint64_t b = 0; b < nb; b++) {
+			const uint8_t *e = ents + b * ENT_SIZE;
+			uint32_t crc = get32(e);
+			if (get32(e + 4) && get32(e + 4) == oc_ent_check(id, b, crc)) {
+				o->st[b] = B_VALID;
+				o->crc[b] = crc;
+				o->bytes += oc_bdisk(o, b);
 			}
-			free(ents);
-			/* Data written without an index entry (a crash between the
-			 * two) takes disk space: punch it out. */
-			for (off_t at = 0; (uint64_t)at < size;) {
-				off_t d = lseek(o->fd, at, SEEK_DATA);
-				if (d < 0)
-					break;
-				off_t hole = lseek(o->fd, d, SEEK_HOLE);
-				if (hole < 0)
-					break;
-				for (uint64_t b = (uint64_t)d / bs; b * bs < (uint64_t)hole && b < nb; b++)
-					if (o->st[b] == B_EMPTY)
-						fallocate(o->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-							  (off_t)(b * bs), (off_t)oc_blen(o, b));
-				at = hole;
-			}
-			return 0;
 		}
 		free(ents);
-		if (o->ifd >= 0)
-			close(o->ifd);
-		if (o->fd >= 0)
-			close(o->fd);
-		o->ifd = o->fd = -1;
-		if (attempt)
-			break;
-		int r = create_files(c, id, o->size, o->bs, o->nblocks, group);
-		if (r)
-			return r;
+		/* Data written without an index entry (a crash between the
+		 * two) takes disk space: punch it out. */
+		for (off_t at = 0; (uint64_t)at < size;) {
+			off_t d = lseek(o->fd, at, SEEK_DATA);
+			if (d < 0)
+				break;
+			off_t hole = lseek(o->fd, d, SEEK_HOLE);
+			if (hole < 0)
+				break;
+			for (uint64_t b = (uint64_t)d / bs; b * bs < (uint64_t)hole && b < nb; b++)
+				if (o->st[b] == B_EMPTY)
+					fallocate(o->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+						  (off_t)(b * bs), (off_t)oc_blen(o, b));
+			at = hole;
+		}
+		return 0;
 	}
-	return -EIO;
+	free(ents);
+	if (o->ifd >= 0)
+		close(o->ifd);
+	if (o->fd >= 0)
+		close(o->fd);
+	o->ifd = o->fd = -1;
+	/* Unreadable, or not this object: made anew. */
+	*hgroup = group;
+	return create_files(c, id, o->size, o->bs, o->nblocks, group, &o->fd, &o->ifd);
 }
 
 int oc_open(struct ocache *c, const char *identity, uint64_t size, struct oc_obj **out)
@@ -703,7 +715,7 @@ int oc_open_group(struct ocache *c, const char *identity, uint64_t group, uint64
 	}
 	uint64_t hgroup = 0;
 	if (!r)
-		r = obj_load(c, o, id, group, &hgroup);
+		r = obj_load(c, o, id, group, &hgroup, e != NULL);
 	if (!r && !e && !(e = add_ent(c, id)))
 		r = -ENOMEM;
 	if (r) {

@@ -127,8 +127,10 @@ class Versitygw:
     def start(self, td: Teardown) -> "Versitygw":
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VGW_"))}
         env["ROOT_ACCESS_KEY"], env["ROOT_SECRET_KEY"] = self.keys.access, self.keys.secret
+        # --keep-alive: as S3 does (versitygw's default answers every request
+        # with Connection: close, so each client paid a connection per request)
         args = in_netns([self.binary, "--port", f"{self.host}:{self.port}", "--region", REGION,
-                         "--quiet", "posix", self.data_dir], self.netns)
+                         "--keep-alive", "--quiet", "posix", self.data_dir], self.netns)
         with open(self.log, "w") as logf:
             self.proc = subprocess.Popen([str(a) for a in args], stdout=logf, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, env=env, start_new_session=True)
