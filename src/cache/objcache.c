@@ -494,6 +494,7 @@ int ocache_open(const struct ocache_opts *o, struct ocache **out, char **err)
 	}
 	evict_locked(c);
 	pthread_mutex_unlock(&c->mu);
+	oc_spares_start(c);
 	*out = c;
 	return 0;
 }
@@ -502,6 +503,7 @@ void ocache_close(struct ocache *c)
 {
 	if (!c)
 		return;
+	oc_spares_stop(c);
 	for (size_t i = 0; i < c->nb; i++)
 		for (struct ent *e = c->tab[i], *nx; e; e = nx) {
 			nx = e->hnext;
@@ -562,11 +564,44 @@ static void obj_free(struct oc_obj *o)
 /* Create the files of a new object: the data file at its size (sparse),
  * then the index with its header and no valid block. Their descriptors are
  * left in *fd and *ifd. */
+/* The same with a spare pair: the data file is linked at its size, then the
+ * index once its header is written (the order of a crash-safe creation). */
+static int place_spare(struct ocache *c, const uint8_t *id, uint64_t size, uint32_t bs,
+		       uint64_t nb, uint64_t group, int d, int i)
+{
+	char dname[NAME_BUF], iname[NAME_BUF];
+	obj_name(dname, id, "dat");
+	obj_name(iname, id, "idx");
+	uint8_t h[HDR_SIZE];
+	hdr_encode(h, bs, size, nb, id, group);
+	int r = ftruncate(d, (off_t)size) < 0 ? -errno : 0;
+	if (!r)
+		r = oc_pwrite_full(i, h, HDR_SIZE, 0);
+	if (!r && ftruncate(i, (off_t)(HDR_SIZE + nb * ENT_SIZE)) < 0)
+		r = -errno;
+	if (!r)
+		r = oc_spare_link(c, d, dname);
+	if (!r && (r = oc_spare_link(c, i, iname)))
+		unlinkat(c->dirfd, dname, 0);
+	return r;
+}
+
 static int create_files(struct ocache *c, const uint8_t *id, uint64_t size, uint32_t bs,
 			uint64_t nb, uint64_t group, int *fd, int *ifd)
 {
 	char name[NAME_BUF];
 	*fd = *ifd = -1;
+	int sd, si;
+	if (oc_spare_take(c, &sd, &si)) {
+		if (!place_spare(c, id, size, bs, nb, group, sd, si)) {
+			atomic_fetch_add(&c->sused, 1);
+			*fd = sd;
+			*ifd = si;
+			return 0;
+		}
+		close(sd);
+		close(si);
+	}
 	obj_name(name, id, "dat");
 	int d = openat(c->dirfd, name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (d < 0)

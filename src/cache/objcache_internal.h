@@ -28,6 +28,8 @@ enum { B_EMPTY = 0, B_BUSY = 1, B_VALID = 2 };
 #define B_CHECKED 4 /* VALID and its CRC matched the disk (or was computed from the wire) */
 #define B_VERIFY 8  /* BUSY: a VALID block being checked (VALID again if given back) */
 
+#define OC_SPARES 4 /* pairs of unnamed files kept ready */
+
 struct ent {
 	struct ent *hnext;
 	uint8_t id[32];
@@ -75,6 +77,14 @@ struct ocache {
 	_Atomic uint64_t bytes_used;
 	_Atomic uint64_t hits, misses, bytes_written, evictions, corrupt;
 	_Atomic int evicting;
+	/* Unnamed files made ahead for new objects (objcache_spare.c). */
+	pthread_mutex_t smu;
+	pthread_cond_t scv;
+	pthread_t sthread;
+	bool sinit, sstarted, sstop, soff; /* soff: not possible here */
+	int spare[OC_SPARES][2];           /* data, index */
+	int nspare;
+	_Atomic uint64_t sused; /* objects made from a spare pair */
 };
 
 static inline uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return le64toh(v); }
@@ -105,6 +115,13 @@ void oc_unlink_obj(struct ocache *c, const uint8_t *id);
 /* Block size of an object of SIZE bytes; disk space of LEN bytes. */
 uint32_t oc_block_size_for(uint64_t size);
 uint64_t oc_disk_len(uint64_t len);
+/* Spare files (objcache_spare.c): start and stop the thread making them;
+ * take a pair (false: none ready, create by name); link one under NAME in
+ * the cache directory (replacing a file there), or -errno. */
+void oc_spares_start(struct ocache *c);
+void oc_spares_stop(struct ocache *c);
+bool oc_spare_take(struct ocache *c, int *dat, int *idx);
+int oc_spare_link(struct ocache *c, int fd, const char *name);
 /* Evict when the cache is over its cap (no mutex held). */
 void oc_maybe_evict(struct ocache *c);
 

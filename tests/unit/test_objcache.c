@@ -3,7 +3,8 @@
  * eviction under the cap and its LRU order, one fetch per block for
  * concurrent readers, failed fetches, old-layout cleanup, CRC-32C; groups
  * (usage, drop, kept over a reopen) and pins (never evicted, also when
- * given at open). */
+ * given at open); new objects made from spare unnamed files (linked under
+ * their names, replacing leftovers; found again after a reopen). */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "cache/objcache.h"
+#include "cache/objcache_internal.h" /* the spares' count */
 #include "check.h"
 #include "util/crc32c.h"
 #include "util/strutil.h"
@@ -512,6 +514,63 @@ static void test_leftovers_and_lock(void)
 	free(dir);
 }
 
+static int spares(struct ocache *c)
+{
+	pthread_mutex_lock(&c->smu);
+	int n = c->soff ? -1 : c->nspare;
+	pthread_mutex_unlock(&c->smu);
+	return n;
+}
+
+static void test_spares(void)
+{
+	char *dir = xasprintf("%s/sp", root);
+	struct ocache *c = open_cache(dir, 0);
+	CHECK(c != NULL);
+	for (int i = 0; i < 200 && spares(c) >= 0 && spares(c) < OC_SPARES; i++)
+		usleep(10000);
+	CHECK(spares(c) == OC_SPARES); /* O_TMPFILE works on the test's file system */
+	/* A leftover pair under the names of object 40, unknown to the cache. */
+	char *dat = data_path(dir, 40, "dat"), *idx = data_path(dir, 40, "idx");
+	char *sub = xstrdup(dat);
+	*strrchr(sub, '/') = '\0';
+	mkdir(sub, 0700);
+	for (int k = 0; k < 2; k++) {
+		int fd = open(k ? idx : dat, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+		CHECK(fd >= 0 && write(fd, "junk", 4) == 4);
+		close(fd);
+	}
+	struct src s[6];
+	for (int k = 0; k < 6; k++) { /* 4 from spares, then made by name or new spares */
+		memset(&s[k], 0, sizeof(s[k]));
+		s[k].obj = 40 + k;
+		char *id = ident(40 + k);
+		CHECK(oc_open(c, id, 300 * KiB, &s[k].o) == 0);
+		free(id);
+		CHECK(read_ok(s[k].o, &s[k], 0, 300 * KiB) == 1);
+		oc_close(s[k].o);
+	}
+	CHECK(atomic_load(&c->sused) >= OC_SPARES);
+	struct stat sb;
+	CHECK(stat(dat, &sb) == 0 && sb.st_size == 300 * KiB);
+	ocache_close(c);
+	c = open_cache(dir, 0);
+	for (int k = 0; k < 6; k++) { /* all there, nothing fetched again */
+		char *id = ident(40 + k);
+		CHECK(oc_open(c, id, 300 * KiB, &s[k].o) == 0);
+		free(id);
+		int calls = atomic_load(&s[k].calls);
+		CHECK(read_ok(s[k].o, &s[k], 0, 300 * KiB) == 1);
+		CHECK(atomic_load(&s[k].calls) == calls);
+		oc_close(s[k].o);
+	}
+	ocache_close(c);
+	free(sub);
+	free(dat);
+	free(idx);
+	free(dir);
+}
+
 static void test_crc(void)
 {
 	CHECK(crc32c(0, "123456789", 9) == 0xe3069283U);
@@ -546,6 +605,7 @@ int main(void)
 	test_concurrent();
 	test_failed_fetch();
 	test_leftovers_and_lock();
+	test_spares();
 	nftw(root, rm, 16, FTW_DEPTH | FTW_PHYS);
 	return check_done();
 }

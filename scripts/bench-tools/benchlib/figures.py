@@ -127,12 +127,17 @@ def fig_ttfb(p: Profile) -> None:
         for c in [p.ucfs, *p.peers]:
             with cold_mount(c):
                 t0 = time.monotonic()
-                with open(c.path("seq/big.bin"), "rb", buffering=0) as f:
-                    got = len(f.read(4096))
+                f = open(c.path("seq/big.bin"), "rb", buffering=0)
+                t1 = time.monotonic()
+                got = len(f.read(4096))
+                t2 = time.monotonic()
+                f.close()
                 dt = time.monotonic() - t0
                 if got != 4096:
                     raise BenchError(f"{c.label}: first 4 KiB read returned {got} bytes")
-                p.add("ttfb", c.name, dt * 1e3)
+                # where it went (JSON only): open (lookup + open), read, close
+                p.add("ttfb", c.name, dt * 1e3, open_ms=round((t1 - t0) * 1e3, 3),
+                      read_ms=round((t2 - t1) * 1e3, 3), close_ms=round((dt - (t2 - t0)) * 1e3, 3))
         out = p.curl.run([p.curl.block("seq/small.bin"),
                           p.curl.block("seq/big.bin", (0, 4095), write_out="%{time_total}\\n")])
         p.add("ttfb", "curl", float(out.split()[0]) * 1e3)
