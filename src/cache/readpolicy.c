@@ -102,8 +102,14 @@ void rp_next(struct rp_state *s, const struct rp_config *cfg, uint64_t size,
 	 * of every column, which the window below serves). Not a reason to fetch
 	 * the whole chunk. */
 	bool spill = seq && e < next && s->run_start + PAGE <= ext[e].start;
-	if (ext && next && !(seq && s->run_start == 0) && spill && s->run < cfg->parquet_run)
-		return; /* readahead spill: only what is asked */
+	if (ext && next && !(seq && s->run_start == 0) && spill) {
+		/* A scan of every column once the run is parquet_run past the
+		 * chunk it began in (a chunk may be larger than that). */
+		size_t b = chunk_of(ext, next, s->run_start);
+		uint64_t began = b < next ? ext[b].end : s->run_start;
+		if (end < began + cfg->parquet_run)
+			return; /* readahead spill: only what is asked */
+	}
 	if (ext && next && !(seq && s->run_start == 0) && !spill) {
 		/* Column chunks known: fetch the rest of this chunk, no more. */
 		if (e == next)

@@ -24,7 +24,8 @@
  *    ahead and nothing past it; a read outside every chunk fetches nothing
  *    ahead, and so does a sequential run that began before the chunk it
  *    enters (the kernel's readahead running past the chunk wanted), until
- *    the run reaches parquet_run (a scan of every chunk: then the window).
+ *    the run reaches parquet_run past the end of the chunk it began in (a
+ *    scan of every chunk: then the window).
  *    Chunks known or not, a handle reading
  *    the file from its first byte on (cp, cat) ignores the chunks. When the first read was at
  *    the tail but no chunks are known, the window opens only after a

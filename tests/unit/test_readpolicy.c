@@ -1,7 +1,8 @@
 /* test_readpolicy.c - the prefetch policy on recorded access patterns:
  * a sequential reader (dd), the kernel's readahead arriving out of order,
  * random 64 KiB reads, a Parquet reader (footer, then some column chunks)
- * with and without known chunks, and a full scan of all chunks. Each trace
+ * with and without known chunks, a chunk larger than parquet_run with the
+ * kernel's readahead spilling past it, and a full scan of all chunks. Each trace
  * counts the bytes the plans would fetch against the bytes read. */
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,27 @@ static void test_readahead_spill(void)
 	free(q.t.pages);
 }
 
+static void test_big_chunk_spill(void)
+{
+	/* DuckDB on the bench's table: a 8.7 MB column chunk (over parquet_run)
+	 * read from the page before it, the kernel's readahead running 1.2 MB
+	 * into the next chunk: only what is read, no window past the chunk. */
+	struct rp_config c;
+	rp_config_default(&c);
+	struct rp_extent e[3] = {{4467808, 13127239}, {13127239, 21786670}, {21786670, 30446101}};
+	uint64_t size = 30500000;
+	struct tally t;
+	tally_init(&t, size);
+	struct rp_state s = {0};
+	struct rp_plan p;
+	step(&t, &s, &c, e, 3, size - 8, 8, &p);
+	step(&t, &s, &c, e, 3, 4464640, 4096, &p);
+	for (uint64_t o = 4468736; o < 14286848; o += 983040)
+		step(&t, &s, &c, e, 3, o, 983040, &p);
+	CHECK(t.fetched <= (e[0].end - e[0].start) + 1200 * KiB + 64 * KiB + 16 * KiB);
+	free(t.pages);
+}
+
 static void test_full_scan(void)
 {
 	/* Every chunk in order, after the footer: the first chunk ahead on first
@@ -245,6 +267,7 @@ int main(void)
 	test_random();
 	test_parquet();
 	test_readahead_spill();
+	test_big_chunk_spill();
 	test_full_scan();
 	return check_done();
 }
