@@ -15,7 +15,9 @@ storage really served (the proxy's Range records) against what was read:
   nor a new file elsewhere beyond dir_ttl;
 - a walk of tables longer than log_ttl finds their _delta_log listings taken
   again ahead of it, several at once, once each, new commits included, and
-  only those the mount listed before; a reader of one table starts none.
+  only those the mount listed before; a reader of one table starts none;
+- opening a commit file fetches the commits from the newest checkpoint on
+  into the cache ahead of the reader, each once, none before the checkpoint.
 """
 from __future__ import annotations
 
@@ -86,9 +88,23 @@ def write_tiny(name: str):
     return write
 
 
+def write_commits(path: Path) -> TableSpec:
+    """Commits 0-6, a checkpoint at 6, commits 7-10."""
+    from deltalake import DeltaTable
+    t = pa.table({"id": pa.array([1, 2], pa.int64())})
+    for _ in range(7):
+        write_deltalake(str(path), t, mode="append")
+    DeltaTable(str(path)).create_checkpoint()
+    for _ in range(4):
+        write_deltalake(str(path), t, mode="append")
+    full = pa.concat_tables([t] * 11)
+    return TableSpec("commits", path, t.schema, full, full, 10)
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    extra = {"blob": write_blob, "wide": write_wide, **{n: write_tiny(n) for n in WALKED}}
+    extra = {"blob": write_blob, "wide": write_wide, "commits": write_commits,
+             **{n: write_tiny(n) for n in WALKED}}
     with CloudLab(tmp_path_factory.mktemp("dplab"), s3_extra=extra) as lab:
         yield lab
 
@@ -415,7 +431,7 @@ def test_walk_lists_logs_ahead(lab, tmp_path):
             time.sleep(1.3)  # every listing of the first walk is stale now
             proxy.alter = slow
             t0 = time.monotonic()
-            ahead0 = stats(m)["listings"]["relisted_ahead"]
+            ahead0 = stats(m)["ahead"]["relisted"]
             second = walk(schema, WALKED)
             proxy.alter = None
             got = log_listings(proxy, t0)
@@ -424,18 +440,18 @@ def test_walk_lists_logs_ahead(lab, tmp_path):
             assert second["walk07"] == first["walk07"] | {commit}
             assert all(second[n] == first[n] for n in WALKED if n != "walk07")
             # most of them by the threads ahead of the walk, several at once
-            ahead = stats(m)["listings"]["relisted_ahead"] - ahead0
+            ahead = stats(m)["ahead"]["relisted"] - ahead0
             assert ahead >= len(WALKED) - 3, ahead
             assert slow.peak >= 4, f"at most {slow.peak} _delta_log listings at once"
 
             # One table read again and again: no walk, nothing listed ahead.
             time.sleep(1.3)
             t1 = time.monotonic()
-            ahead1 = stats(m)["listings"]["relisted_ahead"]
+            ahead1 = stats(m)["ahead"]["relisted"]
             for _ in range(3):
                 walk(schema, ["walk03"])
             assert set(log_listings(proxy, t1)) <= {"walk03"}
-            assert stats(m)["listings"]["relisted_ahead"] == ahead1
+            assert stats(m)["ahead"]["relisted"] == ahead1
     finally:
         proxy.alter = None
         lab.s3.delete_object(Bucket="ucfs-cloud", Key=f"tables/walk07/_delta_log/{commit}")
@@ -454,3 +470,26 @@ def test_walk_lists_ahead_only_what_was_listed(lab, tmp_path):
         got = log_listings(proxy, t0)
         assert set(got) == set(WALKED[:4]), got
         assert all(v == 1 for v in got.values()), got
+
+
+def test_commits_fetched_ahead_of_a_delta_reader(lab, tmp_path):
+    proxy = lab.backends["s3"].proxy
+    local = lab.local["commits"] / "_delta_log"
+    name = lambda v: f"{v:020d}.json"  # noqa: E731
+    t0 = time.monotonic()
+    with mounted(lab, tmp_path) as m:
+        log_dir = table_dir(m, "commits") / "_delta_log"
+        assert (log_dir / name(10)).read_bytes() == (local / name(10)).read_bytes()
+        t = wait_for(lambda: stats(m)["ahead"]["commits_fetched"] >= 4, 10)
+        assert t is not None, stats(m)["ahead"]
+
+        def fetched(v: int) -> int:
+            return sum(1 for r in list(proxy.records) if r.t >= t0 and r.data
+                       and r.path.split("?")[0].endswith(f"commits/_delta_log/{name(v)}"))
+        # from the checkpoint (6) on, each once; nothing older
+        assert [fetched(v) for v in range(11)] == [0] * 6 + [1] * 5
+        before = proxy.data_requests()
+        for v in range(6, 10):  # what the reader reads next: from the cache
+            assert (log_dir / name(v)).read_bytes() == (local / name(v)).read_bytes()
+        assert proxy.data_requests() == before
+        assert stats(m)["ahead"]["commits_fetched"] == 4

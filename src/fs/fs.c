@@ -525,7 +525,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	if (!r && (fi->flags & O_ACCMODE) != O_RDONLY)
 		r = -EROFS;
 	if (!r && n->kind == N_TABLE)
-		fs_relist_walk(fs, n); /* a walk of tables: their logs listed ahead */
+		fs_ahead_walk(fs, n); /* a walk of tables: their logs listed ahead */
 	if (!r)
 		r = ensure_listed(fs, n);
 	uint64_t gen = 0, seen_gen = 0;
@@ -671,7 +671,7 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 
 void fs_release_all(struct ucfs_fs *fs)
 {
-	fs_relist_stop(fs); /* its threads list with the tables' storage */
+	fs_ahead_stop(fs); /* its threads use the tables' storage and the cache */
 	pthread_mutex_lock(&fs->hlock);
 	while (fs->handles.next != &fs->handles) {
 		struct hlink *l = fs->handles.next;

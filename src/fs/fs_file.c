@@ -44,6 +44,64 @@ char *fs_cache_identity(const char *location, const char *rel, const char *etag,
 			 (unsigned long long)size);
 }
 
+int fs_file_warm(struct ucfs_fs *fs, uint64_t ino, uint64_t max)
+{
+	pthread_mutex_lock(&fs->lock);
+	struct node *n = tree_get(&fs->tree, ino);
+	int r = !n || n->removed || n->kind != N_FILE || n->frozen || fs_is_mutable_file(n) ||
+			!fs->backend.pool || n->size > max || fs_offline_cloud(fs, n->table)
+		? 1 : 0;
+	struct storage *st = NULL;
+	if (!r && !(st = fs_table_storage(fs, n->table, &r)))
+		r = r ? r : -EIO;
+	if (!r && !strcmp(st->ops->name, "file"))
+		r = 1; /* read in place, never cached */
+	struct storage_entry known = {0};
+	char *rel = NULL;
+	struct io_stats *stats = NULL;
+	if (!r) {
+		known.size = n->size;
+		known.mtime = n->mtime;
+		known.etag = xstrdup(n->etag);
+		rel = xstrdup(n->rel);
+		stats = n->table->stats;
+		if (!rel || (n->etag && !known.etag))
+			r = -ENOMEM;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (r) {
+		free(known.etag);
+		free(rel);
+		return r > 0 ? 0 : r;
+	}
+	struct storage_file *f = NULL;
+	struct cached_file *cf = NULL;
+	char *id = NULL;
+	r = storage_open(st, rel, &known, &f);
+	if (!r && !(id = fs_cache_identity(st->location, rel, known.etag, known.size)))
+		r = -ENOMEM;
+	if (!r)
+		r = cached_open(fs->backend.pool, f, id, snap_group(st->location), known.size, stats,
+				&cf);
+	if (r)
+		storage_close(f); /* not taken by a cached file */
+	for (uint64_t off = 0; !r && off < known.size;) {
+		struct cached_reply cr;
+		ssize_t got = cached_read(cf, (size_t)(known.size - off), off, &cr);
+		if (got <= 0) {
+			r = got < 0 ? (int)got : -EIO;
+			break;
+		}
+		cached_reply_release(&cr);
+		off += (uint64_t)got;
+	}
+	cached_close(cf);
+	free(id);
+	free(known.etag);
+	free(rel);
+	return r ? r : 1;
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct ucfs_fs *fs = fs_of(req);
@@ -83,6 +141,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		}
 		return;
 	}
+	if (!r && n->in_log)
+		fs_ahead_commits(fs, n); /* a Delta reader reads the other commits next */
 	if (!r && !(st = fs_table_storage(fs, n->table, &r)))
 		r = r ? r : -EIO;
 	if (!r && !(rel = xstrdup(n->rel)))

@@ -37,8 +37,9 @@ struct ucfs_fs {
 	pthread_mutex_t hlock;
 	struct hlink handles; /* circular list head */
 	bool volumes_shadowed_logged; /* an item named Volumes hides them (fs_apply.c) */
-	struct relist *relist;        /* listings ahead of a walk (fs_relist.c) */
-	uint64_t relisted;            /* _delta_log listings it took */
+	struct ahead *ahead;          /* work ahead of readers (fs_ahead.c) */
+	uint64_t relisted;            /* _delta_log listings it took ahead of walks */
+	uint64_t ahead_fetched;       /* commit files it read into the cache */
 };
 
 /* MOUNT/Volumes: the mirrored volumes, as /Volumes on Databricks. */
@@ -81,12 +82,19 @@ int fs_list_within(struct ucfs_fs *fs, struct node *dir, double max_age);
 /* Seconds since dir was listed, or -1 when its children are not listed. */
 double fs_listing_age(const struct node *dir);
 
-/* Listings ahead of a walk (fs_relist.c). TABLE was opened as a directory:
- * when a walk of its siblings shows, their stale _delta_log listings are
- * queued and taken again by a few threads (lock held). Stop: joins the
- * threads (lock NOT held; after the session ended). */
-void fs_relist_walk(struct ucfs_fs *fs, struct node *table);
-void fs_relist_stop(struct ucfs_fs *fs);
+/* Work ahead of readers (fs_ahead.c; lock held). TABLE was opened as a
+ * directory: when a walk of its siblings shows, their stale _delta_log
+ * listings are queued and taken again by a few threads. FILE, a commit
+ * file, was opened: the commits from the newest checkpoint on are read into
+ * the disk cache. Stop: joins the threads (lock NOT held; after the session
+ * ended). */
+void fs_ahead_walk(struct ucfs_fs *fs, struct node *table);
+void fs_ahead_commits(struct ucfs_fs *fs, struct node *file);
+void fs_ahead_stop(struct ucfs_fs *fs);
+/* Read cloud file INO whole (at most max bytes) into the disk cache
+ * through the read path (fs_file.c; lock NOT held): 1 when done, 0 when it
+ * is not a cached cloud file or is larger, or -errno. */
+int fs_file_warm(struct ucfs_fs *fs, uint64_t ino, uint64_t max);
 
 /* Storage of a table, opened on first use (lock held; dropped around I/O). */
 struct storage *fs_table_storage(struct ucfs_fs *fs, struct mtable *m, int *err);

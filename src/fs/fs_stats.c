@@ -47,8 +47,9 @@ char *fs_stats_json(struct ucfs_fs *fs)
 	}
 	uint64_t req, retries, failures;
 	http_counters(&req, &retries, &failures);
-	cJSON *w = cJSON_AddObjectToObject(root, "listings");
-	num(w, "relisted_ahead", fs->relisted); /* _delta_log listings taken ahead of a walk */
+	cJSON *w = cJSON_AddObjectToObject(root, "ahead");
+	num(w, "relisted", fs->relisted);         /* _delta_log listings taken ahead of a walk */
+	num(w, "commits_fetched", fs->ahead_fetched); /* commit files read into the cache */
 	cJSON *h = cJSON_AddObjectToObject(root, "http");
 	num(h, "requests", req);
 	num(h, "retries", retries);

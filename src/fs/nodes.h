@@ -63,7 +63,8 @@ struct node {
 	char *rel;            /* path inside the table's storage ("" for N_TABLE) */
 	bool listed;          /* children reflect a storage listing */
 	bool listing;         /* a listing is in flight */
-	bool relist_queued;   /* queued to be listed ahead of a walk (fs_relist.c) */
+	bool ahead_queued;    /* a job of fs_ahead.c waits for it */
+	bool ahead_done;      /* a commit file read ahead (or being): once a mount */
 	bool in_log;          /* inside _delta_log: listings go stale quickly */
 	bool removed;
 	bool from_snapshot; /* its listing came from a snapshot manifest, not storage */
