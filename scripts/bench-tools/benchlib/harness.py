@@ -185,6 +185,9 @@ def main(a, root: Path) -> int:  # noqa: C901 (the one place that wires it all)
             try:
                 guard = None
                 if name == "loopback":
+                    if lo_gw.proc is None:  # stopped by a cloud profile run first
+                        lo_gw.start(td)
+                        _record_pid(work, lo_gw.proc.pid)
                     gw = lo_gw
                     endpoint = gw.url
                     counter = ByteCounter(gw.port, None, ptd)
