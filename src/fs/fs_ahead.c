@@ -34,7 +34,7 @@
 
 #include "util/log.h"
 
-#define AHEAD_JOBS 16
+#define AHEAD_JOBS 32
 #define AHEAD_QUEUE 4096
 #define PARENT_SLOTS 16                /* directories whose last rescan time is kept */
 #define AHEAD_COMMITS 64               /* commit files fetched ahead per trigger */
