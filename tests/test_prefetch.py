@@ -14,7 +14,8 @@ lookup by design (fs_deltalog.c), and it belongs to no snapshot.
 Covered:
 - `ucfs prefetch` at a version before the checkpoint, after it, and latest,
   on every backend: the bytes fetched are exactly the snapshot's files that
-  were not cached yet, each once; a second prefetch fetches nothing; the
+  were not cached yet, each once (plus, with the first, the newest commits
+  the mount reads ahead of Delta readers); a second prefetch fetches nothing; the
   `status` op of the control socket shows the snapshot; a Spark table with
   deletion vectors (S3): its vector files come too, exactly, and Spark reads
   the snapshot with the storage gone;
@@ -299,6 +300,18 @@ def _span(rng: str | None, size: int | None) -> tuple[int, int] | None:
     return a, int(m.group(2)) + 1 if m.group(2) else size
 
 
+def ahead_commits(local: Path) -> dict[str, int]:
+    """{path: size} of the commit files the mount reads into its cache ahead
+    of a Delta reader once one commit file is opened (fs_ahead.c): from the
+    newest checkpoint of the whole log on, the newest 64."""
+    log = local / "_delta_log"
+    cps = [int(p.name[:20]) for p in log.iterdir() if p.name[20:].startswith(".checkpoint.")]
+    start = max(cps, default=0)
+    commits = sorted((p for p in log.iterdir() if len(p.name) == 25 and p.name.endswith(".json")
+                      and p.name[:20].isdigit() and int(p.name[:20]) >= start), reverse=True)
+    return {f"_delta_log/{p.name}": p.stat().st_size for p in commits[:64]}
+
+
 def fetched(proxy, table: str, since: float, ranges: bool = False) -> dict:
     """{object: body bytes} of the data requests for TABLE recorded since SINCE
     (_last_checkpoint left out); with RANGES, {object: [(start, end), ...]}."""
@@ -424,6 +437,8 @@ def test_prefetch_fetches_exactly_the_snapshot(lab, backend, tmp_path):
     local = lab.local["pf"]
     path = rel_path(lab, backend, "pf")
     snaps = {v: snapshot_files(local, v) for v in (2, 4, 5)}
+    ahead = ahead_commits(local)
+    assert sorted(ahead) == [f"_delta_log/{v:020d}.json" for v in (3, 4, 5)], ahead
     # the log rule really differs between the versions: no checkpoint <= 2
     assert not any("checkpoint" in f for f in snaps[2])
     assert f"_delta_log/{3:020d}.checkpoint.parquet" in snaps[4]
@@ -437,9 +452,12 @@ def test_prefetch_fetches_exactly_the_snapshot(lab, backend, tmp_path):
             quiet(proxy, t0, settle=0.5)
             want = {f: n for f, n in snaps[v].items() if f not in cached}
             assert want, v
+            # the commits the mount reads ahead of Delta readers: once, with the first
+            extra = {f: n for f, n in ahead.items() if f not in cached and f not in want}
             # exactly the snapshot's files not cached yet, each whole and once
-            assert fetched(proxy, "pf", t0) == want, (backend, v, p.stdout, p.stderr)
+            assert fetched(proxy, "pf", t0) == {**want, **extra}, (backend, v, p.stdout, p.stderr)
             cached.update(snaps[v])
+            cached.update(extra)
             assert parse_summary_version(p.stdout + p.stderr) == v, p.stdout + p.stderr
             e = entry(m, path)
             assert e is not None and e["table"] == name(lab, backend, "pf"), e
@@ -472,6 +490,8 @@ def test_prefetch_deletion_vectors(lab, dv, spark, tmp_path):
     proxy = lab.backends["s3"].proxy
     snaps = {5: snapshot_files(dv, 5), 6: snapshot_files(dv)}
     dvs = {v: [f for f in snaps[v] if "deletion_vector_" in f] for v in snaps}
+    ahead = ahead_commits(dv)  # 6.json, with the first prefetch (of 5)
+    assert sorted(ahead) == [f"_delta_log/{6:020d}.json"], ahead
     assert len(dvs[5]) == 1 and len(dvs[6]) == 2, dvs
     assert f"_delta_log/{3:020d}.checkpoint.parquet" in snaps[5]
     assert sorted(f for f in snaps[6] if f.startswith("_delta_log/")) == \
@@ -490,9 +510,11 @@ def test_prefetch_deletion_vectors(lab, dv, spark, tmp_path):
             # snapshot (§3: not .crc files), so at most that one comes extra
             crc = {f for f in got if f.endswith(".crc")}
             assert crc <= {f"_delta_log/{v:020d}.crc"}, crc
-            assert {f: n for f, n in got.items() if f not in crc} == \
-                {f: n for f, n in snaps[v].items() if f not in cached}, v
+            want = {f: n for f, n in snaps[v].items() if f not in cached}
+            extra = {f: n for f, n in ahead.items() if f not in cached and f not in want}
+            assert {f: n for f, n in got.items() if f not in crc} == {**want, **extra}, v
             cached.update(snaps[v])
+            cached.update(extra)
         want = read_spark(spark, dv)
         assert len(want) == 398
         for s in outage:

@@ -39,6 +39,7 @@
 #define PARENT_SLOTS 16                /* directories whose last rescan time is kept */
 #define AHEAD_COMMITS 64               /* commit files fetched ahead per trigger */
 #define AHEAD_FILE_MAX (16ull << 20)   /* larger commit files are left to readers */
+#define AHEAD_BYTES (64ull << 20)      /* commit bytes fetched ahead per trigger */
 
 enum job_kind { JOB_RELIST, JOB_FETCH };
 
@@ -231,7 +232,8 @@ void fs_ahead_commits(struct ucfs_fs *fs, struct node *file)
 	}
 	/* Kids are sorted by name, so by version: newest first. */
 	int queued = 0;
-	for (size_t i = log->nkids; i-- > 0 && queued < AHEAD_COMMITS;) {
+	uint64_t bytes = 0;
+	for (size_t i = log->nkids; i-- > 0 && queued < AHEAD_COMMITS && bytes < AHEAD_BYTES;) {
 		struct node *c = log->kids[i];
 		int64_t v = version_of(c->name, &cp);
 		if (v < 0) /* _last_checkpoint, .crc files, _commits/ */
@@ -241,8 +243,10 @@ void fs_ahead_commits(struct ucfs_fs *fs, struct node *file)
 		if (cp || c->kind != N_FILE || c->ahead_done || c->size > AHEAD_FILE_MAX)
 			continue;
 		c->ahead_done = true; /* once per mount */
-		if (c != file && push(a, c, JOB_FETCH))
+		if (c != file && push(a, c, JOB_FETCH)) {
 			queued++;
+			bytes += c->size;
+		}
 	}
 	if (queued)
 		pthread_cond_broadcast(&a->work);
