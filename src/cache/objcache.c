@@ -39,7 +39,7 @@ static void hexid(char out[65], const uint8_t *id)
 }
 
 /* "ab/<hex>.<ext>" relative to the cache dir. */
-static void obj_name(char *buf, const uint8_t *id, const char *ext)
+void oc_obj_name(char *buf, const uint8_t *id, const char *ext)
 {
 	char h[65];
 	hexid(h, id);
@@ -81,8 +81,8 @@ uint32_t oc_ent_check(const uint8_t *id, uint64_t b, uint32_t crc)
 	return crc32c(ENT_SEED, m, sizeof(m)) | 1U; /* never 0: a zeroed entry is invalid */
 }
 
-static void hdr_encode(uint8_t *h, uint32_t bs, uint64_t size, uint64_t nblocks,
-		       const uint8_t *id, uint64_t group)
+void oc_hdr_encode(uint8_t *h, uint32_t bs, uint64_t size, uint64_t nblocks,
+		  const uint8_t *id, uint64_t group)
 {
 	memset(h, 0, HDR_SIZE);
 	memcpy(h, "UCFSOBJ", 8);
@@ -207,9 +207,9 @@ void oc_del_ent(struct ocache *c, struct ent *e)
 void oc_unlink_obj(struct ocache *c, const uint8_t *id)
 {
 	char name[NAME_BUF];
-	obj_name(name, id, "idx");
+	oc_obj_name(name, id, "idx");
 	unlinkat(c->dirfd, name, 0);
-	obj_name(name, id, "dat");
+	oc_obj_name(name, id, "dat");
 	unlinkat(c->dirfd, name, 0);
 }
 
@@ -557,98 +557,15 @@ static void obj_free(struct oc_obj *o)
 	free(o);
 }
 
-/* Write a fresh index (header, no block) and an empty data file of SIZE.
- * No temporary file and rename: a torn header fails hdr_decode and the
- * object is simply created again (a few hundred microseconds less before
- * the first byte of a new object). */
-/* Create the files of a new object: the data file at its size (sparse),
- * then the index with its header and no valid block. Their descriptors are
- * left in *fd and *ifd. */
-/* The same with a spare pair: the data file is linked at its size, then the
- * index once its header is written (the order of a crash-safe creation). */
-static int place_spare(struct ocache *c, const uint8_t *id, uint64_t size, uint32_t bs,
-		       uint64_t nb, uint64_t group, int d, int i)
-{
-	char dname[NAME_BUF], iname[NAME_BUF];
-	obj_name(dname, id, "dat");
-	obj_name(iname, id, "idx");
-	uint8_t h[HDR_SIZE];
-	hdr_encode(h, bs, size, nb, id, group);
-	int r = ftruncate(d, (off_t)size) < 0 ? -errno : 0;
-	if (!r)
-		r = oc_pwrite_full(i, h, HDR_SIZE, 0);
-	if (!r && ftruncate(i, (off_t)(HDR_SIZE + nb * ENT_SIZE)) < 0)
-		r = -errno;
-	if (!r)
-		r = oc_spare_link(c, d, dname);
-	if (!r && (r = oc_spare_link(c, i, iname)))
-		unlinkat(c->dirfd, dname, 0);
-	return r;
-}
-
-static int create_files(struct ocache *c, const uint8_t *id, uint64_t size, uint32_t bs,
-			uint64_t nb, uint64_t group, int *fd, int *ifd)
+/* Open the files of a known object and load its index (true), or leave
+ * none open (false: unreadable, or not this object). Blocks the index does
+ * not vouch for are punched out of the data file. */
+static bool load_files(struct ocache *c, struct oc_obj *o, const uint8_t *id, uint64_t *hgroup)
 {
 	char name[NAME_BUF];
-	*fd = *ifd = -1;
-	int sd, si;
-	if (oc_spare_take(c, &sd, &si)) {
-		if (!place_spare(c, id, size, bs, nb, group, sd, si)) {
-			atomic_fetch_add(&c->sused, 1);
-			*fd = sd;
-			*ifd = si;
-			return 0;
-		}
-		close(sd);
-		close(si);
-	}
-	obj_name(name, id, "dat");
-	int d = openat(c->dirfd, name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (d < 0)
-		return -errno;
-	if (ftruncate(d, (off_t)size) < 0) {
-		int r = -errno;
-		close(d);
-		return r;
-	}
-	obj_name(name, id, "idx");
-	int i = openat(c->dirfd, name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (i < 0) {
-		int r = -errno;
-		close(d);
-		return r;
-	}
-	uint8_t h[HDR_SIZE];
-	hdr_encode(h, bs, size, nb, id, group);
-	int r = oc_pwrite_full(i, h, HDR_SIZE, 0);
-	if (!r && ftruncate(i, (off_t)(HDR_SIZE + nb * ENT_SIZE)) < 0)
-		r = -errno;
-	if (r) {
-		close(i);
-		close(d);
-		unlinkat(c->dirfd, name, 0);
-		return r;
-	}
-	*fd = d;
-	*ifd = i;
-	return 0;
-}
-
-/* Open the files of a (new or known) object and load its index. Blocks
- * the index does not vouch for are punched out of the data file. */
-static int obj_load(struct ocache *c, struct oc_obj *o, const uint8_t *id, uint64_t group,
-		    uint64_t *hgroup, bool known)
-{
-	char name[NAME_BUF];
-	/* Not in the cache's index (its scan, or since): new files at once,
-	 * nothing to read back (the time to first byte). */
-	if (!known) {
-		*hgroup = group;
-		return create_files(c, id, o->size, o->bs, o->nblocks, group, &o->fd, &o->ifd);
-	}
-	obj_name(name, id, "idx");
+	oc_obj_name(name, id, "idx");
 	o->ifd = openat(c->dirfd, name, O_RDWR | O_CLOEXEC);
-	obj_name(name, id, "dat");
+	oc_obj_name(name, id, "dat");
 	o->fd = openat(c->dirfd, name, O_RDWR | O_CLOEXEC);
 	uint8_t h[HDR_SIZE], hid[32];
 	uint32_t bs;
@@ -661,43 +578,53 @@ static int obj_load(struct ocache *c, struct oc_obj *o, const uint8_t *id, uint6
 	uint8_t *ents = ok ? malloc(nb * ENT_SIZE + 1) : NULL;
 	if (ok && (!ents || oc_pread_full(o->ifd, ents, nb * ENT_SIZE, HDR_SIZE)))
 		ok = false;
-	if (ok) {
-		for (uint64_t b = 0; b < nb; b++) {
-			const uint8_t *e = ents + b * ENT_SIZE;
-			uint32_t crc = get32(e);
-			if (get32(e + 4) && get32(e + 4) == oc_ent_check(id, b, crc)) {
-				o->st[b] = B_VALID;
-				o->crc[b] = crc;
-				o->bytes += oc_bdisk(o, b);
-			}
-		}
+	if (!ok) {
 		free(ents);
-		/* Data written without an index entry (a crash between the
-		 * two) takes disk space: punch it out. */
-		for (off_t at = 0; (uint64_t)at < size;) {
-			off_t d = lseek(o->fd, at, SEEK_DATA);
-			if (d < 0)
-				break;
-			off_t hole = lseek(o->fd, d, SEEK_HOLE);
-			if (hole < 0)
-				break;
-			for (uint64_t b = (uint64_t)d / bs; b * bs < (uint64_t)hole && b < nb; b++)
-				if (o->st[b] == B_EMPTY)
-					fallocate(o->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-						  (off_t)(b * bs), (off_t)oc_blen(o, b));
-			at = hole;
+		if (o->ifd >= 0)
+			close(o->ifd);
+		if (o->fd >= 0)
+			close(o->fd);
+		o->ifd = o->fd = -1;
+		return false;
+	}
+	for (uint64_t b = 0; b < nb; b++) {
+		const uint8_t *e = ents + b * ENT_SIZE;
+		uint32_t crc = get32(e);
+		if (get32(e + 4) && get32(e + 4) == oc_ent_check(id, b, crc)) {
+			o->st[b] = B_VALID;
+			o->crc[b] = crc;
+			o->bytes += oc_bdisk(o, b);
 		}
-		return 0;
 	}
 	free(ents);
-	if (o->ifd >= 0)
-		close(o->ifd);
-	if (o->fd >= 0)
-		close(o->fd);
-	o->ifd = o->fd = -1;
-	/* Unreadable, or not this object: made anew. */
+	/* Data written without an index entry (a crash between the two)
+	 * takes disk space: punch it out. */
+	for (off_t at = 0; (uint64_t)at < size;) {
+		off_t d = lseek(o->fd, at, SEEK_DATA);
+		if (d < 0)
+			break;
+		off_t hole = lseek(o->fd, d, SEEK_HOLE);
+		if (hole < 0)
+			break;
+		for (uint64_t b = (uint64_t)d / bs; b * bs < (uint64_t)hole && b < nb; b++)
+			if (o->st[b] == B_EMPTY)
+				fallocate(o->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					  (off_t)(b * bs), (off_t)oc_blen(o, b));
+		at = hole;
+	}
+	return true;
+}
+
+/* The files of an object: a known one's loaded; one not in the cache's
+ * index (its scan, or since), or unreadable, made anew (nothing to read
+ * back before the first byte). */
+static int obj_load(struct ocache *c, struct oc_obj *o, const uint8_t *id, uint64_t group,
+		    uint64_t *hgroup, bool known)
+{
+	if (known && load_files(c, o, id, hgroup))
+		return 0;
 	*hgroup = group;
-	return create_files(c, id, o->size, o->bs, o->nblocks, group, &o->fd, &o->ifd);
+	return oc_create_files(c, id, o->size, o->bs, o->nblocks, group, &o->fd, &o->ifd);
 }
 
 int oc_open(struct ocache *c, const char *identity, uint64_t size, struct oc_obj **out)

@@ -1,7 +1,8 @@
 /*
  * objcache_internal.h - what the parts of the object cache share (objcache.c:
  * files, registry, eviction; objcache_blocks.c: block states, waiting,
- * checking; objcache_writer.c: writing fetched bytes). Not for other
+ * checking; objcache_writer.c: writing fetched bytes; objcache_create.c:
+ * the files of new objects). Not for other
  * modules: the contract is objcache.h.
  */
 #ifndef UCFS_CACHE_OBJCACHE_INTERNAL_H
@@ -77,7 +78,7 @@ struct ocache {
 	_Atomic uint64_t bytes_used;
 	_Atomic uint64_t hits, misses, bytes_written, evictions, corrupt;
 	_Atomic int evicting;
-	/* Unnamed files made ahead for new objects (objcache_spare.c). */
+	/* Unnamed files made ahead for new objects (objcache_create.c). */
 	pthread_mutex_t smu;
 	pthread_cond_t scv;
 	pthread_t sthread;
@@ -115,13 +116,16 @@ void oc_unlink_obj(struct ocache *c, const uint8_t *id);
 /* Block size of an object of SIZE bytes; disk space of LEN bytes. */
 uint32_t oc_block_size_for(uint64_t size);
 uint64_t oc_disk_len(uint64_t len);
-/* Spare files (objcache_spare.c): start and stop the thread making them;
- * take a pair (false: none ready, create by name); link one under NAME in
- * the cache directory (replacing a file there), or -errno. */
+/* An object's file name "ab/<hex id>.EXT"; its index header. */
+void oc_obj_name(char *buf, const uint8_t *id, const char *ext);
+void oc_hdr_encode(uint8_t *h, uint32_t bs, uint64_t size, uint64_t nblocks, const uint8_t *id,
+		   uint64_t group);
+/* New objects (objcache_create.c): start and stop the thread making spare
+ * unnamed files; create a new object's files, left open in *fd and *ifd. */
 void oc_spares_start(struct ocache *c);
 void oc_spares_stop(struct ocache *c);
-bool oc_spare_take(struct ocache *c, int *dat, int *idx);
-int oc_spare_link(struct ocache *c, int fd, const char *name);
+int oc_create_files(struct ocache *c, const uint8_t *id, uint64_t size, uint32_t bs, uint64_t nb,
+		    uint64_t group, int *fd, int *ifd);
 /* Evict when the cache is over its cap (no mutex held). */
 void oc_maybe_evict(struct ocache *c);
 

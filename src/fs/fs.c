@@ -217,9 +217,14 @@ double fs_listing_age(const struct node *dir)
 	return dir->listed ? age_s(dir->listed_at) : -1;
 }
 
+static bool listed_within(const struct node *dir, double max_age)
+{
+	return dir->listed && age_s(dir->listed_at) < max_age;
+}
+
 static bool listing_fresh(const struct ucfs_fs *fs, const struct node *dir)
 {
-	return dir->listed && age_s(dir->listed_at) < listing_ttl(fs, dir);
+	return listed_within(dir, listing_ttl(fs, dir));
 }
 
 /* Make dir's children reflect storage as of at most max_age seconds ago. A
@@ -233,7 +238,7 @@ again:
 		return 0;
 	while (dir->listing)
 		pthread_cond_wait(&fs->listed, &fs->lock);
-	if (dir->listed && age_s(dir->listed_at) < max_age)
+	if (listed_within(dir, max_age))
 		return 0;
 	int err = 0;
 	struct storage *st = table_storage(fs, dir->table, &err);

@@ -221,6 +221,7 @@ void fs_ahead_commits(struct ucfs_fs *fs, struct node *file)
 	    version_of(file->name, &cp) < 0 || cp || !fs->backend.pool ||
 	    fs_offline_cloud(fs, file->table))
 		return;
+	file->ahead_done = true; /* its log is scanned once per commit opened */
 	struct ahead *a = ahead_get(fs);
 	if (!a || !ahead_threads(fs, a))
 		return;
@@ -243,7 +244,7 @@ void fs_ahead_commits(struct ucfs_fs *fs, struct node *file)
 		if (cp || c->kind != N_FILE || c->ahead_done || c->size > AHEAD_FILE_MAX)
 			continue;
 		c->ahead_done = true; /* once per mount */
-		if (c != file && push(a, c, JOB_FETCH)) {
+		if (push(a, c, JOB_FETCH)) {
 			queued++;
 			bytes += c->size;
 		}

@@ -44,6 +44,19 @@ char *fs_cache_identity(const char *location, const char *rel, const char *etag,
 			 (unsigned long long)size);
 }
 
+/* Put storage file f of rel through the disk cache: on success *cf owns f. */
+static int open_cached(struct ucfs_fs *fs, struct storage *st, struct storage_file *f,
+		       const char *rel, const struct storage_entry *known, struct io_stats *stats,
+		       struct cached_file **cf)
+{
+	char *id = fs_cache_identity(st->location, rel, known->etag, known->size);
+	int r = id ? cached_open(fs->backend.pool, f, id, snap_group(st->location), known->size,
+				 stats, cf)
+		   : -ENOMEM;
+	free(id);
+	return r;
+}
+
 int fs_file_warm(struct ucfs_fs *fs, uint64_t ino, uint64_t max)
 {
 	pthread_mutex_lock(&fs->lock);
@@ -76,13 +89,9 @@ int fs_file_warm(struct ucfs_fs *fs, uint64_t ino, uint64_t max)
 	}
 	struct storage_file *f = NULL;
 	struct cached_file *cf = NULL;
-	char *id = NULL;
 	r = storage_open(st, rel, &known, &f);
-	if (!r && !(id = fs_cache_identity(st->location, rel, known.etag, known.size)))
-		r = -ENOMEM;
 	if (!r)
-		r = cached_open(fs->backend.pool, f, id, snap_group(st->location), known.size, stats,
-				&cf);
+		r = open_cached(fs, st, f, rel, &known, stats, &cf);
 	if (r)
 		storage_close(f); /* not taken by a cached file */
 	for (uint64_t off = 0; !r && off < known.size;) {
@@ -96,7 +105,6 @@ int fs_file_warm(struct ucfs_fs *fs, uint64_t ino, uint64_t max)
 		off += (uint64_t)got;
 	}
 	cached_close(cf);
-	free(id);
 	free(known.etag);
 	free(rel);
 	return r ? r : 1;
@@ -165,11 +173,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* Cloud objects are read through the disk cache, keyed by their
 	 * identity; local files and the mutable file directly. */
 	if (!r && !mut && fs->backend.pool && strcmp(st->ops->name, "file") != 0) {
-		char *id = fs_cache_identity(st->location, rel, known.etag, known.size);
-		r = id ? cached_open(fs->backend.pool, h->f, id, snap_group(st->location), known.size,
-				     stats, &h->cf)
-		       : -ENOMEM;
-		free(id);
+		r = open_cached(fs, st, h->f, rel, &known, stats, &h->cf);
 		if (r) {
 			storage_close(h->f);
 		} else {

@@ -1,5 +1,6 @@
 /*
- * objcache_spare.c - unnamed files made ahead for new cache objects.
+ * objcache_create.c - the files of new cache objects, and unnamed files made
+ * ahead for them.
  *
  * Creating a named file costs an inode allocation, which on a busy ext4 can
  * take 0.15-0.25 ms; a new object needs two (data and index), on the path
@@ -8,7 +9,7 @@
  * and links it under its names (a directory entry each, ~0.015 ms). An
  * unnamed file that is never linked vanishes with the process, so a crash
  * leaves nothing behind. Where O_TMPFILE or linking through /proc does not
- * work, spares are off and objects are created as before.
+ * work, spares are off and objects are created by name.
  */
 #include "cache/objcache_internal.h"
 
@@ -78,7 +79,7 @@ void oc_spares_stop(struct ocache *c)
 	c->sinit = false;
 }
 
-bool oc_spare_take(struct ocache *c, int *dat, int *idx)
+static bool oc_spare_take(struct ocache *c, int *dat, int *idx)
 {
 	if (!c->sinit)
 		return false;
@@ -94,7 +95,7 @@ bool oc_spare_take(struct ocache *c, int *dat, int *idx)
 	return got;
 }
 
-int oc_spare_link(struct ocache *c, int fd, const char *name)
+static int oc_spare_link(struct ocache *c, int fd, const char *name)
 {
 	char proc[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
@@ -112,4 +113,64 @@ int oc_spare_link(struct ocache *c, int fd, const char *name)
 		pthread_mutex_unlock(&c->smu);
 	}
 	return r;
+}
+
+/* Size the data file of a new object (sparse) and write its index: the
+ * header, no valid block. No temporary file and rename: a torn header fails
+ * hdr_decode and the object is simply created again. */
+static int init_files(int d, int i, const uint8_t *id, uint64_t size, uint32_t bs, uint64_t nb,
+		      uint64_t group)
+{
+	uint8_t h[HDR_SIZE];
+	oc_hdr_encode(h, bs, size, nb, id, group);
+	if (ftruncate(d, (off_t)size) < 0)
+		return -errno;
+	int r = oc_pwrite_full(i, h, HDR_SIZE, 0);
+	if (!r && ftruncate(i, (off_t)(HDR_SIZE + nb * ENT_SIZE)) < 0)
+		r = -errno;
+	return r;
+}
+
+/* Create the files of a new object, left open in *fd and *ifd: a spare pair
+ * of unnamed files linked under its names (data file first, then the index
+ * with its header: the crash-safe order), else files created by name. */
+int oc_create_files(struct ocache *c, const uint8_t *id, uint64_t size, uint32_t bs,
+			uint64_t nb, uint64_t group, int *fd, int *ifd)
+{
+	char dname[NAME_BUF], iname[NAME_BUF];
+	oc_obj_name(dname, id, "dat");
+	oc_obj_name(iname, id, "idx");
+	*fd = *ifd = -1;
+	int d, i, r;
+	if (oc_spare_take(c, &d, &i)) {
+		r = init_files(d, i, id, size, bs, nb, group);
+		if (!r)
+			r = oc_spare_link(c, d, dname);
+		if (!r && (r = oc_spare_link(c, i, iname)))
+			unlinkat(c->dirfd, dname, 0);
+		if (!r) {
+			atomic_fetch_add(&c->sused, 1);
+			*fd = d;
+			*ifd = i;
+			return 0;
+		}
+		close(d);
+		close(i);
+	}
+	if ((d = openat(c->dirfd, dname, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+		return -errno;
+	if ((i = openat(c->dirfd, iname, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
+		r = -errno;
+		close(d);
+		return r;
+	}
+	if ((r = init_files(d, i, id, size, bs, nb, group))) {
+		close(i);
+		close(d);
+		unlinkat(c->dirfd, iname, 0);
+		return r;
+	}
+	*fd = d;
+	*ifd = i;
+	return 0;
 }
