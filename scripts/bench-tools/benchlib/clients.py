@@ -117,7 +117,9 @@ class Ucfs(FuseClient):
         opts = f"cache_dir={self.cache},cache_size=20G,s3_endpoint={self.endpoint},s3_region={REGION}"
         if self.extra_opts:
             opts += "," + self.extra_opts
-        return [self.binary, "mount", self.mp, "-f", "-o", opts]
+        # BENCH_UCFS_WRAP: a profiler to run the daemon under (e.g. "strace -f -ttt -T -o F")
+        wrap = os.environ.get("BENCH_UCFS_WRAP", "").split()
+        return [*wrap, self.binary, "mount", self.mp, "-f", "-o", opts]
 
     def path(self, rel: str) -> Path:
         for key_prefix, tree_prefix in self.prefix_map.items():
