@@ -51,7 +51,9 @@ struct reader_pool {
 	struct rp_config cfg;
 	uint64_t max_inflight;
 	pthread_mutex_t lock;
-	pthread_cond_t changed; /* a job arrived, a fetch ended, stop */
+	pthread_cond_t changed; /* workers wait here: signalled once per job queued
+				 * or per fetch ended with jobs waiting (no herd of
+				 * 8 on every fetch), broadcast at stop */
 	struct job *jobs, *jobs_tail;
 	uint64_t inflight;
 	bool stop;
@@ -104,7 +106,8 @@ static void inflight_sub(struct reader_pool *p, uint64_t n)
 {
 	pthread_mutex_lock(&p->lock);
 	p->inflight -= n;
-	pthread_cond_broadcast(&p->changed);
+	if (p->jobs) /* one may wait for the budget; no job, no worker to wake */
+		pthread_cond_signal(&p->changed);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -157,6 +160,8 @@ static void *worker(void *arg)
 		p->jobs = j->next;
 		if (!p->jobs)
 			p->jobs_tail = NULL;
+		else /* the next job for the next worker (signals wake one each) */
+			pthread_cond_signal(&p->changed);
 		uint64_t bytes = j->verify ? 0 : job_bytes(j->cf, j->first, j->n);
 		p->inflight += bytes;
 		if (p->inflight > p->inflight_peak)
@@ -173,7 +178,8 @@ static void *worker(void *arg)
 		p->inflight -= bytes;
 		file_unref(j->cf);
 		free(j);
-		pthread_cond_broadcast(&p->changed);
+		if (p->jobs)
+			pthread_cond_signal(&p->changed);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
@@ -331,6 +337,17 @@ static void schedule(struct cached_file *cf, uint64_t a, uint64_t b, uint64_t pa
 		pthread_mutex_unlock(&p->lock);
 		blk += n;
 	}
+}
+
+void cached_open_ahead(struct cached_file *cf, bool tail)
+{
+	uint64_t footer = cf->pool->cfg.footer;
+	if (cf->size <= footer) /* small: all of it, whichever end is read first */
+		schedule(cf, 0, cf->size, footer);
+	else if (tail)
+		schedule(cf, cf->size - footer, cf->size, footer + cf->bs); /* one request */
+	else
+		schedule(cf, 0, cf->bs, cf->bs);
 }
 
 /* Take the queued jobs of cf's object (of cf itself, with own) that hold
