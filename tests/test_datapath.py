@@ -16,6 +16,8 @@ storage really served (the proxy's Range records) against what was read:
 - a walk of tables longer than log_ttl finds their _delta_log listings taken
   again ahead of it, several at once, once each, new commits included, and
   only those the mount listed before; a reader of one table starts none;
+- an open starts the fetch its first read needs (a Parquet file's tail, else
+  the first block) and that read fetches nothing more;
 - opening a commit file fetches the commits from the newest checkpoint on
   into the cache ahead of the reader, each once, none before the checkpoint.
 """
@@ -88,6 +90,13 @@ def write_tiny(name: str):
     return write
 
 
+def write_raw(path: Path) -> TableSpec:
+    """A tiny table with a 3 MiB file that is not Parquet beside its data."""
+    spec = write_tiny("raw")(path)
+    (path / "raw.bin").write_bytes(os.urandom(3 * MiB))
+    return spec
+
+
 def write_commits(path: Path) -> TableSpec:
     """Commits 0-6, a checkpoint at 6, commits 7-10."""
     from deltalake import DeltaTable
@@ -103,7 +112,7 @@ def write_commits(path: Path) -> TableSpec:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    extra = {"blob": write_blob, "wide": write_wide, "commits": write_commits,
+    extra = {"blob": write_blob, "wide": write_wide, "commits": write_commits, "raw": write_raw,
              **{n: write_tiny(n) for n in WALKED}}
     with CloudLab(tmp_path_factory.mktemp("dplab"), s3_extra=extra) as lab:
         yield lab
@@ -301,6 +310,40 @@ def test_parquet_query_fetches_what_it_reads(lab, tmp_path):
         assert fetched <= 2 * need, \
             f"fetched {fetched} bytes for {need} needed: {sorted(served(proxy, t0, rel))}"
         assert stats(m)["cache"]["parquet_footers"] >= 1
+
+
+def test_open_starts_the_first_fetch(lab, tmp_path):
+    """An open starts the GET its first read needs: a Parquet file's tail (the
+    footer, read first), anything else's first block; the read then waits on
+    that fetch, and an open without a read costs that one request."""
+    proxy = lab.backends["s3"].proxy
+    prel, pwant = data_file(lab, "blob")
+    rwant = (lab.local["raw"] / "raw.bin").read_bytes()
+    with mounted(lab, tmp_path) as m:
+        for path, rel, want, tail in ((table_dir(m, "blob") / prel, prel, pwant, True),
+                                      (table_dir(m, "raw") / "raw.bin", "raw/raw.bin", rwant, False)):
+            path.stat()  # the listing is in place: only the open counts below
+            t0 = time.monotonic()
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                assert wait_for(lambda: served(proxy, t0, rel), 10) is not None, \
+                    f"{rel}: no request after the open"
+                time.sleep(0.3)
+                got = served(proxy, t0, rel)
+                assert len(got) == 1, (rel, got)
+                [(a, b)] = got
+                if tail:  # the last 64 KiB (from a block boundary), whole to the end
+                    assert b == len(want) and 64 * KiB <= b - a <= 64 * KiB + 32 * KiB, (a, b)
+                    off = len(want) - 8  # where a Parquet reader starts
+                else:     # the first block
+                    assert a == 0 and 4 * KiB <= b <= MiB, (a, b)
+                    off = 0
+                t1 = time.monotonic()
+                assert os.pread(fd, 8, off) == want[off:off + 8]
+                assert served(proxy, t1, rel) == [], "the first read fetched again"
+            finally:
+                os.close(fd)
+        assert stats(m)["cache"]["prefetches"] >= 2
 
 
 def test_random_reads_fetch_little_more_than_read(lab, tmp_path):

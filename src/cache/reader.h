@@ -22,6 +22,7 @@
 #ifndef UCFS_READER_H
 #define UCFS_READER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -61,6 +62,13 @@ struct ocache *reader_pool_cache(struct reader_pool *p);
  * hits/misses, fetches and errors; it must outlive it. */
 int cached_open(struct reader_pool *p, struct storage_file *f, const char *identity,
 		uint64_t group, uint64_t size, struct io_stats *stats, struct cached_file **out);
+
+/* What a reader's first read will most likely fetch, fetched now by the
+ * pool's workers while the caller answers the open: the object's tail (as
+ * much as a first tail read fetches) when `tail` (a Parquet file: readers
+ * read the footer first), else its first block. Costs one request when no
+ * read follows; a read that comes first runs the fetch itself. */
+void cached_open_ahead(struct cached_file *cf, bool tail);
 
 struct cached_reply {
 	int fd;       /* the bytes are at off in this file (-1: in buf) */

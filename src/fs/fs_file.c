@@ -158,7 +158,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct storage_entry known = {0};
 	struct io_stats *stats = NULL;
 	const struct mtable *table = NULL;
+	bool ahead = false, parquet = false;
 	if (!r) {
+		ahead = !fs_offline_cloud(fs, n->table);
+		parquet = str_endswith(n->rel, ".parquet");
 		table = n->table;
 		stats = n->table->stats;
 		mut = fs_is_mutable_file(n);
@@ -177,6 +180,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if (r) {
 			storage_close(h->f);
 		} else {
+			/* The GET a first read would wait for starts now, while
+			 * the open is answered and the read comes. */
+			if (ahead)
+				cached_open_ahead(h->cf, parquet);
 			h->f = NULL; /* owned by the cached file now */
 			h->fs = fs;
 			h->m = table;
