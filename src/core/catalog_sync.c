@@ -314,22 +314,6 @@ int rows_apply_selection(struct table_row *rows, size_t n, const struct selectio
 	return 0;
 }
 
-/* "00000000000000000042.json" (or .checkpoint...) -> 42, else -1. */
-static int64_t commit_version(const char *name)
-{
-	int64_t v = 0;
-	int i;
-	for (i = 0; i < 20; i++) {
-		if (name[i] < '0' || name[i] > '9')
-			return -1;
-		v = v * 10 + (name[i] - '0');
-	}
-	return (name[20] == '.' && (!strcmp(name + 21, "json") ||
-				    str_startswith(name + 21, "checkpoint.")))
-		       ? v
-		       : -1;
-}
-
 int64_t delta_latest_version(const char *location, const struct local_policy *lp,
 			     char **refused)
 {
@@ -351,7 +335,9 @@ int64_t delta_latest_version(const char *location, const struct local_policy *lp
 	}
 	if (storage_list(st, "_delta_log", &l) == 0)
 		for (size_t i = 0; i < l.n; i++) {
-			int64_t v = l.items[i].is_dir ? -1 : commit_version(l.items[i].name);
+			bool cp;
+			int64_t v = l.items[i].is_dir ? -1
+						      : delta_log_version(l.items[i].name, &cp);
 			if (v > best)
 				best = v;
 		}

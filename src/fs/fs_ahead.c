@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "util/log.h"
+#include "util/names.h"
 
 #define AHEAD_JOBS 32
 #define AHEAD_QUEUE 4096
@@ -197,28 +198,12 @@ void fs_ahead_walk(struct ucfs_fs *fs, struct node *table)
 	pthread_cond_broadcast(&a->work);
 }
 
-/* The version of a commit file name (20 digits ".json"), or -1. With
- * checkpoint set, also of a checkpoint's file ("<20 digits>.checkpoint..."). */
-static int64_t version_of(const char *name, bool *checkpoint)
-{
-	int64_t v = 0;
-	for (int i = 0; i < 20; i++) {
-		if (name[i] < '0' || name[i] > '9')
-			return -1;
-		v = v * 10 + (name[i] - '0');
-		if (v > (int64_t)1 << 53)
-			return -1;
-	}
-	*checkpoint = !strncmp(name + 20, ".checkpoint.", 12);
-	return *checkpoint || !strcmp(name + 20, ".json") ? v : -1;
-}
-
 void fs_ahead_commits(struct ucfs_fs *fs, struct node *file)
 {
 	struct node *log = file->parent;
 	bool cp = false;
 	if (file->kind != N_FILE || !log || !fs_is_log_dir(log) || file->ahead_done ||
-	    version_of(file->name, &cp) < 0 || cp || !fs->backend.pool ||
+	    delta_log_version(file->name, &cp) < 0 || cp || !fs->backend.pool ||
 	    fs_offline_cloud(fs, file->table))
 		return;
 	file->ahead_done = true; /* its log is scanned once per commit opened */
@@ -227,7 +212,7 @@ void fs_ahead_commits(struct ucfs_fs *fs, struct node *file)
 		return;
 	int64_t from = 0;
 	for (size_t i = 0; i < log->nkids; i++) { /* the newest checkpoint */
-		int64_t v = version_of(log->kids[i]->name, &cp);
+		int64_t v = delta_log_version(log->kids[i]->name, &cp);
 		if (v >= 0 && cp && v > from)
 			from = v;
 	}
@@ -236,7 +221,7 @@ void fs_ahead_commits(struct ucfs_fs *fs, struct node *file)
 	uint64_t bytes = 0;
 	for (size_t i = log->nkids; i-- > 0 && queued < AHEAD_COMMITS && bytes < AHEAD_BYTES;) {
 		struct node *c = log->kids[i];
-		int64_t v = version_of(c->name, &cp);
+		int64_t v = delta_log_version(c->name, &cp);
 		if (v < 0) /* _last_checkpoint, .crc files, _commits/ */
 			continue;
 		if (v < from)

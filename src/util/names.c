@@ -180,3 +180,17 @@ char *name_mark_nul(const char *buf, size_t len)
 	*w = '\0';
 	return o;
 }
+
+int64_t delta_log_version(const char *name, bool *checkpoint)
+{
+	int64_t v = 0;
+	for (int i = 0; i < 20; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return -1;
+		v = v * 10 + (name[i] - '0');
+		if (v > (int64_t)1 << 53)
+			return -1;
+	}
+	*checkpoint = !strncmp(name + 20, ".checkpoint.", 12);
+	return *checkpoint || !strcmp(name + 20, ".json") ? v : -1;
+}

@@ -14,7 +14,9 @@
 #ifndef UCFS_NAMES_H
 #define UCFS_NAMES_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define NAME_MAX_BYTES 255
 
@@ -56,5 +58,13 @@ int name_json_mark_nul(const char *json, size_t len, char **out, size_t *outlen)
 /* BUF[0..LEN) as a C string with every NUL byte replaced by the marker
  * (malloc'ed; NULL only on ENOMEM). */
 char *name_mark_nul(const char *buf, size_t len);
+
+/*
+ * The version of a Delta log file NAME: "<20 digits>.json" (a commit) or
+ * "<20 digits>.checkpoint.<rest>" (a checkpoint's file: *checkpoint true);
+ * -1 for anything else, a version past 2^53 included (20 digits would
+ * overflow int64). *checkpoint is set whenever the 20 digits are there.
+ */
+int64_t delta_log_version(const char *name, bool *checkpoint);
 
 #endif

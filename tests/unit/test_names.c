@@ -1,6 +1,6 @@
 /* test_names.c - the pure pieces of issue 8's hostile-input handling: the
  * seen-set, the page guard, name checks and escaping, NUL marking, and the
- * "did you mean" ranking. */
+ * "did you mean" ranking; Delta log file versions. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +185,23 @@ static void test_suggest(void)
 	CHECK(suggest_best("ls", cmds, n) == NULL);
 }
 
+static void test_delta_log_version(void)
+{
+	bool cp = true;
+	CHECK(delta_log_version("00000000000000000042.json", &cp) == 42 && !cp);
+	CHECK(delta_log_version("00000000000000000007.checkpoint.parquet", &cp) == 7 && cp);
+	CHECK(delta_log_version("00000000000000000007.checkpoint.0000000001.0000000002.parquet",
+				&cp) == 7 && cp);
+	CHECK(delta_log_version("00000000000000000003.crc", &cp) == -1);
+	CHECK(delta_log_version("00000000000000000003.json.tmp", &cp) == -1);
+	CHECK(delta_log_version("_last_checkpoint", &cp) == -1);
+	CHECK(delta_log_version("0000000000000000042.json", &cp) == -1); /* 19 digits */
+	CHECK(delta_log_version("", &cp) == -1);
+	/* 20 digits past int64: refused, not overflowed */
+	CHECK(delta_log_version("99999999999999999999.json", &cp) == -1);
+	CHECK(delta_log_version("00000009007199254740.json", &cp) == 9007199254740LL);
+}
+
 int main(void)
 {
 	test_seenset();
@@ -193,5 +210,6 @@ int main(void)
 	test_escape();
 	test_nul_marking();
 	test_suggest();
+	test_delta_log_version();
 	return check_done();
 }
