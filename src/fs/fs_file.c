@@ -44,14 +44,58 @@ char *fs_cache_identity(const char *location, const char *rel, const char *etag,
 			 (unsigned long long)size);
 }
 
-/* Put storage file f of rel through the disk cache: on success *cf owns f. */
-static int open_cached(struct ucfs_fs *fs, struct storage *st, struct storage_file *f,
-		       const char *rel, const struct storage_entry *known, struct io_stats *stats,
+/* A file as listed, copied under the tree lock so that it can be opened
+ * without it: its table's storage, its path, the identity it was listed
+ * with, its table's stats. */
+struct listed {
+	struct storage *st;
+	char *rel;
+	struct storage_entry known;
+	const struct mtable *table;
+	struct io_stats *stats;
+};
+
+/* Lock held (fs_table_storage may drop it around I/O). 0, or -errno with
+ * nothing to free. */
+static int listed_take(struct ucfs_fs *fs, struct node *n, struct listed *l)
+{
+	memset(l, 0, sizeof(*l));
+	int r = 0;
+	if (!(l->st = fs_table_storage(fs, n->table, &r)))
+		return r ? r : -EIO;
+	l->rel = xstrdup(n->rel);
+	l->known.etag = xstrdup(n->etag);
+	if (!l->rel || (n->etag && !l->known.etag)) {
+		free(l->rel);
+		free(l->known.etag);
+		return -ENOMEM;
+	}
+	l->known.size = n->size;
+	l->known.mtime = n->mtime;
+	l->table = n->table;
+	l->stats = n->table->stats;
+	return 0;
+}
+
+static void listed_free(struct listed *l)
+{
+	free(l->rel);
+	free(l->known.etag);
+}
+
+/* Is the file read through the disk cache (a cloud object), not in place? */
+static bool cached_kind(const struct ucfs_fs *fs, const struct listed *l)
+{
+	return fs->backend.pool && strcmp(l->st->ops->name, "file") != 0;
+}
+
+/* Put storage file f of l through the disk cache: on success *cf owns f. */
+static int open_cached(struct ucfs_fs *fs, const struct listed *l, struct storage_file *f,
 		       struct cached_file **cf)
 {
-	char *id = fs_cache_identity(st->location, rel, known->etag, known->size);
-	int r = id ? cached_open(fs->backend.pool, f, id, snap_group(st->location), known->size,
-				 stats, cf)
+	char *id = fs_cache_identity(l->st->location, l->rel, l->known.etag, l->known.size);
+	int r = id ? cached_open(fs->backend.pool, f, id, snap_group(l->st->location),
+				 l->known.size, l->stats, cf)
 		   : -ENOMEM;
 	free(id);
 	return r;
@@ -62,41 +106,23 @@ int fs_file_warm(struct ucfs_fs *fs, uint64_t ino, uint64_t max)
 	pthread_mutex_lock(&fs->lock);
 	struct node *n = tree_get(&fs->tree, ino);
 	int r = !n || n->removed || n->kind != N_FILE || n->frozen || fs_is_mutable_file(n) ||
-			!fs->backend.pool || n->size > max || fs_offline_cloud(fs, n->table)
+			n->size > max || fs_offline_cloud(fs, n->table)
 		? 1 : 0;
-	struct storage *st = NULL;
-	if (!r && !(st = fs_table_storage(fs, n->table, &r)))
-		r = r ? r : -EIO;
-	if (!r && !strcmp(st->ops->name, "file"))
-		r = 1; /* read in place, never cached */
-	struct storage_entry known = {0};
-	char *rel = NULL;
-	struct io_stats *stats = NULL;
-	if (!r) {
-		known.size = n->size;
-		known.mtime = n->mtime;
-		known.etag = xstrdup(n->etag);
-		rel = xstrdup(n->rel);
-		stats = n->table->stats;
-		if (!rel || (n->etag && !known.etag))
-			r = -ENOMEM;
-	}
+	struct listed l = {0};
+	if (!r)
+		r = listed_take(fs, n, &l);
 	pthread_mutex_unlock(&fs->lock);
-	if (r) {
-		free(known.etag);
-		free(rel);
-		return r > 0 ? 0 : r;
-	}
+	if (!r && !cached_kind(fs, &l))
+		r = 1; /* read in place, never cached */
 	struct storage_file *f = NULL;
 	struct cached_file *cf = NULL;
-	r = storage_open(st, rel, &known, &f);
 	if (!r)
-		r = open_cached(fs, st, f, rel, &known, stats, &cf);
-	if (r)
+		r = storage_open(l.st, l.rel, &l.known, &f);
+	if (!r && (r = open_cached(fs, &l, f, &cf)))
 		storage_close(f); /* not taken by a cached file */
-	for (uint64_t off = 0; !r && off < known.size;) {
+	for (uint64_t off = 0; !r && off < l.known.size;) {
 		struct cached_reply cr;
-		ssize_t got = cached_read(cf, (size_t)(known.size - off), off, &cr);
+		ssize_t got = cached_read(cf, (size_t)(l.known.size - off), off, &cr);
 		if (got <= 0) {
 			r = got < 0 ? (int)got : -EIO;
 			break;
@@ -105,9 +131,8 @@ int fs_file_warm(struct ucfs_fs *fs, uint64_t ino, uint64_t max)
 		off += (uint64_t)got;
 	}
 	cached_close(cf);
-	free(known.etag);
-	free(rel);
-	return r ? r : 1;
+	listed_free(&l);
+	return r < 0 ? r : r == 0;
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -121,9 +146,6 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	pthread_mutex_lock(&fs->lock);
 	struct node *n = tree_get(&fs->tree, ino);
 	int r = !h ? -ENOMEM : !n ? -ENOENT : node_is_dir(n) ? -EISDIR : 0;
-	struct storage *st = NULL;
-	char *rel = NULL;
-	bool mut = false;
 	if (!r && (n->kind == N_VFILE || n->frozen)) {
 		/* Status documents: a snapshot per open, never cached by the kernel.
 		 * A _last_checkpoint node: the content its lookup read. */
@@ -151,54 +173,41 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	if (!r && n->in_log)
 		fs_ahead_commits(fs, n); /* a Delta reader reads the other commits next */
-	if (!r && !(st = fs_table_storage(fs, n->table, &r)))
-		r = r ? r : -EIO;
-	if (!r && !(rel = xstrdup(n->rel)))
-		r = -ENOMEM;
-	struct storage_entry known = {0};
-	struct io_stats *stats = NULL;
-	const struct mtable *table = NULL;
-	bool ahead = false, parquet = false;
-	if (!r) {
-		ahead = !fs_offline_cloud(fs, n->table);
-		parquet = str_endswith(n->rel, ".parquet");
-		table = n->table;
-		stats = n->table->stats;
+	struct listed l = {0};
+	bool mut = false, ahead = false;
+	if (!r && !(r = listed_take(fs, n, &l))) {
 		mut = fs_is_mutable_file(n);
-		known.size = n->size;
-		known.mtime = n->mtime;
-		known.etag = xstrdup(n->etag);
+		ahead = !fs_offline_cloud(fs, n->table);
 	}
 	pthread_mutex_unlock(&fs->lock);
 	/* The mutable file is opened as it is now, not as it was listed. */
 	if (!r)
-		r = storage_open(st, rel, mut ? NULL : &known, &h->f);
+		r = storage_open(l.st, l.rel, mut ? NULL : &l.known, &h->f);
 	/* Cloud objects are read through the disk cache, keyed by their
 	 * identity; local files and the mutable file directly. */
-	if (!r && !mut && fs->backend.pool && strcmp(st->ops->name, "file") != 0) {
-		r = open_cached(fs, st, h->f, rel, &known, stats, &h->cf);
+	if (!r && !mut && cached_kind(fs, &l)) {
+		r = open_cached(fs, &l, h->f, &h->cf);
 		if (r) {
 			storage_close(h->f);
 		} else {
 			/* The GET a first read would wait for starts now, while
 			 * the open is answered and the read comes. */
 			if (ahead)
-				cached_open_ahead(h->cf, parquet);
+				cached_open_ahead(h->cf, str_endswith(l.rel, ".parquet"));
 			h->f = NULL; /* owned by the cached file now */
 			h->fs = fs;
-			h->m = table;
-			h->rel = rel;
-			rel = NULL;
+			h->m = l.table;
+			h->rel = l.rel;
+			l.rel = NULL;
 		}
 	}
-	free(known.etag);
-	free(rel);
+	listed_free(&l); /* its path and ETag; l.stats stays valid */
 	if (r) {
 		free(h);
 		fuse_reply_err(req, -r);
 		return;
 	}
-	h->stats = stats;
+	h->stats = l.stats;
 	h->direct = mut;
 	fi->fh = (uint64_t)(uintptr_t)h;
 	/* Table files are write-once: keep the page cache across opens. The one
